@@ -1,0 +1,6 @@
+export * from './connect.ts';
+export * from './stream.ts';
+export * from './event-store.ts';
+export * from './rpc.ts';
+export * from './aggregate-repository.ts';
+export { nuid } from 'nats';

@@ -1,0 +1,110 @@
+import { headers as natsHeaders, nuid, type Msg, type NatsConnection, type NatsError, type Service, type ServiceMsg } from 'nats';
+import type { z } from 'zod';
+import { AppError, Reply, Rpc, isAppError, validationError, type RpcName, type Subjects } from '@chat/contracts';
+import type { Logger } from 'pino';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+export const CORRELATION_HEADER = 'Chat-Correlation-Id';
+
+export interface RequestContext {
+  correlationId: string;
+}
+
+type Request<N extends RpcName> = z.output<(typeof Rpc)[N]['request']>;
+type Result<N extends RpcName> = z.input<(typeof Rpc)[N]['reply']>;
+export type Handlers = { [K in RpcName]: (req: Request<K>, ctx: RequestContext) => Promise<Result<K>> };
+
+function parseJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    throw new AppError('bad_request', 'request is not valid JSON');
+  }
+}
+
+/**
+ * Serves endpoints of `Rpc` as a NATS service in a queue group, so any number of copies share the
+ * load. Requests are validated before the handler runs; every outcome is a `Reply` envelope.
+ */
+export async function serveRpc(
+  nc: NatsConnection,
+  s: Subjects,
+  service: { name: string; version: string; log: Logger; onRequest?: (name: RpcName, ms: number, ok: boolean) => void },
+  handlers: Partial<Handlers>,
+): Promise<Service> {
+  const srv = await nc.services.add({ name: service.name, version: service.version, queue: `${s.ns}-${service.name}` });
+  for (const name of Object.keys(handlers) as RpcName[]) {
+    const endpoint = Rpc[name];
+    const handler = handlers[name] as (req: unknown, ctx: RequestContext) => Promise<unknown>;
+    srv.addEndpoint(name, {
+      subject: s.rpc[name],
+      handler: (err: NatsError | null, msg: ServiceMsg) => {
+        if (err) {
+          service.log.error({ err, endpoint: name }, 'endpoint subscription failed');
+          return;
+        }
+        const started = performance.now();
+        const correlationId = msg.headers?.get(CORRELATION_HEADER) || nuid.next();
+        void (async () => {
+          let reply: z.infer<typeof Reply>;
+          try {
+            const parsed = endpoint.request.safeParse(parseJson(msg.data));
+            if (!parsed.success) throw validationError(parsed.error, 'request');
+            const data = await handler(parsed.data, { correlationId });
+            reply = { ok: true, data };
+          } catch (e) {
+            if (!isAppError(e)) service.log.error({ err: e, endpoint: name, correlationId }, 'handler failed');
+            reply = { ok: false, error: isAppError(e) ? e.toBody() : { code: 'internal', message: 'internal error' } };
+          }
+          service.onRequest?.(name, performance.now() - started, reply.ok);
+          msg.respond(encoder.encode(JSON.stringify(reply)));
+        })();
+      },
+    });
+  }
+  return srv;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  correlationId?: string;
+}
+
+/** Calls an endpoint; returns its validated result or throws the AppError it answered with. */
+export async function call<N extends RpcName>(
+  nc: NatsConnection,
+  s: Subjects,
+  name: N,
+  request: z.input<(typeof Rpc)[N]['request']>,
+  opts: CallOptions = {},
+): Promise<z.output<(typeof Rpc)[N]['reply']>> {
+  const h = natsHeaders();
+  h.set(CORRELATION_HEADER, opts.correlationId ?? nuid.next());
+  let msg: Msg;
+  try {
+    msg = await nc.request(s.rpc[name], encoder.encode(JSON.stringify(request)), { timeout: opts.timeoutMs ?? 5000, headers: h });
+  } catch (err) {
+    const code = (err as NatsError).code;
+    if (code === '503') throw new AppError('unavailable', `no ${name} service is running`);
+    if (code === 'TIMEOUT') throw new AppError('unavailable', `${name} did not answer in time`);
+    throw err;
+  }
+  const envelope = Reply.safeParse(parseJsonReply(msg.data));
+  if (!envelope.success) throw new AppError('internal', `malformed reply from ${name}`);
+  if (!envelope.data.ok) {
+    const { code, message, details } = envelope.data.error;
+    throw new AppError(code, message, details);
+  }
+  const data = Rpc[name].reply.safeParse(envelope.data.data);
+  if (!data.success) throw new AppError('internal', `reply from ${name} does not match its schema`);
+  return data.data as z.output<(typeof Rpc)[N]['reply']>;
+}
+
+function parseJsonReply(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ClientMsgId, RoomId, UserId } from './ids.ts';
+import { Username } from './profile.ts';
+import { HISTORY_LIMIT_MAX } from './rpc.ts';
+
+export const JSON_BODY_MAX_BYTES = 64 * 1024;
+
+/** An avatar as old frontends send it: a URL string (placeholder services are ignored later). */
+const AvatarUrlInput = z.string().max(4096).nullable().optional();
+
+export const RegisterBody = z.object({
+  username: Username,
+  avatar_url: AvatarUrlInput,
+  /** Open mode only: the id the frontend already uses. */
+  user_id: UserId.optional(),
+});
+
+export const PatchUserBody = z
+  .object({ username: Username.optional(), avatar_url: AvatarUrlInput })
+  .refine((b) => b.username !== undefined || b.avatar_url !== undefined, 'nothing to change');
+
+export const CreateRoomBody = z.object({ id: RoomId.optional(), name: z.string(), user_id: UserId.optional() });
+
+/** The seed's join body; in token mode only what the token says counts. */
+export const JoinBody = z.object({
+  user_id: UserId.optional(),
+  username: z.string().optional(),
+  avatar_url: AvatarUrlInput,
+});
+
+export const LeaveBody = z.object({ user_id: UserId.optional() });
+
+/** The seed's post body (`user_id`, `username`, `type` are accepted; the token or profile decides). */
+export const PostMessageBody = z.object({
+  content: z.string(),
+  client_msg_id: ClientMsgId.optional(),
+  user_id: UserId.optional(),
+  username: z.string().optional(),
+  avatar_url: AvatarUrlInput,
+  type: z.literal('text').optional(),
+});
+
+const SeqParam = z.coerce.number().int().nonnegative();
+export const HistoryQuery = z
+  .object({
+    before: SeqParam.optional(),
+    after: SeqParam.optional(),
+    limit: z.coerce.number().int().min(1).max(HISTORY_LIMIT_MAX).default(50),
+  })
+  .refine((q) => q.before === undefined || q.after === undefined, 'use before or after, not both');
+
+export const WsQuery = z.object({
+  token: z.string().optional(),
+  since: SeqParam.optional(),
+  username: z.string().optional(),
+  avatar_url: AvatarUrlInput,
+});
+
+export const RoomIdParam = RoomId;
+export const UserIdParam = UserId;

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+// Control characters (C0, DEL, C1), line/paragraph separators and bidi overrides: invisible
+// or layout-breaking in a chat list, so never part of a name.
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+export const USERNAME_MAX = 32;
+
+/** NFC-normalised and trimmed; 1-32 characters (code points), no control characters. */
+export const Username = z
+  .string()
+  .transform((s) => s.normalize('NFC').trim())
+  .refine((s) => !FORBIDDEN_IN_NAME.test(s), 'must not contain control characters')
+  .refine((s) => [...s].length >= 1, 'must not be empty')
+  .refine((s) => [...s].length <= USERNAME_MAX, `must be at most ${USERNAME_MAX} characters`);
+
+export const AVATAR_URL_MAX = 2048;
+
+/** An avatar hosted elsewhere: absolute http(s) only, so no `javascript:` or `data:` reaches a page. */
+export const ExternalAvatarUrl = z
+  .string()
+  .max(AVATAR_URL_MAX, `must be at most ${AVATAR_URL_MAX} characters`)
+  .refine((s) => {
+    try {
+      const url = new URL(s);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL');
+
+export const Avatar = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('external'), url: ExternalAvatarUrl }),
+  z.object({ kind: z.literal('custom'), key: z.string().regex(/^[a-f0-9]{64}$/) }),
+]);
+export type Avatar = z.infer<typeof Avatar>;
+
+export const AvatarKind = z.enum(['custom', 'external', 'default']);
+export type AvatarKind = z.infer<typeof AvatarKind>;
+
+export const defaultAvatarPath = (userId: string): string => `/avatars/default/${userId}.svg`;
+
+/** The URL a client shows for a user: never empty, never a third-party placeholder. */
+export function avatarUrl(avatar: Avatar | null, userId: string): string {
+  if (!avatar) return defaultAvatarPath(userId);
+  return avatar.kind === 'external' ? avatar.url : `/avatars/${avatar.key}.webp`;
+}
+
+export const avatarKind = (avatar: Avatar | null): AvatarKind => avatar?.kind ?? 'default';
+
+// Generic avatar services a frontend falls back to. Such a URL says "this user has no avatar",
+// so it is never stored as one.
+const PLACEHOLDER_HOSTS = ['pravatar.cc', 'gravatar.com', 'ui-avatars.com', 'robohash.org', 'dicebear.com', 'placehold.co', 'via.placeholder.com'];
+
+export function isPlaceholderAvatar(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return PLACEHOLDER_HOSTS.some((h) => host === h || host.endsWith(`.${h}`));
+  } catch {
+    return false;
+  }
+}

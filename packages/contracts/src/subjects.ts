@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+import { isValidId } from './ids.ts';
+import type { RpcName } from './rpc.ts';
+
+export const Namespace = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, _ or -');
+
+function token(kind: string, value: string): string {
+  if (!isValidId(value)) {
+    throw new AppError('bad_request', `invalid ${kind} id: must be 1-64 characters of A-Z, a-z, 0-9, _ or -`);
+  }
+  return value;
+}
+
+/**
+ * Every subject of the system, built in one place. Event subjects live under `<ns>.evt.` (captured
+ * by the stream); command, query and live subjects never overlap them, or JetStream would answer
+ * requests itself.
+ */
+export function subjects(ns: string) {
+  Namespace.parse(ns);
+  const cmd = {
+    createRoom: `${ns}.cmd.room.create`,
+    joinRoom: `${ns}.cmd.room.join`,
+    leaveRoom: `${ns}.cmd.room.leave`,
+    postMessage: `${ns}.cmd.room.post`,
+    registerUser: `${ns}.cmd.user.register`,
+    ensureUser: `${ns}.cmd.user.ensure`,
+    updateUser: `${ns}.cmd.user.update`,
+  } as const;
+  const qry = {
+    membership: `${ns}.qry.room.membership`,
+    getUser: `${ns}.qry.user.get`,
+    defaultAvatar: `${ns}.qry.avatar.default`,
+    listRooms: `${ns}.qry.rooms.list`,
+    getRoom: `${ns}.qry.room.get`,
+    members: `${ns}.qry.room.members`,
+    messages: `${ns}.qry.messages.page`,
+    messageAt: `${ns}.qry.messages.at`,
+    ping: `${ns}.qry.ping`,
+  } as const;
+  const rpc: Record<RpcName, string> = { ...cmd, ...qry };
+  return {
+    ns,
+    stream: `CHAT_${ns.toUpperCase().replace(/-/g, '_')}`,
+    events: {
+      all: `${ns}.evt.>`,
+      /** Room lifecycle and membership: one aggregate, guarded by expected sequence. */
+      room: (roomId: string) => `${ns}.evt.room.${token('room', roomId)}`,
+      /** A room's messages: independent of each other, deduplicated by msgID. */
+      messages: (roomId: string) => `${ns}.evt.msg.${token('room', roomId)}`,
+      user: (userId: string) => `${ns}.evt.user.${token('user', userId)}`,
+    },
+    /** Request/reply subject of each endpoint in `Rpc`. */
+    rpc,
+    live: {
+      room: (roomId: string) => `${ns}.live.room.${token('room', roomId)}`,
+      allRooms: `${ns}.live.room.*`,
+    },
+  } as const;
+}
+
+export type Subjects = ReturnType<typeof subjects>;

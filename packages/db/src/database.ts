@@ -1,0 +1,69 @@
+import { Kysely, PostgresDialect, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+
+export const POSTGRES_HINT =
+  'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
+
+// BIGINT (stream sequences) as JS numbers: sequences stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+export class DatabaseUnreachableError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`PostgreSQL is not reachable at ${redactUrl(url)}: ${cause instanceof Error ? cause.message : String(cause)}\n  ${POSTGRES_HINT}`);
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+export const redactUrl = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+
+function databaseName(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) throw new Error(`DATABASE_URL must name a database (got "${name}")`);
+  return name;
+}
+
+/** Creates the database named in `url` when it is missing (connecting to the `postgres` one to do so). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new DatabaseUnreachableError(url, err);
+  }
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE "${name}"`);
+      } catch (err) {
+        // Another service created it at the same moment.
+        if ((err as { code?: string }).code !== '42P04' && (err as { code?: string }).code !== '23505') throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export function createDb<DB>(url: string, poolSize = 10): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Runs a service's migrations (code, not files) in its own schema, with its own bookkeeping tables. */
+export async function migrateToLatest(db: Kysely<any>, schema: string, migrations: Record<string, Migration>): Promise<void> {
+  await db.schema.createSchema(schema).ifNotExists().execute();
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`migration ${failed?.migrationName ?? ''} in schema ${schema} failed: ${String(error)}`);
+  }
+}

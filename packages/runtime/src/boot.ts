@@ -1,0 +1,97 @@
+import { connectNats } from '@chat/bus';
+import { subjects, type Subjects } from '@chat/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { NatsConnection } from 'nats';
+import { Histogram, type Registry } from 'prom-client';
+import type { z } from 'zod';
+import { baseConfig, loadConfig } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createRegistry, startOpsServer, type ReadinessCheck } from './ops-server.ts';
+
+export interface ServiceContext<C> {
+  config: C;
+  log: Logger;
+  registry: Registry;
+  nc: NatsConnection;
+  s: Subjects;
+  /** Records one handled request into `chat_rpc_seconds`. */
+  observeRequest: (endpoint: string, ms: number, ok: boolean) => void;
+}
+
+export interface StartedService {
+  stop(): Promise<unknown>;
+  /** Whatever the service wants its caller to see (e.g. the port it listens on). */
+  info?: Record<string, unknown>;
+  checks?: Record<string, ReadinessCheck>;
+  extendOps?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+export interface BootedService<C> {
+  config: C;
+  log: Logger;
+  opsPort: number;
+  info: Record<string, unknown>;
+  running: { stop(): Promise<void> };
+}
+
+/**
+ * What every service does around its own work: config from the environment, logger, metrics,
+ * NATS, the ops server; and the reverse on stop (the service first, then NATS drained).
+ */
+export async function bootService<S extends z.ZodObject>(opts: {
+  name: string;
+  schema: S;
+  env?: NodeJS.ProcessEnv;
+  start: (ctx: ServiceContext<z.output<S>>) => Promise<StartedService>;
+  /** Where the ops server listens; `PORT` unless the service has a public port of its own. */
+  opsPort?: (config: z.output<S>) => number;
+}): Promise<BootedService<z.output<S>>> {
+  const config = loadConfig(opts.schema, opts.env) as z.output<S> & z.output<ReturnType<typeof baseConfig>>;
+  const log = createLogger(opts.name, config.LOG_LEVEL);
+  const registry = createRegistry(opts.name);
+  const latency = new Histogram({
+    name: 'chat_rpc_seconds',
+    help: 'time to handle a request',
+    labelNames: ['endpoint', 'ok'],
+    registers: [registry],
+  });
+  const nc = await connectNats(config.NATS_URL, opts.name, log);
+  const s = subjects(config.CHAT_NAMESPACE);
+  let service: StartedService;
+  try {
+    service = await opts.start({
+      config,
+      log,
+      registry,
+      nc,
+      s,
+      observeRequest: (endpoint, ms, ok) => latency.observe({ endpoint, ok: String(ok) }, ms / 1000),
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const ops = await startOpsServer({
+    service: opts.name,
+    host: config.HOST,
+    port: opts.opsPort ? opts.opsPort(config) : config.PORT,
+    log,
+    registry,
+    checks: { nats: () => !nc.isClosed() && !nc.isDraining(), ...service.checks },
+    extend: service.extendOps,
+  });
+  log.info({ opsPort: ops.port, namespace: config.CHAT_NAMESPACE }, `${opts.name} service ready`);
+  return {
+    config,
+    log,
+    opsPort: ops.port,
+    info: service.info ?? {},
+    running: {
+      async stop() {
+        await service.stop();
+        if (!nc.isClosed()) await nc.drain();
+        await ops.close();
+      },
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { Namespace } from '@chat/contracts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** What every service reads. Each service extends it with its own variables. */
+export const baseConfig = (defaultPort: number) =>
+  z.object({
+    NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .default('postgres://postgres@127.0.0.1:5432/chat'),
+    CHAT_NAMESPACE: Namespace.default('chat'),
+    PORT: port(defaultPort),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    AUTH_MODE: z.enum(['token', 'open']).default('token'),
+    AUTH_SECRET: z.string().optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  });
+
+/** Token mode signs sessions, so it cannot start without a real secret. */
+const requireSecret = <T extends { AUTH_MODE: 'token' | 'open'; AUTH_SECRET?: string | undefined }>(
+  config: T,
+  ctx: z.RefinementCtx,
+) => {
+  if (config.AUTH_MODE === 'token' && (!config.AUTH_SECRET || config.AUTH_SECRET.length < 32)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_SECRET'],
+      message: 'is required in AUTH_MODE=token and must be at least 32 characters',
+    });
+  }
+};
+
+/**
+ * Reads the environment through `schema`. Every bad or missing variable is named, so an
+ * operator fixes them all in one go instead of one crash at a time.
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.superRefine(requireSecret as never).safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  return result.data as z.output<S>;
+}
+
+export type BaseConfig = z.output<ReturnType<typeof baseConfig>>;

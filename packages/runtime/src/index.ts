@@ -1,0 +1,7 @@
+export * from './config.ts';
+export * from './logger.ts';
+export * from './ops-server.ts';
+export * from './lifecycle.ts';
+export * from './keyed-lock.ts';
+export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+export * from './boot.ts';

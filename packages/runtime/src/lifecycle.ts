@@ -1,0 +1,43 @@
+import type { Logger } from './logger.ts';
+import { ConfigError } from './config.ts';
+
+export interface Running {
+  stop(): Promise<void>;
+}
+
+/**
+ * The `main` of every service: start, then stop cleanly on SIGINT/SIGTERM (drain NATS, close
+ * sockets), with a deadline so a stuck dependency cannot keep the process alive forever.
+ */
+export async function runMain(name: string, start: () => Promise<{ running: Running; log: Logger }>, stopTimeoutMs = 10_000): Promise<void> {
+  let started: { running: Running; log: Logger };
+  try {
+    started = await start();
+  } catch (err) {
+    if (err instanceof ConfigError) console.error(`${name}: ${err.message}`);
+    else console.error(`${name}: failed to start:`, err);
+    process.exit(1);
+  }
+  const { running, log } = started;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out');
+      process.exit(1);
+    }, stopTimeoutMs);
+    timer.unref();
+    try {
+      await running.stop();
+      log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,15 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** JSON logs; secrets never reach them, whichever object carries them. */
+export function createLogger(service: string, level = 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    redact: {
+      paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'AUTH_SECRET', '*.AUTH_SECRET', 'req.query.token'],
+      censor: '[redacted]',
+    },
+  });
+}

@@ -1,0 +1,97 @@
+import net from 'node:net';
+import { connect, nuid } from 'nats';
+import pg from 'pg';
+
+export interface TestEnv {
+  natsUrl: string;
+  /** A database of its own, dropped by `cleanup`. */
+  databaseUrl: string;
+  /** A namespace of its own: its own stream and subjects. */
+  namespace: string;
+  cleanup(): Promise<void>;
+}
+
+const LOCAL_NATS = 'nats://127.0.0.1:4222';
+const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const answers = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1000 });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+
+let servers: Promise<{ natsUrl: string; postgresUrl: string }> | undefined;
+
+/**
+ * Where the real servers are: `NATS_URL` / `DATABASE_URL` when set, else the local ones when they
+ * answer, else containers started with testcontainers (needs Docker). Found once per test process.
+ */
+function findServers(): Promise<{ natsUrl: string; postgresUrl: string }> {
+  servers ??= (async () => {
+    let natsUrl = process.env.NATS_URL;
+    let postgresUrl = process.env.DATABASE_URL;
+    if (!natsUrl) natsUrl = (await answers('127.0.0.1', 4222)) ? LOCAL_NATS : await startNatsContainer();
+    if (!postgresUrl) postgresUrl = (await answers('127.0.0.1', 5432)) ? LOCAL_POSTGRES : await startPostgresContainer();
+    return { natsUrl, postgresUrl };
+  })();
+  return servers;
+}
+
+async function startNatsContainer(): Promise<string> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const container = await new GenericContainer('nats:2.10-alpine')
+    .withCommand(['-js'])
+    .withExposedPorts(4222)
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+    .start();
+  return `nats://${container.getHost()}:${container.getMappedPort(4222)}`;
+}
+
+async function startPostgresContainer(): Promise<string> {
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const container = await new PostgreSqlContainer('postgres:15-alpine').start();
+  return container.getConnectionUri();
+}
+
+const withDatabase = (url: string, name: string) => {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+
+export async function createTestEnv(): Promise<TestEnv> {
+  const { natsUrl, postgresUrl } = await findServers();
+  const id = nuid.next().toLowerCase();
+  const namespace = `t${id.slice(-12)}`;
+  const dbName = `chat_test_${id}`;
+  const admin = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(
+      `tests need PostgreSQL at ${postgresUrl}: ${String(err)}\n  start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
+    );
+  }
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  await admin.end();
+  return {
+    natsUrl,
+    databaseUrl: withDatabase(postgresUrl, dbName),
+    namespace,
+    async cleanup() {
+      const nc = await connect({ servers: natsUrl });
+      try {
+        const jsm = await nc.jetstreamManager();
+        await jsm.streams.delete(`CHAT_${namespace.toUpperCase().replace(/-/g, '_')}`).catch(() => undefined);
+      } finally {
+        await nc.close();
+      }
+      const client = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { JSON_BODY_MAX_BYTES, type Subjects } from '@chat/contracts';
+import type { Logger } from '@chat/runtime';
+import type { NatsConnection } from 'nats';
+import { Tokens } from './auth.ts';
+import { GatewayContext, type AuthMode } from './context.ts';
+import { notFound, route, type Handler, type HttpOptions } from './http.ts';
+import { LiveHub, roomTopic } from './live-hub.ts';
+import { roomRoutes } from './routes/rooms.ts';
+import { userRoutes } from './routes/users.ts';
+import { closeAll, registerSockets, type SocketData, type SocketMetrics } from './sockets.ts';
+import { loadUws, type WebSocket, type us_listen_socket } from './uws.ts';
+
+export interface GatewayOptions {
+  nc: NatsConnection;
+  s: Subjects;
+  log: Logger;
+  host: string;
+  port: number;
+  mode: AuthMode;
+  secret: string | undefined;
+  metrics?: SocketMetrics & { response?: HttpOptions['onResponse'] };
+}
+
+export interface Gateway {
+  port: number;
+  socketCount(): number;
+  stop(): Promise<void>;
+}
+
+/** The only public surface: the HTTP API and room sockets, on uWebSockets.js. */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const uws = loadUws();
+  const app = uws.App();
+  const tokens = opts.mode === 'token' ? new Tokens(opts.secret ?? '') : null;
+  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, opts.log);
+  const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, onResponse: opts.metrics?.response };
+  const sockets = new Set<WebSocket<SocketData>>();
+  // Each live frame is serialised once and handed to uWS, which writes it to every socket in the room.
+  const hub = new LiveHub(opts.nc, opts.s, opts.log, (roomId, _frame, raw) => {
+    app.publish(roomTopic(roomId), raw, false, false);
+  });
+
+  const users = userRoutes(ctx);
+  const rooms = roomRoutes(ctx);
+  const routes: [Parameters<typeof route>[1], string, Handler][] = [
+    ['post', '/users', users.register!],
+    ['get', '/users/:id', users.get!],
+    ['patch', '/users/:id', users.patch!],
+    ['get', '/avatars/default/:file', users.defaultAvatar!],
+    ['get', '/rooms', rooms.list!],
+    ['post', '/rooms', rooms.create!],
+    ['get', '/rooms/:id', rooms.get!],
+    ['get', '/rooms/:id/members', rooms.members!],
+    ['post', '/rooms/:id/join', rooms.join!],
+    ['post', '/rooms/:id/leave', rooms.leave!],
+    ['post', '/rooms/:id/messages', rooms.post!],
+    ['get', '/rooms/:id/messages', rooms.history!],
+  ];
+  for (const [method, pattern, handler] of routes) route(app, method, pattern, handler, http);
+  registerSockets(app, ctx, hub, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} });
+  notFound(app);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(opts.host, opts.port, (socket) => (socket ? resolve(socket) : reject(new Error(`gateway cannot listen on ${opts.host}:${opts.port}`))));
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+  opts.log.info({ port, mode: opts.mode }, 'gateway listening');
+
+  return {
+    port,
+    socketCount: () => sockets.size,
+    async stop() {
+      uws.us_listen_socket_close(listenSocket);
+      closeAll(sockets);
+      hub.close();
+    },
+  };
+}

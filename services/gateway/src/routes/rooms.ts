@@ -1,0 +1,118 @@
+import {
+  AppError,
+  CreateRoomBody,
+  HistoryQuery,
+  JoinBody,
+  LeaveBody,
+  MessageContent,
+  PostMessageBody,
+  RoomIdParam,
+  RoomName,
+  Username,
+  parseOrThrow,
+} from '@chat/contracts';
+import { avatarFromUrl, type GatewayContext } from '../context.ts';
+import type { Handler, Request } from '../http.ts';
+
+/** How long a post waits for its enriched view before answering 202 with what it knows. */
+const POST_VIEW_WAIT_MS = 2000;
+
+const roomIdOf = (req: Request) => parseOrThrow(RoomIdParam, req.params[0], 'room id');
+
+/**
+ * Open mode, the seed's behaviour: an unknown user named by the client is registered, and an
+ * avatar sent along only fills an empty one. Token mode: only the avatar is considered, also
+ * only to fill an empty one.
+ */
+export async function admitUser(
+  ctx: GatewayContext,
+  userId: string,
+  hints: { username?: string | undefined; avatar_url?: string | null | undefined },
+  correlationId: string,
+): Promise<void> {
+  const avatar = hints.avatar_url === undefined ? undefined : safeAvatar(hints.avatar_url);
+  if (ctx.mode === 'open') {
+    const username = hints.username === undefined ? undefined : Username.safeParse(hints.username);
+    await ctx.call('ensureUser', { user_id: userId, username: username?.success ? username.data : undefined, avatar }, correlationId);
+  } else if (avatar) {
+    await ctx.call('ensureUser', { user_id: userId, avatar }, correlationId);
+  }
+}
+
+/** On join and connect a bad avatar hint is a client's fallback, not a reason to refuse the user. */
+function safeAvatar(url: string | null) {
+  try {
+    return avatarFromUrl(url);
+  } catch {
+    return undefined;
+  }
+}
+
+export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
+  return {
+    list: async (req) => {
+      ctx.requireSession(req);
+      return { status: 200, body: await ctx.call('listRooms', { limit: 100 }, req.correlationId) };
+    },
+
+    create: async (req) => {
+      const body = parseOrThrow(CreateRoomBody, await req.json(), 'body');
+      const userId = ctx.actorOf(req, body.user_id);
+      const name = parseOrThrow(RoomName, body.name, 'name');
+      const { room, seq } = await ctx.call('createRoom', { room_id: body.id, name, user_id: userId }, req.correlationId);
+      return { status: 201, body: { ...room, member_count: 0, last_seq: seq } };
+    },
+
+    get: async (req) => {
+      ctx.requireSession(req);
+      return { status: 200, body: await ctx.call('getRoom', { room_id: roomIdOf(req) }, req.correlationId) };
+    },
+
+    members: async (req) => {
+      ctx.requireSession(req);
+      return { status: 200, body: await ctx.call('members', { room_id: roomIdOf(req) }, req.correlationId) };
+    },
+
+    /** The seed's join: registers the user in the room so the socket that follows is admitted. */
+    join: async (req) => {
+      const roomId = roomIdOf(req);
+      const body = parseOrThrow(JoinBody, await req.json(), 'body');
+      const userId = ctx.actorOf(req, body.user_id);
+      await admitUser(ctx, userId, body, req.correlationId);
+      const joined = await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, req.correlationId);
+      return { status: 200, body: { status: 'success', room_id: roomId, user_id: userId, joined: joined.joined, seq: joined.seq } };
+    },
+
+    leave: async (req) => {
+      const roomId = roomIdOf(req);
+      const body = parseOrThrow(LeaveBody, await req.json().catch(() => ({})), 'body');
+      const userId = ctx.actorOf(req, body.user_id);
+      const left = await ctx.call('leaveRoom', { room_id: roomId, user_id: userId }, req.correlationId);
+      return { status: 200, body: { status: 'success', room_id: roomId, user_id: userId, left: left.left, seq: left.seq } };
+    },
+
+    post: async (req) => {
+      const roomId = roomIdOf(req);
+      const body = parseOrThrow(PostMessageBody, await req.json(), 'body');
+      const content = parseOrThrow(MessageContent, body.content, 'content');
+      const userId = ctx.actorOf(req, body.user_id);
+      if (ctx.mode === 'open') {
+        await admitUser(ctx, userId, body, req.correlationId);
+        await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, req.correlationId);
+      }
+      const posted = await ctx.call('postMessage', { room_id: roomId, user_id: userId, content, client_msg_id: body.client_msg_id }, req.correlationId);
+      // Read your own write: answer with the enriched view once the projection has it.
+      const { message } = await ctx.call('messageAt', { room_id: roomId, seq: posted.seq, wait_ms: POST_VIEW_WAIT_MS }, req.correlationId);
+      if (message) return { status: posted.duplicate ? 200 : 201, body: message };
+      return { status: 202, body: { status: 'accepted', id: posted.message_id, room_id: roomId, seq: posted.seq, timestamp: posted.occurred_at } };
+    },
+
+    /** History as the seed returns it: a bare array, oldest first; pages by `before` / `after` seq. */
+    history: async (req) => {
+      ctx.requireSession(req);
+      const roomId = roomIdOf(req);
+      const q = parseOrThrow(HistoryQuery, Object.fromEntries(req.query), 'query');
+      return { status: 200, body: await ctx.call('messages', { room_id: roomId, ...q }, req.correlationId) };
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+// Migrations are frozen in time: they use `Kysely<any>`, never today's table types.
+export const migrations: Record<string, Migration> = {
+  '2026-11-27T00-00_read_models': {
+    async up(db: Kysely<any>) {
+      const p = db.withSchema('projection').schema;
+      await p.createTable('checkpoint').addColumn('name', 'text', (c) => c.primaryKey()).addColumn('seq', 'bigint', (c) => c.notNull()).execute();
+      await p
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('avatar_url', 'text', (c) => c.notNull())
+        .addColumn('avatar_kind', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .execute();
+      await p
+        .createTable('rooms')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('member_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_seq', 'bigint', (c) => c.notNull())
+        .execute();
+      await p
+        .createTable('members')
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('joined_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('members_pk', ['room_id', 'user_id'])
+        .execute();
+      await p.createIndex('members_by_user').on('members').columns(['user_id', 'room_id']).execute();
+      await p
+        .createTable('messages')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('client_msg_id', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('edited_at', 'timestamptz')
+        .addColumn('deleted', 'boolean', (c) => c.notNull().defaultTo(false))
+        .execute();
+      // History pages are keyset scans of one room by seq, in either direction.
+      await p.createIndex('messages_by_room').on('messages').columns(['room_id', 'seq']).execute();
+      // A retry outside JetStream's duplicate window still yields one message.
+      await sql`CREATE UNIQUE INDEX messages_client_id ON projection.messages (room_id, user_id, client_msg_id) WHERE client_msg_id IS NOT NULL`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ['messages', 'members', 'rooms', 'users', 'checkpoint']) {
+        await db.withSchema('projection').schema.dropTable(table).ifExists().execute();
+      }
+    },
+  },
+};

@@ -1,0 +1,82 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './schema.ts';
+import { toMemberView, toMessageView, toRoomView, type MessageWithAuthor } from '../domain/views.ts';
+import type { MemberView, MessageView, RoomView } from '@chat/contracts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+const messagesWithAuthor = (db: Db) =>
+  db
+    .selectFrom('projection.messages as m')
+    .leftJoin('projection.users as u', 'u.id', 'm.user_id')
+    .select(['m.seq', 'm.id', 'm.room_id', 'm.user_id', 'm.type', 'm.content', 'm.client_msg_id', 'm.created_at', 'm.edited_at', 'm.deleted', 'u.username', 'u.avatar_url']);
+
+/**
+ * The read side. Names and avatars are joined at read time rather than copied into each message:
+ * a profile change is then one row, and no history page can ever show a stale avatar.
+ */
+export const readModels = Object.freeze({
+  async checkpoint(db: Db, name: string): Promise<number> {
+    const row = await db.selectFrom('projection.checkpoint').select('seq').where('name', '=', name).executeTakeFirst();
+    return row?.seq ?? 0;
+  },
+
+  async rooms(db: Db, limit: number): Promise<RoomView[]> {
+    const rows = await db.selectFrom('projection.rooms').selectAll().orderBy('last_seq', 'desc').limit(limit).execute();
+    return rows.map(toRoomView);
+  },
+
+  async room(db: Db, roomId: string): Promise<RoomView | undefined> {
+    const row = await db.selectFrom('projection.rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
+    return row && toRoomView(row);
+  },
+
+  async members(db: Db, roomId: string): Promise<MemberView[]> {
+    const rows = await db
+      .selectFrom('projection.members as mb')
+      .leftJoin('projection.users as u', 'u.id', 'mb.user_id')
+      .select(['mb.user_id', 'mb.joined_at', 'u.username', 'u.avatar_url'])
+      .where('mb.room_id', '=', roomId)
+      .orderBy('mb.joined_at')
+      .orderBy('mb.user_id')
+      .execute();
+    return rows.map(toMemberView);
+  },
+
+  /** One page of a room's timeline in seq order: the newest, or those before / after a cursor. */
+  async page(db: Db, q: { room_id: string; before?: number | undefined; after?: number | undefined; limit: number }): Promise<MessageView[]> {
+    let query = messagesWithAuthor(db).where('m.room_id', '=', q.room_id);
+    if (q.after !== undefined) {
+      const rows = await query.where('m.seq', '>', q.after).orderBy('m.seq', 'asc').limit(q.limit).execute();
+      return rows.map((r) => toMessageView(r as MessageWithAuthor));
+    }
+    if (q.before !== undefined) query = query.where('m.seq', '<', q.before);
+    const rows = await query.orderBy('m.seq', 'desc').limit(q.limit).execute();
+    return rows.reverse().map((r) => toMessageView(r as MessageWithAuthor));
+  },
+
+  async messagesBySeq(db: Db, seqs: number[]): Promise<MessageView[]> {
+    if (seqs.length === 0) return [];
+    const rows = await messagesWithAuthor(db).where('m.seq', 'in', seqs).orderBy('m.seq').execute();
+    return rows.map((r) => toMessageView(r as MessageWithAuthor));
+  },
+
+  async messageByClientId(db: Db, roomId: string, userId: string, clientMsgId: string): Promise<MessageView | undefined> {
+    const row = await messagesWithAuthor(db)
+      .where('m.room_id', '=', roomId)
+      .where('m.user_id', '=', userId)
+      .where('m.client_msg_id', '=', clientMsgId)
+      .executeTakeFirst();
+    return row && toMessageView(row as MessageWithAuthor);
+  },
+
+  async roomsOfUser(db: Db, userId: string): Promise<string[]> {
+    const rows = await db.selectFrom('projection.members').select('room_id').where('user_id', '=', userId).execute();
+    return rows.map((r) => r.room_id);
+  },
+
+  /** Empties every read model, for a rebuild from the start of the log. */
+  async reset(db: Kysely<Database>): Promise<void> {
+    await sql`TRUNCATE projection.messages, projection.members, projection.rooms, projection.users, projection.checkpoint`.execute(db);
+  },
+});

@@ -1,0 +1,61 @@
+import { ensureEventStream } from '@chat/bus';
+import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
+import { Gauge, Histogram, baseConfig, bootService, runMain } from '@chat/runtime';
+import { z } from 'zod';
+import { migrations } from './db/migrations.ts';
+import { SCHEMA, type Database } from './db/schema.ts';
+import { serveQueries } from './projection-service.ts';
+import { Projector } from './projector.ts';
+
+export const projectionConfig = baseConfig(8083).extend({
+  PROJECTION_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('projection'),
+});
+
+export const start = (env: NodeJS.ProcessEnv = process.env) =>
+  bootService({
+    name: 'projection',
+    schema: projectionConfig,
+    env,
+    start: async ({ config, nc, s, log, registry, observeRequest }) => {
+      await ensureDatabase(config.DATABASE_URL);
+      const db = createDb<Database>(config.DATABASE_URL);
+      await migrateToLatest(db, SCHEMA, migrations);
+      const batchSeconds = new Histogram({ name: 'chat_projection_batch_seconds', help: 'time to apply one batch', registers: [registry] });
+      const position = new Gauge({ name: 'chat_projection_position', help: 'last applied stream sequence', registers: [registry] });
+      await ensureEventStream(await nc.jetstreamManager(), s);
+      const projector = new Projector({
+        nc,
+        db,
+        s,
+        log,
+        name: config.PROJECTION_NAME,
+        onBatch: (_applied, ms) => {
+          batchSeconds.observe(ms / 1000);
+          position.set(projector.position);
+        },
+      });
+      await projector.start();
+      const queries = await serveQueries({ nc, s, db, projector, log, onRequest: observeRequest });
+      return {
+        checks: { postgres: async () => (await sql`SELECT 1`.execute(db), true) },
+        extendOps: (app) => {
+          app.get('/admin/lag', async () => {
+            const info = await (await nc.jetstreamManager()).streams.info(s.stream);
+            const last = info.state.last_seq;
+            return { position: projector.position, stream_last_seq: last, lag: Math.max(0, last - projector.position) };
+          });
+          app.post('/admin/rebuild', async (_req, reply) => {
+            await projector.rebuild();
+            return reply.code(202).send({ status: 'rebuilding' });
+          });
+        },
+        stop: async () => {
+          await queries.stop();
+          await projector.stop();
+          await db.destroy();
+        },
+      };
+    },
+  });
+
+if (import.meta.url === `file://${process.argv[1]}`) void runMain('projection', start);

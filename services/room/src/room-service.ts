@@ -1,0 +1,72 @@
+import { AggregateRepository, EventStore, ensureEventStream, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
+import { AppError, type EventMeta, type MessagePosted, type RoomEvent, type Subjects } from '@chat/contracts';
+import { KeyedLock, type Logger } from '@chat/runtime';
+import type { NatsConnection, Service } from 'nats';
+import { decide, evolve, initialState, isMember, type RoomCommand, type RoomState } from './domain/room.ts';
+
+export interface RoomServiceDeps {
+  nc: NatsConnection;
+  s: Subjects;
+  log: Logger;
+  now?: () => Date;
+  onRequest?: (endpoint: string, ms: number, ok: boolean) => void;
+  onConflict?: () => void;
+}
+
+const metaFor = (ctx: RequestContext, actor: string): EventMeta => ({ correlation_id: ctx.correlationId, causation_id: null, actor });
+
+/** The room decider behind NATS: membership commands go through `runCommand`; posts through the message subject. */
+export async function startRoomService({ nc, s, log, now = () => new Date(), onRequest, onConflict }: RoomServiceDeps): Promise<Service> {
+  await ensureEventStream(await nc.jetstreamManager(), s);
+  const store = await EventStore.open(nc, s.stream);
+  const rooms = new AggregateRepository<RoomState, RoomEvent>(store, { subject: s.events.room, initialState, evolve });
+  // One command per room at a time in this process; other processes are fenced by expected sequence.
+  const lock = new KeyedLock();
+
+  const handle = (command: Exclude<RoomCommand, { type: 'PostMessage' }>, meta: EventMeta) =>
+    lock.run(command.data.room_id, () =>
+      runCommand(rooms, command.data.room_id, (state) => decide(command, state), { meta, now, onConflict }),
+    );
+
+  return serveRpc(nc, s, { name: 'room', version: '0.1.0', log, onRequest }, {
+    createRoom: async (req, ctx) => {
+      const roomId = req.room_id ?? `r_${nuid.next()}`;
+      const { after } = await handle({ type: 'CreateRoom', data: { room_id: roomId, name: req.name, user_id: req.user_id } }, metaFor(ctx, req.user_id));
+      const room = after.state;
+      if (room.status !== 'open') throw new AppError('internal', 'room missing after creation');
+      return { room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: now().toISOString() }, seq: after.seq };
+    },
+
+    joinRoom: async (req, ctx) => {
+      const { after, drafts } = await handle({ type: 'JoinRoom', data: req }, metaFor(ctx, req.user_id));
+      return { ...req, joined: drafts.length > 0, room_created: drafts.some((d) => d.type === 'RoomCreated'), seq: after.seq };
+    },
+
+    leaveRoom: async (req, ctx) => {
+      const { after, drafts } = await handle({ type: 'LeaveRoom', data: req }, metaFor(ctx, req.user_id));
+      return { ...req, left: drafts.length > 0, seq: after.seq };
+    },
+
+    postMessage: async (req, ctx) => {
+      // A post changes no room state, so it takes no lock: it needs only current membership.
+      const { state } = await rooms.load(req.room_id);
+      const clientMsgId = req.client_msg_id ?? null;
+      const messageId = `m_${nuid.next()}`;
+      const [draft] = decide(
+        { type: 'PostMessage', data: { room_id: req.room_id, user_id: req.user_id, message_id: messageId, content: req.content, client_msg_id: clientMsgId } },
+        state,
+      );
+      if (!draft) throw new AppError('internal', 'post decided nothing');
+      // The client's id makes a retry the same message: JetStream drops the copy and names the first.
+      const msgId = clientMsgId ? `${req.room_id}:${req.user_id}:${clientMsgId}` : messageId;
+      const appended = await store.append(s.events.messages(req.room_id), draft, { msgId, meta: metaFor(ctx, req.user_id), now: now() });
+      const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
+      return { message_id: original.data.message_id, seq: appended.seq, duplicate: appended.duplicate, occurred_at: original.occurred_at };
+    },
+
+    membership: async (req) => {
+      const { state } = await rooms.load(req.room_id);
+      return { room_exists: state.status === 'open', member: isMember(state, req.user_id) };
+    },
+  });
+}

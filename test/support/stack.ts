@@ -1,0 +1,70 @@
+import { start as startGateway } from '@chat/gateway';
+import { start as startProfile } from '@chat/profile';
+import { start as startProjection } from '@chat/projection';
+import { start as startRoom } from '@chat/room';
+import { createTestEnv, type TestEnv } from '@chat/testkit';
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
+
+type Running = { running: { stop(): Promise<void> } };
+
+export interface Stack {
+  env: TestEnv;
+  url: string;
+  wsUrl: string;
+  mode: 'token' | 'open';
+  projectionOpsUrl: string;
+  envFor(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  startProjection(extra?: Record<string, string>): Promise<{ stop(): Promise<void>; opsUrl: string }>;
+  stopProjection(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system in this process against the real NATS and Postgres, in a namespace and
+ * database of its own: `rooms` copies of the room service, one profile, projection and gateway.
+ */
+export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number } = {}): Promise<Stack> {
+  const env = await createTestEnv();
+  const mode = opts.mode ?? 'token';
+  const envFor = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    NATS_URL: env.natsUrl,
+    DATABASE_URL: env.databaseUrl,
+    CHAT_NAMESPACE: env.namespace,
+    PORT: '0',
+    OPS_PORT: '0',
+    AUTH_MODE: mode,
+    AUTH_SECRET: TEST_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...extra,
+  });
+  const services: Running[] = [];
+  for (let i = 0; i < (opts.rooms ?? 1); i++) services.push(await startRoom(envFor()));
+  services.push(await startProfile(envFor()));
+  let projection: (Running & { opsPort: number }) | null = await startProjection(envFor());
+  const gateway = await startGateway(envFor());
+  services.push(gateway);
+  const port = gateway.info.port as number;
+  const stack: Stack = {
+    env,
+    mode,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    projectionOpsUrl: `http://127.0.0.1:${projection.opsPort}`,
+    envFor,
+    async startProjection(extra = {}) {
+      const p = await startProjection(envFor(extra));
+      return { stop: () => p.running.stop(), opsUrl: `http://127.0.0.1:${p.opsPort}` };
+    },
+    async stopProjection() {
+      await projection?.running.stop();
+      projection = null;
+    },
+    async stop() {
+      for (const s of [...services].reverse()) await s.running.stop().catch(() => undefined);
+      await projection?.running.stop().catch(() => undefined);
+      await env.cleanup();
+    },
+  };
+  return stack;
+}
