@@ -44,7 +44,9 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
   };
 
   app.ws<SocketData>('/ws/:room/:user', {
-    maxPayloadLength: FRAME_MAX_BYTES,
+    // uWS drops the connection without a close frame past this; frames between FRAME_MAX_BYTES
+    // and it get a proper 1009 below, so a client learns why it was closed.
+    maxPayloadLength: 4 * FRAME_MAX_BYTES,
     maxBackpressure: 1024 * 1024,
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
@@ -107,6 +109,10 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
     },
 
     message: (ws, data, isBinary) => {
+      if (data.byteLength > FRAME_MAX_BYTES) {
+        ws.end(CloseCode.tooBig, `frames are at most ${FRAME_MAX_BYTES} bytes`);
+        return;
+      }
       const text = isBinary ? null : Buffer.from(data).toString('utf8');
       void handleFrame(ws, text).catch((err: unknown) => sendError(ws, err));
     },

@@ -102,7 +102,12 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       }
       const posted = await ctx.call('postMessage', { room_id: roomId, user_id: userId, content, client_msg_id: body.client_msg_id }, req.correlationId);
       // Read your own write: answer with the enriched view once the projection has it.
-      const { message } = await ctx.call('messageAt', { room_id: roomId, seq: posted.seq, wait_ms: POST_VIEW_WAIT_MS }, req.correlationId);
+      // The message is stored once the room service answered; a projection that is down or behind
+      // only means the view follows later (202), never that the post failed.
+      const message = await ctx
+        .call('messageAt', { room_id: roomId, seq: posted.seq, wait_ms: POST_VIEW_WAIT_MS }, req.correlationId)
+        .then((r) => r.message)
+        .catch(() => null);
       if (message) return { status: posted.duplicate ? 200 : 201, body: message };
       return { status: 202, body: { status: 'accepted', id: posted.message_id, room_id: roomId, seq: posted.seq, timestamp: posted.occurred_at } };
     },
