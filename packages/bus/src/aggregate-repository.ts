@@ -1,4 +1,4 @@
-import type { ChatEvent, EventDraft, EventMeta } from '@chat/contracts';
+import { AppError, type ChatEvent, type EventDraft, type EventMeta } from '@chat/contracts';
 import { ConcurrencyError, type EventStore } from './event-store.ts';
 
 export interface Snapshot<S> {
@@ -78,7 +78,7 @@ export async function runCommand<S, E extends ChatEvent>(
   decide: (state: S) => EventDraft<E>[],
   write: { meta: EventMeta; now: () => Date; maxAttempts?: number; onConflict?: () => void },
 ): Promise<{ before: Snapshot<S>; after: Snapshot<S>; drafts: EventDraft<E>[] }> {
-  const maxAttempts = write.maxAttempts ?? 8;
+  const maxAttempts = write.maxAttempts ?? 25;
   for (let attempt = 1; ; attempt++) {
     const before = await repo.load(id);
     const drafts = decide(before.state);
@@ -86,9 +86,11 @@ export async function runCommand<S, E extends ChatEvent>(
     try {
       return { before, after: await repo.append(id, before, drafts, write.meta, write.now()), drafts };
     } catch (err) {
-      if (!(err instanceof ConcurrencyError) || attempt >= maxAttempts) throw err;
+      if (!(err instanceof ConcurrencyError)) throw err;
+      if (attempt >= maxAttempts) throw new AppError('conflict', 'too many concurrent changes; try again', { subject: err.subject });
       write.onConflict?.();
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      // Full jitter, growing: two deciders that keep colliding drift apart quickly.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
     }
   }
 }

@@ -54,7 +54,7 @@ export const Rpc = {
   registerUser: endpoint(
     'registerUser',
     z.object({ user_id: UserId.optional(), username: Username, avatar: Avatar.nullable().optional() }),
-    UserView,
+    z.object({ user: UserView, seq: Seq }),
   ),
   ensureUser: endpoint(
     'ensureUser',
@@ -64,7 +64,7 @@ export const Rpc = {
   updateUser: endpoint(
     'updateUser',
     z.object({ user_id: UserId, username: Username.optional(), avatar: Avatar.nullable().optional() }),
-    UserView,
+    z.object({ user: UserView, seq: Seq }),
   ),
   getUser: endpoint('getUser', z.object({ user_id: UserId }), UserView),
   defaultAvatar: endpoint('defaultAvatar', z.object({ user_id: UserId }), z.object({ svg: z.string() })),
@@ -86,6 +86,12 @@ export const Rpc = {
     'messageAt',
     z.object({ room_id: RoomId, seq: Seq, wait_ms: z.number().int().min(0).max(5000).default(0) }),
     z.object({ message: MessageView.nullable() }),
+  ),
+  /** Waits up to `wait_ms` until the projection has applied `seq`: read-your-writes for clients. */
+  awaitPosition: endpoint(
+    'awaitPosition',
+    z.object({ seq: Seq, wait_ms: z.number().int().min(0).max(5000).default(0) }),
+    z.object({ reached: z.boolean(), position: Seq }),
   ),
   ping: endpoint('ping', z.object({}), z.object({ pong: z.literal(true) })),
 } as const;

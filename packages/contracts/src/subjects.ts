@@ -39,6 +39,7 @@ export function subjects(ns: string) {
     members: `${ns}.qry.room.members`,
     messages: `${ns}.qry.messages.page`,
     messageAt: `${ns}.qry.messages.at`,
+    awaitPosition: `${ns}.qry.projection.position`,
     ping: `${ns}.qry.ping`,
   } as const;
   const rpc: Record<RpcName, string> = { ...cmd, ...qry };

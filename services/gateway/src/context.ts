@@ -8,6 +8,9 @@ import type { Request } from './http.ts';
 
 export type AuthMode = 'token' | 'open';
 
+/** How long a write waits for the projection before answering without its read side. */
+export const READ_YOUR_WRITES_WAIT_MS = 2000;
+
 /** What every route needs: how to reach the services and how to tell who is asking. */
 export class GatewayContext {
   constructor(
@@ -20,6 +23,14 @@ export class GatewayContext {
 
   call<N extends RpcName>(name: N, request: z.input<(typeof Rpc)[N]['request']>, correlationId?: string): Promise<z.output<(typeof Rpc)[N]['reply']>> {
     return call(this.nc, this.s, name, request, { correlationId });
+  }
+
+  /**
+   * Read your writes: once a write has answered, history and member lists show it. A projection
+   * that is down or slow delays the answer by at most the wait, never fails it.
+   */
+  async awaitProjection(seq: number, correlationId: string): Promise<void> {
+    await this.call('awaitPosition', { seq, wait_ms: READ_YOUR_WRITES_WAIT_MS }, correlationId).catch(() => undefined);
   }
 
   /** Token mode: the token's user (a user acts only as itself). Open mode: whoever the client names. */

@@ -37,7 +37,7 @@ export async function startProfileService({ nc, s, log, now = () => new Date(), 
     registerUser: async (req, ctx) => {
       const userId = req.user_id ?? `u_${nuid.next()}`;
       const { after } = await handle({ type: 'RegisterUser', data: { user_id: userId, username: req.username, avatar: req.avatar ?? null } }, ctx);
-      return toUserView(after.state);
+      return { user: toUserView(after.state), seq: after.seq };
     },
 
     ensureUser: async (req, ctx) => {
@@ -47,7 +47,7 @@ export async function startProfileService({ nc, s, log, now = () => new Date(), 
 
     updateUser: async (req, ctx) => {
       const { after } = await handle({ type: 'UpdateProfile', data: { user_id: req.user_id, username: req.username, avatar: req.avatar } }, ctx);
-      return toUserView(after.state);
+      return { user: toUserView(after.state), seq: after.seq };
     },
 
     getUser: async (req) => toUserView((await users.load(req.user_id)).state),

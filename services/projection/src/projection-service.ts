@@ -34,6 +34,7 @@ export function serveQueries(deps: {
       const [message] = await readModels.messagesBySeq(db, [req.seq]);
       return { message: message && message.room_id === req.room_id ? message : null };
     },
+    awaitPosition: async (req) => ({ reached: await projector.waitFor(req.seq, req.wait_ms), position: projector.position }),
     ping: async () => ({ pong: true as const }),
   });
 }

@@ -11,11 +11,10 @@ import {
   Username,
   parseOrThrow,
 } from '@chat/contracts';
-import { avatarFromUrl, type GatewayContext } from '../context.ts';
+import { READ_YOUR_WRITES_WAIT_MS, avatarFromUrl, type GatewayContext } from '../context.ts';
 import type { Handler, Request } from '../http.ts';
 
-/** How long a post waits for its enriched view before answering 202 with what it knows. */
-const POST_VIEW_WAIT_MS = 2000;
+
 
 const roomIdOf = (req: Request) => parseOrThrow(RoomIdParam, req.params[0], 'room id');
 
@@ -60,6 +59,7 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       const userId = ctx.actorOf(req, body.user_id);
       const name = parseOrThrow(RoomName, body.name, 'name');
       const { room, seq } = await ctx.call('createRoom', { room_id: body.id, name, user_id: userId }, req.correlationId);
+      await ctx.awaitProjection(seq, req.correlationId);
       return { status: 201, body: { ...room, member_count: 0, last_seq: seq } };
     },
 
@@ -80,6 +80,7 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       const userId = ctx.actorOf(req, body.user_id);
       await admitUser(ctx, userId, body, req.correlationId);
       const joined = await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, req.correlationId);
+      await ctx.awaitProjection(joined.seq, req.correlationId);
       return { status: 200, body: { status: 'success', room_id: roomId, user_id: userId, joined: joined.joined, seq: joined.seq } };
     },
 
@@ -88,6 +89,7 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       const body = parseOrThrow(LeaveBody, await req.json().catch(() => ({})), 'body');
       const userId = ctx.actorOf(req, body.user_id);
       const left = await ctx.call('leaveRoom', { room_id: roomId, user_id: userId }, req.correlationId);
+      await ctx.awaitProjection(left.seq, req.correlationId);
       return { status: 200, body: { status: 'success', room_id: roomId, user_id: userId, left: left.left, seq: left.seq } };
     },
 
@@ -105,7 +107,7 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       // The message is stored once the room service answered; a projection that is down or behind
       // only means the view follows later (202), never that the post failed.
       const message = await ctx
-        .call('messageAt', { room_id: roomId, seq: posted.seq, wait_ms: POST_VIEW_WAIT_MS }, req.correlationId)
+        .call('messageAt', { room_id: roomId, seq: posted.seq, wait_ms: READ_YOUR_WRITES_WAIT_MS }, req.correlationId)
         .then((r) => r.message)
         .catch(() => null);
       if (message) return { status: posted.duplicate ? 200 : 201, body: message };

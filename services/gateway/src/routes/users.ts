@@ -10,11 +10,12 @@ export function userRoutes(ctx: GatewayContext): Record<string, Handler> {
       if (body.user_id !== undefined && ctx.mode === 'token') {
         throw new AppError('validation_failed', 'user_id is chosen by the server in AUTH_MODE=token');
       }
-      const user = await ctx.call(
+      const { user, seq } = await ctx.call(
         'registerUser',
         { user_id: body.user_id, username: body.username, avatar: avatarFromUrl(body.avatar_url) ?? null },
         req.correlationId,
       );
+      await ctx.awaitProjection(seq, req.correlationId);
       return { status: 201, body: ctx.tokens ? { user, token: ctx.tokens.issue(user.id) } : { user } };
     },
 
@@ -29,7 +30,8 @@ export function userRoutes(ctx: GatewayContext): Record<string, Handler> {
       ctx.actorOf(req, userId);
       const body = parseOrThrow(PatchUserBody, await req.json(), 'body');
       const avatar = body.avatar_url === null ? null : avatarFromUrl(body.avatar_url);
-      const user = await ctx.call('updateUser', { user_id: userId, username: body.username, avatar }, req.correlationId);
+      const { user, seq } = await ctx.call('updateUser', { user_id: userId, username: body.username, avatar }, req.correlationId);
+      await ctx.awaitProjection(seq, req.correlationId);
       return { status: 200, body: user };
     },
 

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { AppError, ClientFrame, ExternalAvatarUrl, HistoryQuery, MessageContent, Username, avatarUrl, isPlaceholderAvatar, parseEvent, subjects } from './index.ts';
+
+describe('subjects', () => {
+  const s = subjects('chat');
+
+  it('builds subjects for valid ids', () => {
+    expect(s.events.room('lobby_1-A')).toBe('chat.evt.room.lobby_1-A');
+    expect(s.live.room('lobby')).toBe('chat.live.room.lobby');
+  });
+
+  it.each(['a.>', '*', '>', 'a b', 'a.b', '', 'x'.repeat(65), 'tab\t', 'ü'])('refuses the id %j with a 400', (id) => {
+    try {
+      s.events.room(id);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(AppError);
+      expect((e as AppError).status).toBe(400);
+    }
+  });
+
+  it('keeps command, query and live subjects out of the event stream', () => {
+    for (const subject of Object.values(s.rpc)) expect(subject.startsWith('chat.evt.')).toBe(false);
+    expect(s.live.allRooms.startsWith('chat.evt.')).toBe(false);
+  });
+
+  it('refuses a namespace NATS would misread', () => {
+    expect(() => subjects('a.b')).toThrow();
+    expect(() => subjects('Chat')).toThrow();
+  });
+});
+
+describe('usernames', () => {
+  it('trims and NFC-normalises', () => {
+    expect(Username.parse('  Ann  ')).toBe('Ann');
+    expect(Username.parse('e\u0301lodie')).toBe('\u00e9lodie');
+  });
+
+  it('counts characters, not UTF-16 units', () => {
+    expect(Username.safeParse('😀'.repeat(32)).success).toBe(true);
+    expect(Username.safeParse('😀'.repeat(33)).success).toBe(false);
+  });
+
+  it.each(['', '   ', 'a\u0000b', 'line\nbreak', 'bidi\u202eevil', 'x'.repeat(33)])('refuses %j', (name) => {
+    expect(Username.safeParse(name).success).toBe(false);
+  });
+});
+
+describe('avatars', () => {
+  it('accepts only absolute http(s) URLs up to 2048 characters', () => {
+    expect(ExternalAvatarUrl.safeParse('https://cdn.example.com/a.png').success).toBe(true);
+    for (const bad of ['javascript:alert(1)', 'data:image/png;base64,AAAA', 'ftp://x/a.png', '/relative.png', `https://e.com/${'a'.repeat(2048)}`]) {
+      expect(ExternalAvatarUrl.safeParse(bad).success).toBe(false);
+    }
+  });
+
+  it('recognises generic placeholder services', () => {
+    expect(isPlaceholderAvatar('https://i.pravatar.cc/150?u=abc')).toBe(true);
+    expect(isPlaceholderAvatar('https://www.gravatar.com/avatar/x')).toBe(true);
+    expect(isPlaceholderAvatar('https://cdn.example.com/pravatar.cc.png')).toBe(false);
+  });
+
+  it('always yields a URL: custom, external or the generated default', () => {
+    expect(avatarUrl(null, 'u1')).toBe('/avatars/default/u1.svg');
+    expect(avatarUrl({ kind: 'external', url: 'https://e.com/a.png' }, 'u1')).toBe('https://e.com/a.png');
+    expect(avatarUrl({ kind: 'custom', key: 'a'.repeat(64) }, 'u1')).toBe(`/avatars/${'a'.repeat(64)}.webp`);
+  });
+});
+
+describe('messages and frames', () => {
+  it('trims content and bounds it', () => {
+    expect(MessageContent.parse('  hi ')).toBe('hi');
+    expect(MessageContent.safeParse(' \n ').success).toBe(false);
+    expect(MessageContent.safeParse('x'.repeat(4000)).success).toBe(true);
+    expect(MessageContent.safeParse('x'.repeat(4001)).success).toBe(false);
+  });
+
+  it('knows the client frame types and nothing else', () => {
+    expect(ClientFrame.safeParse({ type: 'ping' }).success).toBe(true);
+    expect(ClientFrame.safeParse({ type: 'resume', since: 3 }).success).toBe(true);
+    expect(ClientFrame.safeParse({ type: 'resume', since: -1 }).success).toBe(false);
+    expect(ClientFrame.safeParse({ type: 'shout' }).success).toBe(false);
+  });
+
+  it('reads history queries from strings and caps the limit', () => {
+    expect(HistoryQuery.parse({ before: '10', limit: '5' })).toEqual({ before: 10, limit: 5 });
+    expect(HistoryQuery.parse({})).toEqual({ limit: 50 });
+    expect(HistoryQuery.safeParse({ limit: '101' }).success).toBe(false);
+    expect(HistoryQuery.safeParse({ before: '1', after: '2' }).success).toBe(false);
+  });
+});
+
+describe('events on read', () => {
+  const valid = {
+    id: 'e1',
+    type: 'UserJoined',
+    version: 1,
+    occurred_at: '2026-01-01T00:00:00.000Z',
+    data: { room_id: 'lobby', user_id: 'ann' },
+    meta: { correlation_id: 'c', causation_id: null, actor: 'ann' },
+  };
+
+  it('accepts a stored event that matches its schema', () => {
+    expect(parseEvent(valid).success).toBe(true);
+  });
+
+  it('rejects unknown types, versions and malformed data', () => {
+    expect(parseEvent({ ...valid, type: 'UserTeleported' }).success).toBe(false);
+    expect(parseEvent({ ...valid, version: 9 }).success).toBe(false);
+    expect(parseEvent({ ...valid, data: { room_id: 'a.b', user_id: 'ann' } }).success).toBe(false);
+  });
+});
