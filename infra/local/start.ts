@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -171,9 +172,10 @@ async function stopAll(list: Service[]): Promise<boolean> {
   return codes.every((c) => c === 0);
 }
 
-async function shutdown(code: number): Promise<never> {
+async function shutdown(code: number, why?: string): Promise<never> {
   if (!stopping) {
     stopping = true;
+    if (why) console.log(`start: ${why}; stopping the services`);
     const timer = setTimeout(() => {
       console.error(`start: services did not stop within ${STOP_TIMEOUT_MS / 1000}s; killing them`);
       for (const s of services) if (running(s)) s.child?.kill('SIGKILL');
@@ -184,9 +186,43 @@ async function shutdown(code: number): Promise<never> {
     const cleanGateway = await stopAll(gateway);
     const cleanRest = await stopAll(services.filter((s) => s.name !== 'gateway'));
     clearTimeout(timer);
+    console.log('start: all services stopped');
     process.exit(cleanGateway && cleanRest ? code : Math.max(code, 1));
   }
   return new Promise<never>(() => undefined);
+}
+
+/**
+ * `pnpm start` runs us as pnpm → sh -c → tsx → us, and a SIGTERM sent to pnpm kills that shell
+ * without reaching us. So we also stop when one of those wrappers goes away (Linux, from /proc);
+ * never because of the user's own shell (`nohup pnpm start &` must survive logging out).
+ */
+function watchWrappers(): void {
+  const read = (pid: number): { ppid: number; started: string; cmd: string } | null => {
+    try {
+      // The fields after `(comm)`: state, ppid, ... starttime is the 20th of them.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      return { ppid: Number(fields[1]), started: fields[19] ?? '', cmd };
+    } catch {
+      return null;
+    }
+  };
+  const chain: { pid: number; started: string; cmd: string }[] = [];
+  for (let pid = process.ppid; pid > 1 && chain.length < 3; ) {
+    const info = read(pid);
+    if (!info) break;
+    chain.push({ pid, ...info });
+    if (/\bp?npm\b/.test(info.cmd)) break;
+    pid = info.ppid;
+  }
+  const managed = chain.some((a) => /\bp?npm\b/.test(a.cmd));
+  const watched = managed ? chain : chain.filter((a) => a.cmd.includes('tsx')).slice(0, 1);
+  const timer = setInterval(() => {
+    const gone = watched.find((a) => read(a.pid)?.started !== a.started);
+    if (gone) void shutdown(0, `parent process ${gone.pid} is gone`);
+  }, 1000);
+  timer.unref();
 }
 
 // ---- main ---------------------------------------------------------------------------------
@@ -206,8 +242,11 @@ async function main(): Promise<void> {
   ];
   for (const s of services) s.env = s.name === 'gateway' ? { PORT: String(publicPort), OPS_PORT: String(s.opsPort) } : { PORT: String(s.opsPort) };
 
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  if (mode !== 'token' && mode !== 'open') fail(`AUTH_MODE must be token or open (got "${mode}")`);
+  if (mode === 'token' && env.AUTH_SECRET && env.AUTH_SECRET.length < 32) fail('AUTH_SECRET must be at least 32 characters');
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0, signal));
+  watchWrappers();
 
   await checkDependencies();
 
@@ -220,13 +259,14 @@ async function main(): Promise<void> {
     );
   }
 
-  for (const s of services) {
+  // room, profile and projection together; the gateway once all three are ready.
+  const start = async (s: Service) => {
     spawnService(s, secret);
-    // room, profile and projection could start together, but one at a time keeps the logs readable
-    // and the gateway must only start once all three answer.
     await waitReady(s, reach);
     console.log(`start: ${s.name} ready (ops http://${reach}:${s.opsPort})`);
-  }
+  };
+  await Promise.all(services.filter((s) => s.name !== 'gateway').map(start));
+  await Promise.all(services.filter((s) => s.name === 'gateway').map(start));
   console.log(`\nchat stack ready: http://${reach}:${publicPort} (AUTH_MODE=${mode})\n`);
 }
 

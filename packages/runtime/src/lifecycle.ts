@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
 import { ConfigError } from './config.ts';
 
@@ -40,4 +42,15 @@ export async function runMain(name: string, start: () => Promise<{ running: Runn
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Whether the module at `url` is the script node was started with (symlinks and odd paths too). */
+export function isMainModule(url: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(fileURLToPath(url)) === realpathSync(script);
+  } catch {
+    return false;
+  }
 }

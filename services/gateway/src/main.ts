@@ -1,9 +1,15 @@
-import { Counter, Gauge, Histogram, baseConfig, bootService, runMain } from '@chat/runtime';
+import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { z } from 'zod';
 import { startGateway } from './gateway.ts';
 
 export const gatewayConfig = baseConfig(8080).extend({
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9080),
+  /** Comma-separated browser origins allowed to use the API (exact match); unset: any. */
+  ALLOWED_ORIGINS: z.string().optional(),
+  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(1000).default(16),
+  /** Sustained rates per user on one gateway; bursts of twice as many pass. */
+  POSTS_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
+  FRAMES_PER_SECOND: z.coerce.number().positive().max(100_000).default(30),
 });
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -16,6 +22,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
       const sockets = new Gauge({ name: 'chat_ws_sockets', help: 'open WebSockets', registers: [registry] });
       const frames = new Counter({ name: 'chat_ws_frames_total', help: 'client frames received', labelNames: ['type'], registers: [registry] });
       const http = new Histogram({ name: 'chat_http_seconds', help: 'HTTP request time', labelNames: ['route', 'status'], registers: [registry] });
+      const slow = new Counter({ name: 'chat_ws_slow_closed_total', help: 'sockets closed with 1013 for falling behind', registers: [registry] });
       const gateway = await startGateway({
         nc,
         s,
@@ -24,7 +31,10 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         port: config.PORT,
         mode: config.AUTH_MODE,
         secret: config.AUTH_SECRET,
+        allowedOrigins: config.ALLOWED_ORIGINS,
+        limits: { maxSocketsPerUser: config.MAX_SOCKETS_PER_USER, postsPerSecond: config.POSTS_PER_SECOND, framesPerSecond: config.FRAMES_PER_SECOND },
         metrics: {
+          slowSocket: () => slow.inc(),
           opened: () => sockets.inc(),
           closed: () => sockets.dec(),
           frame: (type) => frames.inc({ type }),
@@ -35,4 +45,4 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     },
   });
 
-if (import.meta.url === `file://${process.argv[1]}`) void runMain('gateway', start);
+if (isMainModule(import.meta.url)) void runMain('gateway', start);

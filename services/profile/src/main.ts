@@ -1,4 +1,4 @@
-import { baseConfig, bootService, runMain } from '@chat/runtime';
+import { baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { startProfileService } from './profile-service.ts';
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -12,4 +12,4 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     },
   });
 
-if (import.meta.url === `file://${process.argv[1]}`) void runMain('profile', start);
+if (isMainModule(import.meta.url)) void runMain('profile', start);

@@ -1,6 +1,6 @@
 import { ensureEventStream } from '@chat/bus';
 import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
-import { Gauge, Histogram, baseConfig, bootService, runMain } from '@chat/runtime';
+import { Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { z } from 'zod';
 import { migrations } from './db/migrations.ts';
 import { SCHEMA, type Database } from './db/schema.ts';
@@ -58,4 +58,4 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     },
   });
 
-if (import.meta.url === `file://${process.argv[1]}`) void runMain('projection', start);
+if (isMainModule(import.meta.url)) void runMain('projection', start);

@@ -1,4 +1,4 @@
-import { Counter, baseConfig, bootService, runMain } from '@chat/runtime';
+import { Counter, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { startRoomService } from './room-service.ts';
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -13,4 +13,4 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     },
   });
 
-if (import.meta.url === `file://${process.argv[1]}`) void runMain('room', start);
+if (isMainModule(import.meta.url)) void runMain('room', start);
