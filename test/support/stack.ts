@@ -24,7 +24,7 @@ export interface Stack {
  * The whole system in this process against the real NATS and Postgres, in a namespace and
  * database of its own: `rooms` copies of the room service, one profile, projection and gateway.
  */
-export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number } = {}): Promise<Stack> {
+export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number; gatewayEnv?: Record<string, string> } = {}): Promise<Stack> {
   const env = await createTestEnv();
   const mode = opts.mode ?? 'token';
   const envFor = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
@@ -42,7 +42,8 @@ export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number
   for (let i = 0; i < (opts.rooms ?? 1); i++) services.push(await startRoom(envFor()));
   services.push(await startProfile(envFor()));
   let projection: (Running & { opsPort: number }) | null = await startProjection(envFor());
-  const gateway = await startGateway(envFor());
+  // Tests post faster than people do; the rate-limit tests set their own limits.
+  const gateway = await startGateway(envFor({ POSTS_PER_SECOND: '1000', FRAMES_PER_SECOND: '1000', ...opts.gatewayEnv }));
   services.push(gateway);
   const port = gateway.info.port as number;
   const stack: Stack = {

@@ -22,8 +22,27 @@ export const LiveFrame = z.discriminatedUnion('type', [
 ]);
 export type LiveFrame = z.infer<typeof LiveFrame>;
 
+/** Typing, relayed between gateways on `<ns>.live.typing.<room>`; never stored. */
+export const TypingSignal = z.object({ user_id: UserId, gateway: z.string().max(64) });
+
+/**
+ * Who is online in a room, per user. The first frame on a socket is a snapshot (`online`); later
+ * ones are diffs (`joined`, `left`). `seq` grows by one per frame on a socket's gateway, so a client
+ * that sees a gap can ask for a fresh snapshot by reconnecting.
+ */
+export const PresenceFrame = z.object({
+  type: z.literal('presence'),
+  online: z.array(UserId).optional(),
+  joined: z.array(UserId).optional(),
+  left: z.array(UserId).optional(),
+  seq: Seq,
+});
+export type PresenceFrame = z.infer<typeof PresenceFrame>;
+
 export const ServerFrame = z.union([
   LiveFrame,
+  PresenceFrame,
+  z.object({ type: z.literal('typing'), user_id: UserId }),
   z.object({ type: z.literal('ready'), room_id: z.string(), user_id: z.string(), cursor: Seq }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
   z.object({ type: z.literal('pong') }),
@@ -33,8 +52,13 @@ export type ServerFrame = z.infer<typeof ServerFrame>;
 /** Close codes a client can act on. */
 export const CloseCode = {
   normal: 1000,
+  /** The gateway is stopping: reconnect (elsewhere) and resume. */
   goingAway: 1001,
+  /** Flooding past the rate limit. */
   policy: 1008,
   tooBig: 1009,
+  /** The socket fell too far behind: reconnect with `since=<cursor>`; nothing is lost. */
   tryAgainLater: 1013,
+  /** No longer a member of the room (left, or removed): do not reconnect. */
+  notMember: 4403,
 } as const;

@@ -41,13 +41,17 @@ export const PostMessageBody = z.object({
 });
 
 const SeqParam = z.coerce.number().int().nonnegative();
+export const LONG_POLL_MAX_SECONDS = 30;
 export const HistoryQuery = z
   .object({
     before: SeqParam.optional(),
     after: SeqParam.optional(),
     limit: z.coerce.number().int().min(1).max(HISTORY_LIMIT_MAX).default(50),
+    /** Long-poll: with `after`, wait up to this many seconds for a newer message. */
+    wait: z.coerce.number().int().min(0).max(LONG_POLL_MAX_SECONDS).optional(),
   })
-  .refine((q) => q.before === undefined || q.after === undefined, 'use before or after, not both');
+  .refine((q) => q.before === undefined || q.after === undefined, 'use before or after, not both')
+  .refine((q) => q.wait === undefined || q.after !== undefined, 'wait needs after=<seq>');
 
 export const WsQuery = z.object({
   token: z.string().optional(),

@@ -59,7 +59,10 @@ export function subjects(ns: string) {
     live: {
       room: (roomId: string) => `${ns}.live.room.${token('room', roomId)}`,
       allRooms: `${ns}.live.room.*`,
+      typing: (roomId: string) => `${ns}.live.typing.${token('room', roomId)}`,
     },
+    /** JetStream KV bucket of presence leases: one key `<room>.<user>.<connection>` per socket. */
+    presenceBucket: `presence_${ns.replace(/-/g, '_')}`,
   } as const;
 }
 

@@ -5,6 +5,8 @@ import type { NatsConnection } from 'nats';
 import type { z } from 'zod';
 import { bearer, type Tokens } from './auth.ts';
 import type { Request } from './http.ts';
+import { Allowances, type RateLimits } from './limits.ts';
+import type { OriginPolicy } from './origins.ts';
 
 export type AuthMode = 'token' | 'open';
 
@@ -13,13 +15,35 @@ export const READ_YOUR_WRITES_WAIT_MS = 2000;
 
 /** What every route needs: how to reach the services and how to tell who is asking. */
 export class GatewayContext {
+  readonly allowances: Allowances;
+
   constructor(
     readonly nc: NatsConnection,
     readonly s: Subjects,
     readonly mode: AuthMode,
     readonly tokens: Tokens | null,
+    readonly origins: OriginPolicy,
     readonly log: Logger,
-  ) {}
+    limits: RateLimits,
+  ) {
+    this.allowances = new Allowances(limits);
+  }
+
+  hasValidToken(token: string | undefined): boolean {
+    if (!this.tokens || !token) return false;
+    try {
+      this.tokens.verify(token);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Posts share one allowance per user, whether they come over REST or a socket. */
+  checkPost(userId: string): void {
+    const now = Date.now();
+    if (this.allowances.of(userId, now).post(now) !== 'ok') throw new AppError('rate_limited', 'too many messages; slow down');
+  }
 
   call<N extends RpcName>(name: N, request: z.input<(typeof Rpc)[N]['request']>, correlationId?: string): Promise<z.output<(typeof Rpc)[N]['reply']>> {
     return call(this.nc, this.s, name, request, { correlationId });

@@ -1,13 +1,18 @@
+import { nuid, openPresenceBucket } from '@chat/bus';
 import { JSON_BODY_MAX_BYTES, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { NatsConnection } from 'nats';
 import { Tokens } from './auth.ts';
 import { GatewayContext, type AuthMode } from './context.ts';
-import { notFound, route, type Handler, type HttpOptions } from './http.ts';
-import { LiveHub, roomTopic } from './live-hub.ts';
+import { notFound, preflight, route, type Handler, type HttpOptions } from './http.ts';
+import { rateLimits } from './limits.ts';
+import { OriginPolicy } from './origins.ts';
+import { PresenceTracker } from './presence.ts';
+import { RoomHub } from './room-hub.ts';
+import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { userRoutes } from './routes/users.ts';
-import { closeAll, registerSockets, type SocketData, type SocketMetrics } from './sockets.ts';
+import { closeAll, registerSockets, type SocketData, type SocketLimits, type SocketMetrics } from './sockets.ts';
 import { loadUws, type WebSocket, type us_listen_socket } from './uws.ts';
 
 export interface GatewayOptions {
@@ -18,7 +23,9 @@ export interface GatewayOptions {
   port: number;
   mode: AuthMode;
   secret: string | undefined;
-  metrics?: SocketMetrics & { response?: HttpOptions['onResponse'] };
+  allowedOrigins?: string | undefined;
+  limits?: Partial<SocketLimits> & { postsPerSecond?: number; framesPerSecond?: number };
+  metrics?: SocketMetrics & { response?: HttpOptions['onResponse']; slowSocket?: () => void };
 }
 
 export interface Gateway {
@@ -31,17 +38,21 @@ export interface Gateway {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const uws = loadUws();
   const app = uws.App();
+  const gatewayId = `gw_${nuid.next()}`;
+  const origins = new OriginPolicy(opts.allowedOrigins);
   const tokens = opts.mode === 'token' ? new Tokens(opts.secret ?? '') : null;
-  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, opts.log);
-  const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, onResponse: opts.metrics?.response };
+  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond));
+  const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, origins, onResponse: opts.metrics?.response };
   const sockets = new Set<WebSocket<SocketData>>();
-  // Each live frame is serialised once and handed to uWS, which writes it to every socket in the room.
-  const hub = new LiveHub(opts.nc, opts.s, opts.log, (roomId, _frame, raw) => {
-    app.publish(roomTopic(roomId), raw, false, false);
+  const hub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, opts.metrics?.slowSocket);
+  const presence = new PresenceTracker(await openPresenceBucket(opts.nc, opts.s), opts.log, (roomId, change) => {
+    const skipped = hub.sendEphemeral(roomId, { type: 'presence', joined: change.joined, left: change.left, seq: change.seq });
+    for (const ws of skipped) ws.getUserData().presenceDirty = true;
   });
 
   const users = userRoutes(ctx);
   const rooms = roomRoutes(ctx);
+  const live = historyRoutes(ctx, hub, presence);
   const routes: [Parameters<typeof route>[1], string, Handler][] = [
     ['post', '/users', users.register!],
     ['get', '/users/:id', users.get!],
@@ -51,27 +62,35 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ['post', '/rooms', rooms.create!],
     ['get', '/rooms/:id', rooms.get!],
     ['get', '/rooms/:id/members', rooms.members!],
+    ['get', '/rooms/:id/presence', live.presence!],
     ['post', '/rooms/:id/join', rooms.join!],
     ['post', '/rooms/:id/leave', rooms.leave!],
     ['post', '/rooms/:id/messages', rooms.post!],
-    ['get', '/rooms/:id/messages', rooms.history!],
+    ['get', '/rooms/:id/messages', live.history!],
   ];
   for (const [method, pattern, handler] of routes) route(app, method, pattern, handler, http);
-  registerSockets(app, ctx, hub, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} });
+  registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {
+    maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
+    typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
+  });
+  preflight(app, origins);
   notFound(app);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(opts.host, opts.port, (socket) => (socket ? resolve(socket) : reject(new Error(`gateway cannot listen on ${opts.host}:${opts.port}`))));
   });
   const port = uws.us_socket_local_port(listenSocket);
-  opts.log.info({ port, mode: opts.mode }, 'gateway listening');
+  opts.log.info({ port, mode: opts.mode, gatewayId, originsRestricted: origins.restricted }, 'gateway listening');
 
+  const sweep = setInterval(() => ctx.allowances.sweep(Date.now()), 60_000).unref();
   return {
     port,
     socketCount: () => sockets.size,
     async stop() {
+      clearInterval(sweep);
       uws.us_listen_socket_close(listenSocket);
       closeAll(sockets);
+      await presence.stop();
       hub.close();
     },
   };

@@ -1,5 +1,6 @@
 import { AppError, isAppError, type ErrorBody } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
+import type { OriginPolicy } from './origins.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.ts';
 
 /** What a handler sees of a request: copied out of uWS at once (its request is valid only then). */
@@ -12,6 +13,8 @@ export interface Request {
   /** The body parsed as JSON (at most `maxBody` bytes). */
   json(): Promise<unknown>;
   correlationId: string;
+  /** Aborted when the client goes away before the reply. */
+  signal: AbortSignal;
 }
 
 export interface Reply {
@@ -49,6 +52,7 @@ const HEADERS_WE_READ = ['authorization', 'content-type', 'content-length', 'ori
 export interface HttpOptions {
   log: Logger;
   maxBody: number;
+  origins: OriginPolicy;
   onResponse?: (route: string, status: number, ms: number) => void;
 }
 
@@ -69,8 +73,10 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'patch' | 'put
   app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
     const started = performance.now();
     const state = { aborted: false };
+    const abort = new AbortController();
     res.onAborted(() => {
       state.aborted = true;
+      abort.abort();
     });
     const headers = new Map(HEADERS_WE_READ.map((h) => [h, req.getHeader(h)]));
     const params = Array.from({ length: paramCount }, (_, i) => req.getParameter(i) ?? '');
@@ -86,12 +92,14 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'patch' | 'put
       header: (name) => headers.get(name) ?? '',
       json: async () => parseJson(await body()),
       correlationId,
+      signal: abort.signal,
     };
+    const cors = opts.origins.corsHeaders(headers.get('origin') ?? '');
     handler(request)
       .catch((err: unknown) => errorReply(err, opts.log, { url, method, correlationId }))
       .then((reply) => {
         opts.onResponse?.(pattern, reply.status, performance.now() - started);
-        if (!state.aborted) send(res, reply, correlationId);
+        if (!state.aborted) send(res, { ...reply, headers: { ...cors, ...reply.headers } }, correlationId);
       });
   });
 }
@@ -148,6 +156,28 @@ function parseJson(body: Buffer): unknown {
   } catch {
     throw new AppError('bad_request', 'request body is not valid JSON');
   }
+}
+
+/** CORS preflight: browsers on an allowed origin may send JSON and the Authorization header. */
+export function preflight(app: TemplatedApp, origins: OriginPolicy): void {
+  app.options('/*', (res, req) => {
+    const origin = req.getHeader('origin');
+    const cors = origins.corsHeaders(origin);
+    if (!cors['access-control-allow-origin']) {
+      send(res, { status: 403, body: { error: { code: 'forbidden', message: 'origin not allowed' } } });
+      return;
+    }
+    send(res, {
+      status: 204,
+      body: undefined,
+      headers: {
+        ...cors,
+        'access-control-allow-methods': 'GET, POST, PATCH, PUT, DELETE, OPTIONS',
+        'access-control-allow-headers': 'authorization, content-type, x-request-id',
+        'access-control-max-age': '600',
+      },
+    });
+  });
 }
 
 /** Unknown paths get the same JSON error shape as everything else. */

@@ -1,16 +1,32 @@
+import { nuid } from '@chat/bus';
 import { AppError, ClientFrame, CloseCode, FRAME_MAX_BYTES, MessageContent, RoomIdParam, UserIdParam, WsQuery, isAppError, parseOrThrow, validationError, type ServerFrame } from '@chat/contracts';
 import type { GatewayContext } from './context.ts';
 import { errorReply, send } from './http.ts';
-import { roomTopic, type LiveHub } from './live-hub.ts';
+import type { PresenceTracker } from './presence.ts';
+import { BUFFER_LIMITS, roomTopic, type RoomHub } from './room-hub.ts';
 import { admitUser } from './routes/rooms.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
 
 export interface SocketData {
   roomId: string;
   userId: string;
+  connectionId: string;
+  /** Where to start: replay history after this seq before going live (undefined: live only). */
+  since: number | undefined;
+  /** Seq of the last timeline frame the replay sent. */
   cursor: number;
   /** Set on close: uWS throws on any use of a closed socket, and replies can arrive after it. */
   closed: boolean;
+  /** Being closed for falling behind. */
+  closing: boolean;
+  /** Live frames held while replaying, and whether more arrived than are held. */
+  pending: { seq: number; raw: string }[];
+  pendingOverflow: boolean;
+  /** Bumped by each replay, so a newer `resume` ends an older one. */
+  replayGen: number;
+  lastTypingAt: number;
+  presenceDirty: boolean;
+  onDrain: (() => void) | null;
 }
 
 export interface SocketMetrics {
@@ -19,25 +35,46 @@ export interface SocketMetrics {
   frame(type: string): void;
 }
 
+export interface SocketLimits {
+  maxSocketsPerUser: number;
+  typingIntervalMs: number;
+}
+
 const TOKEN_PROTOCOL_PREFIX = 'token.';
+const REPLAY_PAGE = 100;
 
 /** A token in `Sec-WebSocket-Protocol` (browsers cannot set headers), and the protocol to echo. */
 export function protocolToken(header: string): { token: string | undefined; echo: string } {
   const offered = header.split(',').map((p) => p.trim()).filter(Boolean);
   const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
+  // Echo only a protocol that carries no secret.
   const echo = offered.find((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX)) ?? '';
   return { token, echo };
 }
 
+type Socket = WebSocket<SocketData>;
+
 /**
- * `WS /ws/{room}/{user}`: the socket is admitted only after the room service confirms membership
- * (or, in open mode, joins the user), so a join followed at once by a connect is never refused.
+ * `WS /ws/{room}/{user}`: admitted only after the room service confirms membership (or, in open
+ * mode, joins the user), so a join followed at once by a connect is never refused. With
+ * `since=<seq>` (or a `resume` frame) the socket first gets every message after that seq, in
+ * order, then live ones, with no gap and no duplicate.
  */
-export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: LiveHub, sockets: Set<WebSocket<SocketData>>, metrics: SocketMetrics): void {
-  const sendFrame = (ws: WebSocket<SocketData>, frame: ServerFrame) => {
+export function registerSockets(
+  app: TemplatedApp,
+  ctx: GatewayContext,
+  hub: RoomHub,
+  presence: PresenceTracker,
+  all: Set<Socket>,
+  metrics: SocketMetrics,
+  limits: SocketLimits,
+): void {
+  const perUser = new Map<string, number>();
+
+  const sendFrame = (ws: Socket, frame: ServerFrame) => {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(frame));
   };
-  const sendError = (ws: WebSocket<SocketData>, err: unknown) => {
+  const sendError = (ws: Socket, err: unknown) => {
     const e = isAppError(err) ? err : new AppError('internal', 'internal error');
     if (!isAppError(err)) ctx.log.error({ err }, 'socket frame failed');
     sendFrame(ws, { type: 'error', code: e.code, message: e.message });
@@ -47,7 +84,7 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
     // uWS drops the connection without a close frame past this; frames between FRAME_MAX_BYTES
     // and it get a proper 1009 below, so a client learns why it was closed.
     maxPayloadLength: 4 * FRAME_MAX_BYTES,
-    maxBackpressure: 1024 * 1024,
+    maxBackpressure: BUFFER_LIMITS.hard,
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -64,16 +101,22 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
       const key = req.getHeader('sec-websocket-key');
       const protocolHeader = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const correlationId = crypto.randomUUID();
+      const origin = req.getHeader('origin');
+      const correlationId = nuid.next();
 
       void (async () => {
-        let retained: string | null = null;
+        let held: string | null = null;
         try {
           const roomId = parseOrThrow(RoomIdParam, decodeURIComponent(rawRoom), 'room id');
           const claimed = parseOrThrow(UserIdParam, decodeURIComponent(rawUser), 'user id');
           const q = parseOrThrow(WsQuery, Object.fromEntries(query), 'query');
           const { token, echo } = protocolToken(protocolHeader);
-          const userId = ctx.actor(q.token ?? token, claimed);
+          const presented = q.token ?? token;
+          ctx.origins.checkUpgrade(origin, ctx.hasValidToken(presented));
+          const userId = ctx.actor(presented, claimed);
+          if ((perUser.get(userId) ?? 0) >= limits.maxSocketsPerUser) {
+            throw new AppError('rate_limited', `at most ${limits.maxSocketsPerUser} sockets per user`);
+          }
           await admitUser(ctx, userId, q, correlationId);
           if (ctx.mode === 'open') {
             await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, correlationId);
@@ -82,50 +125,142 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
             if (!member) throw new AppError('not_member', `join room ${roomId} before connecting`);
           }
           // Subscribed before the socket opens, so nothing posted from here on is missed.
-          hub.retain(roomId);
-          retained = roomId;
-          await ctx.nc.flush();
-          const room = await ctx.call('getRoom', { room_id: roomId }, correlationId).catch(() => null);
-          if (state.aborted) {
-            hub.release(roomId);
-            return;
-          }
-          res.cork(() => {
-            res.upgrade<SocketData>({ roomId, userId, cursor: room?.last_seq ?? 0, closed: false }, key, echo, extensions, context);
-          });
+          await hub.hold(roomId);
+          held = roomId;
+          const since = q.since ?? (await ctx.call('getRoom', { room_id: roomId }, correlationId).catch(() => null))?.last_seq;
+          if (state.aborted) throw new Error('aborted');
+          const data: SocketData = {
+            roomId,
+            userId,
+            connectionId: nuid.next(),
+            since: q.since,
+            cursor: since ?? 0,
+            closed: false,
+            closing: false,
+            pending: [],
+            pendingOverflow: false,
+            replayGen: 0,
+            lastTypingAt: 0,
+            presenceDirty: false,
+            onDrain: null,
+          };
+          res.cork(() => res.upgrade<SocketData>(data, key, echo, extensions, context));
         } catch (err) {
-          if (retained) hub.release(retained);
-          if (!state.aborted) send(res, err instanceof URIError ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {}) : errorReply(err, ctx.log, { correlationId }));
+          if (held) hub.release(held);
+          if (state.aborted) return;
+          send(res, err instanceof URIError ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {}) : errorReply(err, ctx.log, { correlationId }));
         }
       })();
     },
 
     open: (ws) => {
-      const { roomId, userId, cursor } = ws.getUserData();
-      sockets.add(ws);
+      const data = ws.getUserData();
+      all.add(ws);
+      perUser.set(data.userId, (perUser.get(data.userId) ?? 0) + 1);
       metrics.opened();
-      ws.subscribe(roomTopic(roomId));
-      sendFrame(ws, { type: 'ready', room_id: roomId, user_id: userId, cursor });
+      hub.add(ws);
+      if (data.since !== undefined) {
+        void replay(ws, data.since);
+      } else {
+        ws.subscribe(roomTopic(data.roomId));
+        sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor: data.cursor });
+      }
+      void presence
+        .connect(data.roomId, data.userId, data.connectionId)
+        .then((snapshot) => sendFrame(ws, { type: 'presence', online: snapshot.online, seq: snapshot.seq }))
+        .catch((err: unknown) => ctx.log.warn({ err }, 'presence unavailable'));
     },
 
-    message: (ws, data, isBinary) => {
-      if (data.byteLength > FRAME_MAX_BYTES) {
+    message: (ws, message, isBinary) => {
+      if (message.byteLength > FRAME_MAX_BYTES) {
         ws.end(CloseCode.tooBig, `frames are at most ${FRAME_MAX_BYTES} bytes`);
         return;
       }
-      const text = isBinary ? null : Buffer.from(data).toString('utf8');
+      const data = ws.getUserData();
+      const verdict = ctx.allowances.of(data.userId, Date.now()).frame(Date.now());
+      if (verdict === 'flood') {
+        ws.end(CloseCode.policy, 'too many frames');
+        return;
+      }
+      if (verdict === 'limited') {
+        sendError(ws, new AppError('rate_limited', 'too many frames; slow down'));
+        return;
+      }
+      const text = isBinary ? null : Buffer.from(message).toString('utf8');
       void handleFrame(ws, text).catch((err: unknown) => sendError(ws, err));
     },
 
+    drain: (ws) => {
+      const data = ws.getUserData();
+      data.onDrain?.();
+      if (data.presenceDirty && ws.getBufferedAmount() < BUFFER_LIMITS.ephemeral) {
+        // Presence diffs skipped while behind are merged into one fresh snapshot.
+        data.presenceDirty = false;
+        const online = presence.online(data.roomId);
+        if (online) sendFrame(ws, { type: 'presence', online, seq: presence.seq(data.roomId) });
+      }
+    },
+
     close: (ws) => {
-      ws.getUserData().closed = true;
-      sockets.delete(ws);
+      const data = ws.getUserData();
+      data.closed = true;
+      data.onDrain?.();
+      all.delete(ws);
+      const count = (perUser.get(data.userId) ?? 1) - 1;
+      if (count > 0) perUser.set(data.userId, count);
+      else perUser.delete(data.userId);
       metrics.closed();
-      hub.release(ws.getUserData().roomId);
+      hub.remove(ws);
+      hub.release(data.roomId);
+      void presence.disconnect(data.roomId, data.userId, data.connectionId);
+      if (hub.sockets(data.roomId).size === 0) presence.forget(data.roomId);
     },
   });
 
-  async function handleFrame(ws: WebSocket<SocketData>, text: string | null): Promise<void> {
+  /** History after `since`, page by page at the pace the socket takes it, then live. */
+  async function replay(ws: Socket, since: number): Promise<void> {
+    const data = ws.getUserData();
+    const gen = ++data.replayGen;
+    hub.startReplay(ws);
+    let cursor = since;
+    try {
+      for (;;) {
+        for (;;) {
+          const page = await ctx.call('messages', { room_id: data.roomId, after: cursor, limit: REPLAY_PAGE });
+          if (data.closed || data.replayGen !== gen) return;
+          for (const message of page) {
+            ws.send(JSON.stringify({ type: 'message', message }));
+            cursor = message.seq;
+          }
+          if (page.length < REPLAY_PAGE) break;
+          if (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) await drained(ws);
+          if (data.closed || data.replayGen !== gen) return;
+        }
+        const finished = hub.finishReplay(ws, cursor);
+        cursor = finished.cursor;
+        if (finished.done) break;
+      }
+    } catch (err) {
+      if (data.closed) return;
+      sendError(ws, err);
+      ws.end(CloseCode.tryAgainLater, 'history unavailable: reconnect with since=<cursor>');
+      return;
+    }
+    data.cursor = cursor;
+    sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor });
+  }
+
+  function drained(ws: Socket): Promise<void> {
+    const data = ws.getUserData();
+    return new Promise((resolve) => {
+      data.onDrain = () => {
+        data.onDrain = null;
+        resolve();
+      };
+    });
+  }
+
+  async function handleFrame(ws: Socket, text: string | null): Promise<void> {
     if (text === null) throw new AppError('bad_request', 'frames are JSON text');
     let raw: unknown;
     try {
@@ -143,20 +278,28 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
     }
     const frame = parsed.data;
     metrics.frame(frame.type);
-    const { roomId, userId } = ws.getUserData();
+    const data = ws.getUserData();
     switch (frame.type) {
       case 'ping':
         sendFrame(ws, { type: 'pong' });
         return;
       case 'message': {
         const content = parseOrThrow(MessageContent, frame.content, 'content');
-        // The message itself comes back to every socket in the room, this one included.
-        await ctx.call('postMessage', { room_id: roomId, user_id: userId, content, client_msg_id: frame.client_msg_id });
+        ctx.checkPost(data.userId);
+        // The message comes back to every socket in the room, this one included.
+        await ctx.call('postMessage', { room_id: data.roomId, user_id: data.userId, content, client_msg_id: frame.client_msg_id });
         return;
       }
-      case 'typing':
+      case 'typing': {
+        const now = Date.now();
+        if (now - data.lastTypingAt < limits.typingIntervalMs) return;
+        data.lastTypingAt = now;
+        hub.publishTyping(data.roomId, data.userId);
+        return;
+      }
       case 'resume':
-        throw new AppError('bad_request', `"${frame.type}" frames are not supported by this gateway yet`);
+        await replay(ws, frame.since);
+        return;
       default: {
         const _exhaustive: never = frame;
       }
@@ -164,8 +307,8 @@ export function registerSockets(app: TemplatedApp, ctx: GatewayContext, hub: Liv
   }
 }
 
-/** Closes every socket with 1001 so clients reconnect elsewhere. */
-export function closeAll(sockets: Set<WebSocket<SocketData>>): void {
+/** Closes every socket with 1001 so clients reconnect elsewhere and resume. */
+export function closeAll(sockets: Set<Socket>): void {
   for (const ws of [...sockets]) {
     try {
       ws.end(CloseCode.goingAway, 'server shutting down');

@@ -1,7 +1,6 @@
 import {
   AppError,
   CreateRoomBody,
-  HistoryQuery,
   JoinBody,
   LeaveBody,
   MessageContent,
@@ -102,6 +101,7 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
         await admitUser(ctx, userId, body, req.correlationId);
         await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, req.correlationId);
       }
+      ctx.checkPost(userId);
       const posted = await ctx.call('postMessage', { room_id: roomId, user_id: userId, content, client_msg_id: body.client_msg_id }, req.correlationId);
       // Read your own write: answer with the enriched view once the projection has it.
       // The message is stored once the room service answered; a projection that is down or behind
@@ -112,14 +112,6 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
         .catch(() => null);
       if (message) return { status: posted.duplicate ? 200 : 201, body: message };
       return { status: 202, body: { status: 'accepted', id: posted.message_id, room_id: roomId, seq: posted.seq, timestamp: posted.occurred_at } };
-    },
-
-    /** History as the seed returns it: a bare array, oldest first; pages by `before` / `after` seq. */
-    history: async (req) => {
-      ctx.requireSession(req);
-      const roomId = roomIdOf(req);
-      const q = parseOrThrow(HistoryQuery, Object.fromEntries(req.query), 'query');
-      return { status: 200, body: await ctx.call('messages', { room_id: roomId, ...q }, req.correlationId) };
     },
   };
 }

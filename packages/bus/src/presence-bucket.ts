@@ -1,0 +1,13 @@
+import { StorageType, type KV, type NatsConnection } from 'nats';
+import type { Subjects } from '@chat/contracts';
+
+/** How long a presence lease lives without renewal: a crashed gateway's users are gone after it. */
+export const PRESENCE_LEASE_MS = 12_000;
+
+/**
+ * The presence bucket: one key per open socket, renewed while it is open. Kept in memory (it is
+ * rebuilt within one lease after a restart) and aged out by the server as a storage bound.
+ */
+export function openPresenceBucket(nc: NatsConnection, s: Subjects): Promise<KV> {
+  return nc.jetstream().views.kv(s.presenceBucket, { history: 1, ttl: 2 * PRESENCE_LEASE_MS, storage: StorageType.Memory });
+}

@@ -1,0 +1,174 @@
+import { PRESENCE_LEASE_MS } from '@chat/bus';
+import type { Logger } from '@chat/runtime';
+import type { KV, KvEntry, QueuedIterator } from 'nats';
+
+export interface PresenceChange {
+  joined: string[];
+  left: string[];
+  seq: number;
+}
+
+interface RoomView {
+  /** Lease key → its user and when this gateway last saw it renewed. */
+  leases: Map<string, { user: string; at: number }>;
+  online: Set<string>;
+  seq: number;
+  watcher: QueuedIterator<KvEntry> | null;
+  ready: Promise<void>;
+}
+
+const RENEW_EVERY_MS = PRESENCE_LEASE_MS / 3;
+const SWEEP_EVERY_MS = 1000;
+
+export const leaseKey = (roomId: string, userId: string, connectionId: string) => `${roomId}.${userId}.${connectionId}`;
+
+/**
+ * Presence as leases in a JetStream KV bucket: each socket holds a key, renewed while it is open
+ * and deleted when it closes. Every gateway watches the rooms its sockets are in and ages out keys
+ * that stop being renewed (NATS 2.9 sends no event when a key expires), so a crashed gateway's
+ * users disappear within one lease, on every other gateway alike. Tabs are aggregated per user.
+ */
+export class PresenceTracker {
+  private readonly rooms = new Map<string, RoomView>();
+  private readonly mine = new Map<string, string>(); // lease key → room id
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly kv: KV,
+    private readonly log: Logger,
+    private readonly emit: (roomId: string, change: PresenceChange) => void,
+    private readonly leaseMs = PRESENCE_LEASE_MS,
+  ) {
+    this.timers.push(setInterval(() => void this.renew(), RENEW_EVERY_MS).unref());
+    this.timers.push(setInterval(() => this.sweep(Date.now()), SWEEP_EVERY_MS).unref());
+  }
+
+  /** Takes a lease for one socket and returns the room's snapshot, this user included. */
+  async connect(roomId: string, userId: string, connectionId: string): Promise<{ online: string[]; seq: number }> {
+    const key = leaseKey(roomId, userId, connectionId);
+    this.mine.set(key, roomId);
+    await this.kv.put(key, '');
+    const room = this.watch(roomId);
+    await room.ready;
+    room.leases.set(key, { user: userId, at: Date.now() });
+    this.recompute(roomId, room);
+    return { online: [...room.online].sort(), seq: room.seq };
+  }
+
+  async disconnect(roomId: string, userId: string, connectionId: string): Promise<void> {
+    const key = leaseKey(roomId, userId, connectionId);
+    this.mine.delete(key);
+    await this.kv.delete(key).catch((err: unknown) => this.log.warn({ err }, 'presence lease delete failed'));
+  }
+
+  /** Stops following a room once this gateway has no socket in it. */
+  forget(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.watcher?.stop();
+    this.rooms.delete(roomId);
+  }
+
+  seq(roomId: string): number {
+    return this.rooms.get(roomId)?.seq ?? 0;
+  }
+
+  online(roomId: string): string[] | undefined {
+    const room = this.rooms.get(roomId);
+    return room ? [...room.online].sort() : undefined;
+  }
+
+  /** Who is online in a room this gateway does not follow: a one-off read of the bucket. */
+  async read(roomId: string): Promise<string[]> {
+    const now = Date.now();
+    const users = new Set<string>();
+    const entries = await this.kv.watch({ key: `${roomId}.>` });
+    await new Promise<void>((resolve) => {
+      void (async () => {
+        for await (const e of entries) {
+          if (e.operation === 'PUT' && now - e.created.getTime() < this.leaseMs) users.add(e.key.split('.')[1]!);
+          if (e.delta === 0) break;
+        }
+        resolve();
+      })();
+      // An empty bucket delivers nothing at all.
+      setTimeout(resolve, 250).unref();
+    });
+    entries.stop();
+    return [...users].sort();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all([...this.mine.keys()].map((key) => this.kv.delete(key).catch(() => undefined)));
+    this.mine.clear();
+    for (const roomId of [...this.rooms.keys()]) this.forget(roomId);
+  }
+
+  private watch(roomId: string): RoomView {
+    let room = this.rooms.get(roomId);
+    if (room) return room;
+    let initialized!: () => void;
+    const ready = new Promise<void>((r) => (initialized = r));
+    const view: RoomView = { leases: new Map(), online: new Set(), seq: 0, watcher: null, ready };
+    room = view;
+    this.rooms.set(roomId, view);
+    let initial = true;
+    void this.kv
+      .watch({
+        key: `${roomId}.>`,
+        initializedFn: () => {
+          initial = false;
+          initialized();
+        },
+      })
+      .then(async (watcher) => {
+        view.watcher = watcher;
+        for await (const entry of watcher) {
+          const [, user] = entry.key.split('.');
+          if (!user) continue;
+          if (entry.operation === 'PUT') {
+            // A key from before this watch may belong to a crashed gateway: date it by the server.
+            view.leases.set(entry.key, { user, at: initial ? entry.created.getTime() : Date.now() });
+          } else {
+            view.leases.delete(entry.key);
+          }
+          if (!initial) this.recompute(roomId, view);
+        }
+      })
+      .catch((err: unknown) => {
+        this.log.warn({ err, roomId }, 'presence watch failed');
+        initialized();
+      });
+    return view;
+  }
+
+  private recompute(roomId: string, room: RoomView): void {
+    const now = new Set([...room.leases.values()].map((l) => l.user));
+    const joined = [...now].filter((u) => !room.online.has(u)).sort();
+    const left = [...room.online].filter((u) => !now.has(u)).sort();
+    room.online = now;
+    if (joined.length === 0 && left.length === 0) return;
+    room.seq++;
+    this.emit(roomId, { joined, left, seq: room.seq });
+  }
+
+  private sweep(now: number): void {
+    for (const [roomId, room] of this.rooms) {
+      let changed = false;
+      for (const [key, lease] of room.leases) {
+        if (now - lease.at > this.leaseMs && !this.mine.has(key)) {
+          room.leases.delete(key);
+          changed = true;
+        }
+      }
+      if (changed) this.recompute(roomId, room);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    for (const key of this.mine.keys()) {
+      await this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
+    }
+  }
+}
