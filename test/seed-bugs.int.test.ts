@@ -27,6 +27,24 @@ describe.each(['token', 'open'] as const)('seed bugs (AUTH_MODE=%s)', (mode) => 
     }
   });
 
+  it('bug 1, continued: members connecting one after another all stay connected', async () => {
+    const users = await Promise.all(['S1', 'S2', 'S3', 'S4', 'S5'].map((n) => TestUser.register(stack, n)));
+    for (const u of users) await u.join('staying');
+    const sockets = [];
+    for (const u of users) {
+      const socket = await u.connect('staying');
+      await socket.ready();
+      sockets.push(socket);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await users[0]!.post('staying', 'all here?');
+    for (const socket of sockets) {
+      await socket.until(() => socket.messages().some((m) => m.content === 'all here?'), 'the message on every socket');
+      expect(socket.closeCode).toBeUndefined();
+    }
+    for (const socket of sockets) socket.close();
+  });
+
   it('bug 2: the user’s own avatar, not a placeholder, is on live and fetched messages', async () => {
     const ann = await TestUser.register(stack, 'Ann', { avatar_url: CUSTOM });
     expect((await ann.join('avatars', { username: 'Ann', avatar_url: PLACEHOLDER(ann.id) })).status).toBe(200);

@@ -144,7 +144,9 @@ export function registerSockets(
             presenceDirty: false,
             onDrain: null,
           };
-          res.cork(() => res.upgrade<SocketData>(data, key, echo, extensions, context));
+          // Not inside res.cork: in this uWS build, uncorking after an upgrade hits the adopted
+          // socket and can close it (1006) right after open. upgrade writes its response itself.
+          res.upgrade<SocketData>(data, key, echo, extensions, context);
         } catch (err) {
           if (held) hub.release(held);
           if (state.aborted) return;
