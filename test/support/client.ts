@@ -38,9 +38,9 @@ export class TestUser {
     return this.request<MessageView[]>('GET', `/rooms/${roomId}/messages${query}`);
   }
 
-  connect(roomId: string, query: Record<string, string> = {}): Promise<LiveSocket> {
+  connect(roomId: string, query: Record<string, string> = {}, wsUrl = this.stack.wsUrl): Promise<LiveSocket> {
     const params = new URLSearchParams({ ...(this.token ? { token: this.token } : {}), ...query });
-    return LiveSocket.open(`${this.stack.wsUrl}/ws/${roomId}/${this.id}?${params}`);
+    return LiveSocket.open(`${wsUrl}/ws/${roomId}/${this.id}?${params}`);
   }
 }
 
@@ -79,9 +79,9 @@ export class LiveSocket {
     });
   }
 
-  static open(url: string, protocols?: string[]): Promise<LiveSocket> {
+  static open(url: string, protocols?: string[], options: WebSocket.ClientOptions = {}): Promise<LiveSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, protocols);
+      const ws = new WebSocket(url, protocols, options);
       const socket = new LiveSocket(ws);
       ws.once('open', () => resolve(socket));
       ws.once('unexpected-response', (_req, res) => {
@@ -95,6 +95,16 @@ export class LiveSocket {
 
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  ready(): Promise<ServerFrame[]> {
+    return this.until((f) => f.some((x) => x.type === 'ready'), 'ready');
+  }
+
+  /** The `cursor` of the last `ready` frame. */
+  cursor(): number {
+    const ready = [...this.frames].reverse().find((f) => f.type === 'ready') as { cursor: number } | undefined;
+    return ready?.cursor ?? 0;
   }
 
   messages(): Extract<ServerFrame, { type: 'message' }>['message'][] {

@@ -14,6 +14,7 @@ export interface Stack {
   wsUrl: string;
   mode: 'token' | 'open';
   projectionOpsUrl: string;
+  gatewayOpsUrl: string;
   envFor(extra?: Record<string, string>): NodeJS.ProcessEnv;
   startProjection(extra?: Record<string, string>): Promise<{ stop(): Promise<void>; opsUrl: string }>;
   stopProjection(): Promise<void>;
@@ -52,6 +53,7 @@ export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     projectionOpsUrl: `http://127.0.0.1:${projection.opsPort}`,
+    gatewayOpsUrl: `http://127.0.0.1:${gateway.opsPort}`,
     envFor,
     async startProjection(extra = {}) {
       const p = await startProjection(envFor(extra));

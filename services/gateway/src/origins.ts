@@ -30,7 +30,7 @@ export class OriginPolicy {
       if (!this.allows(origin)) throw new AppError('forbidden', 'origin not allowed');
       return;
     }
-    if (this.restricted && !hasValidToken) throw new AppError('forbidden', 'a client without Origin needs a valid token');
+    if (this.restricted && !hasValidToken) throw new AppError('unauthorized', 'a client without Origin needs a valid token');
   }
 
   /** CORS headers for a request from `origin`, or none. */

@@ -43,8 +43,12 @@ export class PresenceTracker {
     this.timers.push(setInterval(() => this.sweep(Date.now()), SWEEP_EVERY_MS).unref());
   }
 
-  /** Takes a lease for one socket and returns the room's snapshot, this user included. */
-  async connect(roomId: string, userId: string, connectionId: string): Promise<{ online: string[]; seq: number }> {
+  /**
+   * Takes a lease for one socket and hands `onSnapshot` the room's state, this user included. It
+   * is called synchronously with the state it describes, so the socket can start taking diffs
+   * from exactly the next seq.
+   */
+  async connect(roomId: string, userId: string, connectionId: string, onSnapshot: (snapshot: { online: string[]; seq: number }) => void): Promise<void> {
     const key = leaseKey(roomId, userId, connectionId);
     this.mine.set(key, roomId);
     await this.kv.put(key, '');
@@ -52,7 +56,7 @@ export class PresenceTracker {
     await room.ready;
     room.leases.set(key, { user: userId, at: Date.now() });
     this.recompute(roomId, room);
-    return { online: [...room.online].sort(), seq: room.seq };
+    onSnapshot({ online: [...room.online].sort(), seq: room.seq });
   }
 
   async disconnect(roomId: string, userId: string, connectionId: string): Promise<void> {

@@ -19,6 +19,9 @@ export const BUFFER_LIMITS = {
   hard: 2 * 1024 * 1024,
 };
 
+/** How long a socket closed for falling behind may take to read its close frame. */
+const CLOSE_GRACE_MS = 30_000;
+
 /** Live frames held for a socket while it replays history, bounded; past the bound, replay again. */
 const PENDING_MAX = 5000;
 
@@ -143,7 +146,7 @@ export class RoomHub {
     const raw = JSON.stringify(frame);
     const skipped: Socket[] = [];
     for (const ws of this.sockets(roomId)) {
-      if (skip?.(ws)) continue;
+      if (skip?.(ws) || ws.getUserData().closing) continue;
       if (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) skipped.push(ws);
       else ws.send(raw);
     }
@@ -216,9 +219,10 @@ export class RoomHub {
         ws.unsubscribe(roomTopic(data.roomId));
         ws.end(CloseCode.tryAgainLater, 'too far behind: reconnect with since=<cursor>');
         // A reader that never reads never takes the close frame either: cut it after a grace period.
+        // Nothing more is written to it meanwhile, so its buffer stays where it is.
         setTimeout(() => {
           if (!data.closed) ws.close();
-        }, 5000).unref();
+        }, CLOSE_GRACE_MS).unref();
       }
     }
   }

@@ -25,6 +25,8 @@ export interface SocketData {
   /** Bumped by each replay, so a newer `resume` ends an older one. */
   replayGen: number;
   lastTypingAt: number;
+  /** Has had its presence snapshot: diffs before it are already part of it. */
+  presenceReady: boolean;
   presenceDirty: boolean;
   onDrain: (() => void) | null;
 }
@@ -141,6 +143,7 @@ export function registerSockets(
             pendingOverflow: false,
             replayGen: 0,
             lastTypingAt: 0,
+            presenceReady: false,
             presenceDirty: false,
             onDrain: null,
           };
@@ -168,8 +171,10 @@ export function registerSockets(
         sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor: data.cursor });
       }
       void presence
-        .connect(data.roomId, data.userId, data.connectionId)
-        .then((snapshot) => sendFrame(ws, { type: 'presence', online: snapshot.online, seq: snapshot.seq }))
+        .connect(data.roomId, data.userId, data.connectionId, (snapshot) => {
+          data.presenceReady = true;
+          sendFrame(ws, { type: 'presence', online: snapshot.online, seq: snapshot.seq });
+        })
         .catch((err: unknown) => ctx.log.warn({ err }, 'presence unavailable'));
     },
 

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { connect, type NatsConnection } from 'nats';
+import { call } from '@chat/bus';
+import { subjects } from '@chat/contracts';
+import { startStack, type Stack } from './support/stack.ts';
+import { TestUser } from './support/client.ts';
+
+let stack: Stack;
+let nc: NatsConnection;
+beforeAll(async () => {
+  stack = await startStack();
+  nc = await connect({ servers: stack.env.natsUrl });
+});
+afterAll(async () => {
+  await nc?.close();
+  await stack?.stop();
+});
+
+const FLOOD = 4000;
+const BIG = 'x'.repeat(3900);
+
+describe('backpressure', () => {
+  it('a reader that stops reading is closed with 1013 while the others keep receiving, then resumes with nothing missing', async () => {
+    const [slowUser, fastUser, writer] = await Promise.all(['Slow', 'Fast', 'Writer'].map((n) => TestUser.register(stack, n)));
+    for (const u of [slowUser, fastUser, writer]) await u.join('flood');
+    const slow = await slowUser.connect('flood');
+    const fast = await fastUser.connect('flood');
+    await Promise.all([slow.ready(), fast.ready()]);
+    const start = slow.cursor();
+    // Stop reading: the kernel buffers fill, then the gateway's.
+    (slow.ws as unknown as { _socket: Socket })._socket.pause();
+
+    const s = subjects(stack.env.namespace);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < FLOOD) {
+          const i = next++;
+          await call(nc, s, 'postMessage', { room_id: 'flood', user_id: writer.id, content: `${i} ${BIG}`, client_msg_id: `f${i}` });
+        }
+      }),
+    );
+    await fast.until(() => fast.messages().filter((m) => m.type === 'text').length === FLOOD, 'the fast reader gets everything', 60_000);
+    expect(fast.closeCode).toBeUndefined();
+    const metrics = await (await fetch(`${stack.gatewayOpsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/chat_ws_slow_closed_total\{[^}]*\} 1/);
+
+    // Reading again, the slow one finds what was buffered for it, then the resumable close.
+    (slow.ws as unknown as { _socket: Socket })._socket.resume();
+    expect(await slow.closed(30_000)).toBe(1013);
+    const got = slow.messages().filter((m) => m.type === 'text');
+    expect(got.length).toBeLessThan(FLOOD);
+    const cursor = got.length > 0 ? got[got.length - 1]!.seq : start;
+
+    const resumed = await slowUser.connect('flood', { since: String(cursor) });
+    await resumed.until(() => got.length + resumed.messages().filter((m) => m.type === 'text').length >= FLOOD, 'the rest after resuming', 60_000);
+    const all = [...got, ...resumed.messages().filter((m) => m.type === 'text')];
+    expect(all).toHaveLength(FLOOD);
+    expect(new Set(all.map((m) => m.client_msg_id))).toEqual(new Set(Array.from({ length: FLOOD }, (_, i) => `f${i}`)));
+    const seqs = all.map((m) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    resumed.close();
+    fast.close();
+  }, 120_000);
+});

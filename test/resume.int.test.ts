@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from 'nats';
+import { call } from '@chat/bus';
+import { subjects } from '@chat/contracts';
+import { startStack, type Stack } from './support/stack.ts';
+import { TestUser, http } from './support/client.ts';
+
+let stack: Stack;
+let nc: NatsConnection;
+beforeAll(async () => {
+  stack = await startStack();
+  nc = await connect({ servers: stack.env.natsUrl });
+});
+afterAll(async () => {
+  await nc?.close();
+  await stack?.stop();
+});
+
+/** Posts `count` messages straight to the room service, `parallel` at a time. */
+async function postMany(userId: string, roomId: string, prefix: string, count: number, parallel = 10) {
+  const s = subjects(stack.env.namespace);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        await call(nc, s, 'postMessage', { room_id: roomId, user_id: userId, content: `${prefix}${i}`, client_msg_id: `${prefix}${i}` });
+      }
+    }),
+  );
+}
+
+describe('resume', () => {
+  it('a client that dropped sees all 600 messages exactly once, in order: 500 missed, 100 during its replay', async () => {
+    const [reader, writer] = await Promise.all([TestUser.register(stack, 'Reader'), TestUser.register(stack, 'Writer')]);
+    await reader.join('busy');
+    await writer.join('busy');
+    const first = await reader.connect('busy');
+    await first.ready();
+    const cursor = first.cursor();
+    first.close();
+
+    await postMany(writer.id, 'busy', 'a', 500);
+    const during = postMany(writer.id, 'busy', 'b', 100, 2);
+    const second = await reader.connect('busy', { since: String(cursor) });
+    await during;
+    await second.until(() => second.messages().filter((m) => m.type === 'text').length >= 600, '600 messages', 30_000);
+    await writer.post('busy', 'last');
+    await second.until(() => second.messages().some((m) => m.content === 'last'), 'the live one after');
+
+    const texts = second.messages().filter((m) => m.type === 'text' && m.content !== 'last');
+    expect(texts).toHaveLength(600);
+    expect(new Set(texts.map((m) => m.id)).size).toBe(600);
+    const seqs = second.messages().map((m) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(texts.map((m) => m.content))).toEqual(new Set([...Array.from({ length: 500 }, (_, i) => `a${i}`), ...Array.from({ length: 100 }, (_, i) => `b${i}`)]));
+    expect(seqs.every((seq) => seq > cursor)).toBe(true);
+    // `ready` says where the replay ended: everything before it is at or below its cursor, and
+    // everything after it is newer.
+    const readyAt = second.frames.findIndex((f) => f.type === 'ready');
+    const readyCursor = (second.frames[readyAt] as { cursor: number }).cursor;
+    const seqOf = (f: (typeof second.frames)[number]) => (f.type === 'message' ? f.message.seq : undefined);
+    const beforeReady = second.frames.slice(0, readyAt).map(seqOf).filter((x): x is number => x !== undefined);
+    const afterReady = second.frames.slice(readyAt + 1).map(seqOf).filter((x): x is number => x !== undefined);
+    expect(beforeReady.length).toBeGreaterThanOrEqual(500);
+    expect(Math.max(...beforeReady)).toBe(readyCursor);
+    expect(afterReady.every((seq) => seq > readyCursor)).toBe(true);
+    second.close();
+  });
+
+  it('resumes from any point in history, also with a resume frame on an open socket', async () => {
+    const u = await TestUser.register(stack, 'Historian');
+    await u.join('archive');
+    for (let i = 0; i < 5; i++) await u.post('archive', `h${i}`);
+    const socket = await u.connect('archive', { since: '0' });
+    await socket.ready();
+    expect(socket.messages().filter((m) => m.type === 'text').map((m) => m.content)).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
+    const third = socket.messages().find((m) => m.content === 'h2')!;
+    socket.frames.length = 0;
+    socket.send({ type: 'resume', since: third.seq });
+    await socket.ready();
+    expect(socket.messages().map((m) => m.content)).toEqual(['h3', 'h4']);
+    socket.close();
+  });
+});
+
+describe('long-poll', () => {
+  it('answers at once when newer messages exist, else waits for the next, else times out empty', async () => {
+    const u = await TestUser.register(stack, 'Poller');
+    await u.join('polling');
+    const first = await u.post('polling', 'one');
+    const auth = { authorization: `Bearer ${u.token}` };
+    const immediate = await http(stack, 'GET', `/rooms/polling/messages?after=${first.body.seq - 1}&wait=25`, undefined, auth);
+    expect(immediate.body.map((m: { content: string }) => m.content)).toEqual(['one']);
+
+    const started = Date.now();
+    const waiting = http(stack, 'GET', `/rooms/polling/messages?after=${first.body.seq}&wait=25`, undefined, auth);
+    await new Promise((r) => setTimeout(r, 300));
+    await u.post('polling', 'two');
+    const woke = await waiting;
+    expect(woke.body.map((m: { content: string }) => m.content)).toEqual(['two']);
+    expect(Date.now() - started).toBeLessThan(20_000);
+
+    const last = woke.body[0].seq;
+    const empty = await http(stack, 'GET', `/rooms/polling/messages?after=${last}&wait=1`, undefined, auth);
+    expect(empty).toMatchObject({ status: 200, body: [] });
+    expect((await http(stack, 'GET', `/rooms/polling/messages?after=${last}&wait=31`, undefined, auth)).status).toBe(400);
+    expect((await http(stack, 'GET', '/rooms/polling/messages?wait=5', undefined, auth)).status).toBe(400);
+  });
+});

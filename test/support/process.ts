@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '@chat/testkit';
+import type { Stack } from './stack.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+
+export interface GatewayProcess {
+  url: string;
+  wsUrl: string;
+  child: ChildProcess;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** A gateway in a process of its own, so a test can kill it the hard way. */
+export async function spawnGateway(stack: Stack, extra: Record<string, string> = {}): Promise<GatewayProcess> {
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...stack.envFor({ POSTS_PER_SECOND: '1000', FRAMES_PER_SECOND: '1000', ...extra }), PORT: String(port), OPS_PORT: String(opsPort) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await eventually(async () => ((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok ? true : undefined), 'gateway process ready', 20_000);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    child,
+    async kill(signal) {
+      if (child.exitCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
