@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
-import { connect, type NatsConnection } from 'nats';
-import { call } from '@chat/bus';
-import { subjects } from '@chat/contracts';
 import { startStack, type Stack } from './support/stack.ts';
 import { TestUser } from './support/client.ts';
 
 let stack: Stack;
-let nc: NatsConnection;
 beforeAll(async () => {
   stack = await startStack();
-  nc = await connect({ servers: stack.env.natsUrl });
 });
 afterAll(async () => {
-  await nc?.close();
   await stack?.stop();
 });
 
@@ -22,7 +16,7 @@ const BIG = 'x'.repeat(3900);
 
 describe('backpressure', () => {
   it('a reader that stops reading is closed with 1013 while the others keep receiving, then resumes with nothing missing', async () => {
-    const [slowUser, fastUser, writer] = await Promise.all(['Slow', 'Fast', 'Writer'].map((n) => TestUser.register(stack, n)));
+    const [slowUser, fastUser, writer] = await TestUser.registerAll(stack, ['Slow', 'Fast', 'Writer']);
     for (const u of [slowUser, fastUser, writer]) await u.join('flood');
     const slow = await slowUser.connect('flood');
     const fast = await fastUser.connect('flood');
@@ -31,16 +25,7 @@ describe('backpressure', () => {
     // Stop reading: the kernel buffers fill, then the gateway's.
     (slow.ws as unknown as { _socket: Socket })._socket.pause();
 
-    const s = subjects(stack.env.namespace);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        while (next < FLOOD) {
-          const i = next++;
-          await call(nc, s, 'postMessage', { room_id: 'flood', user_id: writer.id, content: `${i} ${BIG}`, client_msg_id: `f${i}` });
-        }
-      }),
-    );
+    await stack.postDirect(writer.id, 'flood', { count: FLOOD, prefix: 'f', parallel: 20, content: (i) => `${i} ${BIG}` });
     await fast.until(() => fast.messages().filter((m) => m.type === 'text').length === FLOOD, 'the fast reader gets everything', 60_000);
     expect(fast.closeCode).toBeUndefined();
     const metrics = await (await fetch(`${stack.gatewayOpsUrl}/metrics`)).text();

@@ -1,26 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
 import { subjects } from '@chat/contracts';
 import { startStack, type Stack } from './support/stack.ts';
 import { LiveSocket, TestUser, http } from './support/client.ts';
 
 let stack: Stack;
-let nc: NatsConnection;
 let ann: TestUser;
 let outsider: TestUser;
 
-const streamSize = async () => (await (await nc.jetstreamManager()).streams.info(subjects(stack.env.namespace).stream)).state.messages;
+const streamSize = async () => (await (await stack.nc.jetstreamManager()).streams.info(subjects(stack.env.namespace).stream)).state.messages;
 
 beforeAll(async () => {
   stack = await startStack();
-  nc = await connect({ servers: stack.env.natsUrl });
   ann = await TestUser.register(stack, 'Ann');
   outsider = await TestUser.register(stack, 'Outsider');
   await ann.join('guarded');
   await ann.post('guarded', 'the only message');
 });
 afterAll(async () => {
-  await nc?.close();
   await stack?.stop();
 });
 

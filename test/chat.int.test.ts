@@ -106,7 +106,7 @@ describe('live chat', () => {
     expect((await u.request('POST', '/rooms/exit/leave', {})).body).toMatchObject({ left: true });
     const refused = await u.post('exit', 'still here?');
     expect(refused.status).toBe(403);
-    expect(refused.body.error.code).toBe('not_member');
+    expect((refused.body as unknown as { error: { code: string } }).error.code).toBe('not_member');
     const members = await u.request('GET', '/rooms/exit/members');
     expect(members.body.map((m: { user_id: string }) => m.user_id)).not.toContain(u.id);
   });

@@ -39,7 +39,7 @@ const sameSet = (a: Set<string>, b: string[]) => a.size === b.length && b.every(
 
 describe('several gateways', () => {
   it('sockets on each gateway receive what is posted through the other', async () => {
-    const [a, b] = await Promise.all([TestUser.register(stack, 'OnFirst'), TestUser.register(stack, 'OnSecond')]);
+    const [a, b] = await TestUser.registerAll(stack, ['OnFirst', 'OnSecond']);
     await a.join('bridge');
     await b.join('bridge');
     const sa = await a.connect('bridge');
@@ -56,7 +56,7 @@ describe('several gateways', () => {
   });
 
   it('typing reaches the others on both gateways, not the sender, and is never stored', async () => {
-    const [a, b, c] = await Promise.all(['Typist', 'WatcherOne', 'WatcherTwo'].map((n) => TestUser.register(stack, n)));
+    const [a, b, c] = await TestUser.registerAll(stack, ['Typist', 'WatcherOne', 'WatcherTwo']);
     for (const u of [a, b, c]) await u.join('typing');
     const sa = await a.connect('typing');
     const sb = await b.connect('typing');
@@ -78,7 +78,7 @@ describe('several gateways', () => {
 
   it('presence on both shows the users of both, tabs count once, and a SIGKILLed gateway’s users leave within the lease', async () => {
     const victim = await spawnGateway(stack);
-    const [a, b, c] = await Promise.all(['Here', 'There', 'Doomed'].map((n) => TestUser.register(stack, n)));
+    const [a, b, c] = await TestUser.registerAll(stack, ['Here', 'There', 'Doomed']);
     for (const u of [a, b, c]) await u.join('lobby');
     const sa = await a.connect('lobby');
     const sb1 = await b.connect('lobby', {}, other.wsUrl);
@@ -106,7 +106,7 @@ describe('several gateways', () => {
   }, 40_000);
 
   it('leaving ends the user’s live subscription on every gateway at once', async () => {
-    const [a, b] = await Promise.all([TestUser.register(stack, 'Stayer'), TestUser.register(stack, 'Goer')]);
+    const [a, b] = await TestUser.registerAll(stack, ['Stayer', 'Goer']);
     await a.join('door');
     await b.join('door');
     const here = await b.connect('door');

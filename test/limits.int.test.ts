@@ -13,7 +13,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const attempt = (url: string, options: ConstructorParameters<typeof import('ws').default>[2] = {}, protocols?: string[]) =>
+const attempt = (url: string, options: import('ws').ClientOptions = {}, protocols?: string[]) =>
   LiveSocket.open(url, protocols, options).then(
     (socket) => ({ status: 101, socket }),
     (err: { status?: number; body?: string }) => ({ status: err.status, code: JSON.parse(err.body ?? '{}').error?.code as string | undefined, socket: undefined }),

@@ -1,38 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
-import { call } from '@chat/bus';
-import { subjects } from '@chat/contracts';
 import { startStack, type Stack } from './support/stack.ts';
 import { TestUser, http } from './support/client.ts';
 
 let stack: Stack;
-let nc: NatsConnection;
 beforeAll(async () => {
   stack = await startStack();
-  nc = await connect({ servers: stack.env.natsUrl });
 });
 afterAll(async () => {
-  await nc?.close();
   await stack?.stop();
 });
 
-/** Posts `count` messages straight to the room service, `parallel` at a time. */
-async function postMany(userId: string, roomId: string, prefix: string, count: number, parallel = 10) {
-  const s = subjects(stack.env.namespace);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < count) {
-        const i = next++;
-        await call(nc, s, 'postMessage', { room_id: roomId, user_id: userId, content: `${prefix}${i}`, client_msg_id: `${prefix}${i}` });
-      }
-    }),
-  );
-}
-
 describe('resume', () => {
   it('a client that dropped sees all 600 messages exactly once, in order: 500 missed, 100 during its replay', async () => {
-    const [reader, writer] = await Promise.all([TestUser.register(stack, 'Reader'), TestUser.register(stack, 'Writer')]);
+    const [reader, writer] = await TestUser.registerAll(stack, ['Reader', 'Writer']);
     await reader.join('busy');
     await writer.join('busy');
     const first = await reader.connect('busy');
@@ -40,8 +20,8 @@ describe('resume', () => {
     const cursor = first.cursor();
     first.close();
 
-    await postMany(writer.id, 'busy', 'a', 500);
-    const during = postMany(writer.id, 'busy', 'b', 100, 2);
+    await stack.postDirect(writer.id, 'busy', { count: 500, prefix: 'a' });
+    const during = stack.postDirect(writer.id, 'busy', { count: 100, prefix: 'b', parallel: 2 });
     const second = await reader.connect('busy', { since: String(cursor) });
     await during;
     await second.until(() => second.messages().filter((m) => m.type === 'text').length >= 600, '600 messages', 30_000);

@@ -22,6 +22,11 @@ export class TestUser {
     return new TestUser(stack, user.id, (res.body as { token?: string }).token);
   }
 
+  /** Registers one user per name, in parallel; the result has one user per name, in order. */
+  static async registerAll<const N extends readonly string[]>(stack: Stack, names: N): Promise<{ -readonly [K in keyof N]: TestUser }> {
+    return (await Promise.all(names.map((n) => TestUser.register(stack, n)))) as { -readonly [K in keyof N]: TestUser };
+  }
+
   request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
     return http(stack(this), method, path, body, { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers });
   }

@@ -2,7 +2,10 @@ import { start as startGateway } from '@chat/gateway';
 import { start as startProfile } from '@chat/profile';
 import { start as startProjection } from '@chat/projection';
 import { start as startRoom } from '@chat/room';
+import { call } from '@chat/bus';
+import { subjects, type Subjects } from '@chat/contracts';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
+import { connect, type NatsConnection } from 'nats';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
 
@@ -10,6 +13,14 @@ type Running = { running: { stop(): Promise<void> } };
 
 export interface Stack {
   env: TestEnv;
+  /** A NATS connection of the test's own, for what a test does behind the gateway's back. */
+  nc: NatsConnection;
+  s: Subjects;
+  /**
+   * Posts `count` messages `${prefix}${i}` (with `client_msg_id` the same) straight to the room
+   * service, `parallel` at a time: load without the gateway's rate limits in the way.
+   */
+  postDirect(userId: string, roomId: string, opts: { count: number; prefix: string; parallel?: number; content?: (i: number) => string }): Promise<void>;
   url: string;
   wsUrl: string;
   mode: 'token' | 'open';
@@ -47,8 +58,23 @@ export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number
   const gateway = await startGateway(envFor({ POSTS_PER_SECOND: '1000', FRAMES_PER_SECOND: '1000', ...opts.gatewayEnv }));
   services.push(gateway);
   const port = gateway.info.port as number;
+  const nc = await connect({ servers: env.natsUrl });
+  const s = subjects(env.namespace);
   const stack: Stack = {
     env,
+    nc,
+    s,
+    async postDirect(userId, roomId, { count, prefix, parallel = 10, content = (i) => `${prefix}${i}` }) {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: parallel }, async () => {
+          while (next < count) {
+            const i = next++;
+            await call(nc, s, 'postMessage', { room_id: roomId, user_id: userId, content: content(i), client_msg_id: `${prefix}${i}` });
+          }
+        }),
+      );
+    },
     mode,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
@@ -64,6 +90,7 @@ export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number
       projection = null;
     },
     async stop() {
+      await nc.close();
       for (const s of [...services].reverse()) await s.running.stop().catch(() => undefined);
       await projection?.running.stop().catch(() => undefined);
       await env.cleanup();
