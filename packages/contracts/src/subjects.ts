@@ -46,6 +46,8 @@ export function subjects(ns: string) {
   return {
     ns,
     stream: `CHAT_${ns.toUpperCase().replace(/-/g, '_')}`,
+    /** Object store where the gateway stages avatar uploads for the profile service (short-lived). */
+    uploads: `CHAT_${ns.toUpperCase().replace(/-/g, '_')}_UPLOADS`,
     events: {
       all: `${ns}.evt.>`,
       /** Room lifecycle and membership: one aggregate, guarded by expected sequence. */
