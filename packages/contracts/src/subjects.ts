@@ -34,6 +34,7 @@ export function subjects(ns: string) {
     membership: `${ns}.qry.room.membership`,
     getUser: `${ns}.qry.user.get`,
     defaultAvatar: `${ns}.qry.avatar.default`,
+    getAvatar: `${ns}.qry.avatar.get`,
     listRooms: `${ns}.qry.rooms.list`,
     getRoom: `${ns}.qry.room.get`,
     members: `${ns}.qry.room.members`,

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, baseConfig, bootService, runMain } from '@chat/runtime';
 import { z } from 'zod';
-import { startGateway } from './gateway.ts';
+import { DEFAULT_AVATAR_CACHE_BYTES, startGateway } from './gateway.ts';
 
 export const gatewayConfig = baseConfig(8080).extend({
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9080),
+  /** Memory for hot avatar images; 0 turns the cache off. */
+  AVATAR_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_AVATAR_CACHE_BYTES),
 });
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -24,6 +26,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         port: config.PORT,
         mode: config.AUTH_MODE,
         secret: config.AUTH_SECRET,
+        avatarCacheBytes: config.AVATAR_CACHE_BYTES,
         metrics: {
           opened: () => sockets.inc(),
           closed: () => sockets.dec(),
