@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { z } from 'zod';
-import { startGateway } from './gateway.ts';
+import { DEFAULT_AVATAR_CACHE_BYTES, startGateway } from './gateway.ts';
 
 export const gatewayConfig = baseConfig(8080).extend({
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9080),
@@ -10,6 +10,8 @@ export const gatewayConfig = baseConfig(8080).extend({
   /** Sustained rates per user on one gateway; bursts of twice as many pass. */
   POSTS_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
   FRAMES_PER_SECOND: z.coerce.number().positive().max(100_000).default(30),
+  /** Memory for hot avatar images; 0 turns the cache off. */
+  AVATAR_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_AVATAR_CACHE_BYTES),
 });
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -33,6 +35,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         secret: config.AUTH_SECRET,
         allowedOrigins: config.ALLOWED_ORIGINS,
         limits: { maxSocketsPerUser: config.MAX_SOCKETS_PER_USER, postsPerSecond: config.POSTS_PER_SECOND, framesPerSecond: config.FRAMES_PER_SECOND },
+        avatarCacheBytes: config.AVATAR_CACHE_BYTES,
         metrics: {
           slowSocket: () => slow.inc(),
           opened: () => sockets.inc(),
