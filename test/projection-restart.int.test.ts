@@ -69,4 +69,24 @@ describe('projection restart', () => {
     expect(live.checkpoint).toBe(fresh.checkpoint);
     expect(live).toEqual(fresh);
   });
+
+  it('runs one active copy per name: a standby answers queries and takes over when the active one stops', async () => {
+    // The first test left no projection running: start an active copy, then a second one.
+    const active = await stack.startProjection();
+    const standby = await stack.startProjection();
+    const standbyLag = async () => (await (await fetch(`${standby.opsUrl}/admin/lag`)).json()) as { active: boolean };
+    expect((await standbyLag()).active).toBe(false);
+    const u = await TestUser.register(stack, 'Handover');
+    await u.join('handover');
+    await u.post('handover', 'before');
+    await active.stop();
+    // Posts keep being accepted while nobody projects; the standby catches up once it leads.
+    const during = await u.post('handover', 'during');
+    expect([201, 202]).toContain(during.status);
+    await eventually(async () => ((await standbyLag()).active ? true : undefined), 'the standby takes over');
+    await u.post('handover', 'after');
+    const texts = (await u.history('handover')).body.filter((m) => m.type === 'text').map((m) => m.content);
+    expect(texts).toEqual(['before', 'during', 'after']);
+    await standby.stop();
+  });
 });

@@ -6,9 +6,10 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /**
  * The event log: one stream per namespace, kept forever, so every read model can be rebuilt.
- * Created here and nowhere else; starting a service twice leaves it as it is.
+ * Created here and nowhere else; starting a service twice leaves it as it is (replicas are set
+ * when the stream is created: on a cluster, create it with `STREAM_REPLICAS=3`).
  */
-export async function ensureEventStream(jsm: JetStreamManager, s: Subjects): Promise<void> {
+export async function ensureEventStream(jsm: JetStreamManager, s: Subjects, opts: { replicas?: number } = {}): Promise<void> {
   const config: Partial<StreamConfig> = {
     name: s.stream,
     subjects: [s.events.all],
@@ -20,6 +21,7 @@ export async function ensureEventStream(jsm: JetStreamManager, s: Subjects): Pro
     max_bytes: -1,
     duplicate_window: DUPLICATE_WINDOW_MS * NANOS_PER_MS,
     allow_direct: true,
+    num_replicas: opts.replicas ?? 1,
   };
   try {
     await jsm.streams.info(s.stream);

@@ -66,6 +66,8 @@ export function subjects(ns: string) {
     },
     /** JetStream KV bucket of presence leases: one key `<room>.<user>.<connection>` per socket. */
     presenceBucket: `presence_${ns.replace(/-/g, '_')}`,
+    /** JetStream KV bucket of leases for work with one active copy. */
+    leaseBucket: `leases_${ns.replace(/-/g, '_')}`,
   } as const;
 }
 

@@ -1,4 +1,4 @@
-import { connectNats } from '@chat/bus';
+import { connectNats, ensureEventStream } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
@@ -59,6 +59,8 @@ export async function bootService<S extends z.ZodObject>(opts: {
   const s = subjects(config.CHAT_NAMESPACE);
   let service: StartedService;
   try {
+    // Every service writes or follows the event log, so each makes sure it exists.
+    await ensureEventStream(await nc.jetstreamManager(), s, { replicas: config.STREAM_REPLICAS });
     service = await opts.start({
       config,
       log,
@@ -79,6 +81,7 @@ export async function bootService<S extends z.ZodObject>(opts: {
     registry,
     checks: { nats: () => !nc.isClosed() && !nc.isDraining(), ...service.checks },
     extend: service.extendOps,
+    adminToken: config.OPS_ADMIN_TOKEN,
   });
   log.info({ opsPort: ops.port, namespace: config.CHAT_NAMESPACE }, `${opts.name} service ready`);
   return {

@@ -23,6 +23,10 @@ export const baseConfig = (defaultPort: number) =>
     HOST: z.string().min(1).default('127.0.0.1'),
     AUTH_MODE: z.enum(['token', 'open']).default('token'),
     AUTH_SECRET: z.string().optional(),
+    /** Copies of the event stream on a NATS cluster (set when the stream is created). */
+    STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    /** When set, the ops servers' /admin routes need `Authorization: Bearer <it>`. */
+    OPS_ADMIN_TOKEN: z.string().min(16).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
 

@@ -60,7 +60,14 @@ export interface OpsServer {
  * logs the whole error and tells the client only what is safe.
  */
 export async function startOpsServer(
-  opts: OpsOptions & { host: string; port: number; log: Logger; extend?: (app: FastifyInstance) => Promise<void> | void },
+  opts: OpsOptions & {
+    host: string;
+    port: number;
+    log: Logger;
+    extend?: (app: FastifyInstance) => Promise<void> | void;
+    /** Required as a bearer token on /admin routes when set. */
+    adminToken?: string | undefined;
+  },
 ): Promise<OpsServer> {
   // Request lines only at warn and above: probes and scrapes would drown everything else.
   const app = Fastify({ loggerInstance: opts.log.child({ component: 'ops' }, { level: 'warn' }) as FastifyBaseLogger });
@@ -72,6 +79,14 @@ export async function startOpsServer(
     });
   });
   await app.register(opsPlugin, { service: opts.service, checks: opts.checks, registry: opts.registry });
+  if (opts.adminToken) {
+    const expected = `Bearer ${opts.adminToken}`;
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/admin') && request.headers.authorization !== expected) {
+        return reply.code(401).send({ error: { code: 'unauthorized', message: 'admin routes need the ops admin token' } });
+      }
+    });
+  }
   if (opts.extend) await opts.extend(app);
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();

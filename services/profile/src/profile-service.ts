@@ -1,4 +1,4 @@
-import { AggregateRepository, EventStore, ensureEventStream, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
+import { AggregateRepository, EventStore, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
 import {
   AVATAR_UPLOAD_MAX_BYTES,
   AppError,
@@ -38,7 +38,6 @@ export function toUserView(state: UserState): UserView {
 
 /** Users and their avatars, event-sourced on the user's subject; avatar images in Postgres. */
 export async function startProfileService({ nc, s, log, db, uploads, now = () => new Date(), onRequest }: ProfileServiceDeps): Promise<Service> {
-  await ensureEventStream(await nc.jetstreamManager(), s);
   const store = await EventStore.open(nc, s.stream);
   const users = new AggregateRepository<UserState, UserEvent>(store, { subject: s.events.user, initialState, evolve });
   const lock = new KeyedLock();

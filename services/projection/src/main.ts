@@ -1,4 +1,4 @@
-import { ensureEventStream } from '@chat/bus';
+import { Lease, nuid, openLeaseBucket } from '@chat/bus';
 import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
 import { Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { z } from 'zod';
@@ -22,8 +22,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
       await migrateToLatest(db, SCHEMA, migrations);
       const batchSeconds = new Histogram({ name: 'chat_projection_batch_seconds', help: 'time to apply one batch', registers: [registry] });
       const position = new Gauge({ name: 'chat_projection_position', help: 'last applied stream sequence', registers: [registry] });
-      await ensureEventStream(await nc.jetstreamManager(), s);
-      const projector = new Projector({
+          const projector = new Projector({
         nc,
         db,
         s,
@@ -34,7 +33,20 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
           position.set(projector.position);
         },
       });
-      await projector.start();
+      // One copy applies events; the others answer queries and take over when its lease lapses.
+      const lease = new Lease(await openLeaseBucket(nc, s), `projection.${config.PROJECTION_NAME}`, nuid.next());
+      const stopping = new AbortController();
+      const leading = (async () => {
+        while (!stopping.signal.aborted) {
+          const { lost } = await lease.acquire(stopping.signal);
+          if (stopping.signal.aborted) break;
+          log.info({ name: config.PROJECTION_NAME }, 'projection active');
+          await projector.start();
+          await Promise.race([lost, new Promise((r) => stopping.signal.addEventListener('abort', r))]);
+          await projector.stop();
+          if (!stopping.signal.aborted) log.warn('projection lease lost; standing by');
+        }
+      })();
       const queries = await serveQueries({ nc, s, db, projector, log, onRequest: observeRequest });
       return {
         checks: { postgres: async () => (await sql`SELECT 1`.execute(db), true) },
@@ -42,16 +54,19 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
           app.get('/admin/lag', async () => {
             const info = await (await nc.jetstreamManager()).streams.info(s.stream);
             const last = info.state.last_seq;
-            return { position: projector.position, stream_last_seq: last, lag: Math.max(0, last - projector.position) };
+            return { active: projector.active, position: projector.position, stream_last_seq: last, lag: Math.max(0, last - projector.position) };
           });
           app.post('/admin/rebuild', async (_req, reply) => {
+            if (!projector.active) return reply.code(409).send({ error: { code: 'conflict', message: 'this copy is standing by; ask the active one' } });
             await projector.rebuild();
             return reply.code(202).send({ status: 'rebuilding' });
           });
         },
         stop: async () => {
           await queries.stop();
-          await projector.stop();
+          stopping.abort();
+          await leading;
+          await lease.release();
           await db.destroy();
         },
       };

@@ -29,7 +29,7 @@ export interface ProjectorOptions {
 export class Projector {
   private messages: ConsumerMessages | null = null;
   private loop: Promise<void> | null = null;
-  private stopped = false;
+  private stopped = true;
   private applied = 0;
   private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
 
@@ -53,10 +53,16 @@ export class Projector {
     this.loop = null;
   }
 
+  /** Whether this copy is the one applying events (the others stand by and answer queries). */
+  get active(): boolean {
+    return !this.stopped;
+  }
+
   /** Resolves once the projection has applied `seq`, or after `timeoutMs`: true if it did. */
-  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
-    if (this.applied >= seq) return Promise.resolve(true);
-    if (timeoutMs <= 0) return Promise.resolve(false);
+  async waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= seq) return true;
+    if (!this.active) return this.pollCheckpoint(seq, timeoutMs);
+    if (timeoutMs <= 0) return false;
     return new Promise((resolve) => {
       const waiter = { seq, resolve: () => resolve(true) };
       this.waiters.add(waiter);
@@ -64,6 +70,17 @@ export class Projector {
         if (this.waiters.delete(waiter)) resolve(false);
       }, timeoutMs);
     });
+  }
+
+  /** A standby copy learns the active one's progress from the checkpoint it writes. */
+  private async pollCheckpoint(seq: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.applied = Math.max(this.applied, await readModels.checkpoint(this.opts.db, this.opts.name));
+      if (this.applied >= seq) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Empties the read models and replays the log from its first event. */

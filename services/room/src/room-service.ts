@@ -1,4 +1,4 @@
-import { AggregateRepository, EventStore, ensureEventStream, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
+import { AggregateRepository, EventStore, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
 import { AppError, type EventMeta, type MessagePosted, type RoomEvent, type Subjects } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
 import type { NatsConnection, Service } from 'nats';
@@ -17,7 +17,6 @@ const metaFor = (ctx: RequestContext, actor: string): EventMeta => ({ correlatio
 
 /** The room decider behind NATS: membership commands go through `runCommand`; posts through the message subject. */
 export async function startRoomService({ nc, s, log, now = () => new Date(), onRequest, onConflict }: RoomServiceDeps): Promise<Service> {
-  await ensureEventStream(await nc.jetstreamManager(), s);
   const store = await EventStore.open(nc, s.stream);
   const rooms = new AggregateRepository<RoomState, RoomEvent>(store, { subject: s.events.room, initialState, evolve });
   // One command per room at a time in this process; other processes are fenced by expected sequence.

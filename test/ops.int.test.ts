@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from './support/stack.ts';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('ops endpoints', () => {
+  it('every service answers health, readiness and Prometheus metrics', async () => {
+    for (const url of [stack.projectionOpsUrl, stack.gatewayOpsUrl]) {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { checks: Record<string, boolean> }).checks.nats).toBe(true);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toContain('process_cpu_user_seconds_total');
+    }
+    expect(await (await fetch(`${stack.gatewayOpsUrl}/metrics`)).text()).toContain('chat_ws_sockets');
+    expect(await (await fetch(`${stack.projectionOpsUrl}/metrics`)).text()).toContain('chat_projection_position');
+  });
+
+  it('guards admin routes with OPS_ADMIN_TOKEN when it is set', async () => {
+    const token = 'an-ops-admin-token-for-tests';
+    const guarded = await stack.startProjection({ PROJECTION_NAME: 'guarded', OPS_ADMIN_TOKEN: token });
+    expect((await fetch(`${guarded.opsUrl}/admin/lag`)).status).toBe(401);
+    expect((await fetch(`${guarded.opsUrl}/admin/lag`, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })).status).toBe(401);
+    const ok = await fetch(`${guarded.opsUrl}/admin/lag`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect((await fetch(`${guarded.opsUrl}/healthz`)).status).toBe(200);
+    await guarded.stop();
+  });
+});
