@@ -110,4 +110,34 @@ describe('live chat', () => {
     const members = await u.request('GET', '/rooms/exit/members');
     expect(members.body.map((m: { user_id: string }) => m.user_id)).not.toContain(u.id);
   });
+
+  it('the author edits and deletes a message: sockets get message_updated, history shows it, others cannot', async () => {
+    const [author, reader] = await TestUser.registerAll(stack, ['Author', 'Reader']);
+    await author.join('edits');
+    await reader.join('edits');
+    const posted = await author.post('edits', 'helo wrld');
+    const socket = await reader.connect('edits');
+    await socket.ready();
+
+    const edited = await author.request('PATCH', `/rooms/edits/messages/${posted.body.id}`, { content: 'hello world' });
+    expect(edited).toMatchObject({ status: 200, body: { id: posted.body.id, seq: posted.body.seq, content: 'hello world', deleted: false } });
+    expect(edited.body.edited_at).not.toBeNull();
+    const updates = () => socket.frames.filter((f) => f.type === 'message_updated') as { message: { content: string; deleted: boolean } }[];
+    await socket.until(() => updates().length === 1, 'message_updated after the edit');
+    expect(updates()[0]!.message.content).toBe('hello world');
+
+    expect((await reader.request('PATCH', `/rooms/edits/messages/${posted.body.id}`, { content: 'not mine' })).status).toBe(403);
+    expect((await reader.request('DELETE', `/rooms/edits/messages/${posted.body.id}`)).status).toBe(403);
+    expect((await author.request('PATCH', '/rooms/edits/messages/m_nothing', { content: 'x' })).status).toBe(404);
+    expect((await author.request('PATCH', `/rooms/edits/messages/${posted.body.id}`, { content: '  ' })).status).toBe(400);
+
+    const removed = await author.request('DELETE', `/rooms/edits/messages/${posted.body.id}`);
+    expect(removed).toMatchObject({ status: 200, body: { deleted: true, content: '' } });
+    await socket.until(() => updates().length === 2, 'message_updated after the delete');
+    expect(updates()[1]!.message.deleted).toBe(true);
+    expect((await author.request('PATCH', `/rooms/edits/messages/${posted.body.id}`, { content: 'back' })).status).toBe(409);
+    const history = (await reader.history('edits')).body.find((m) => m.id === posted.body.id);
+    expect(history).toMatchObject({ deleted: true, content: '' });
+    socket.close();
+  });
 });

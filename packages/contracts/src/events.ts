@@ -49,6 +49,11 @@ export const MessagePosted = event(
     client_msg_id: ClientMsgId.nullable(),
   }),
 );
+export const MessageEdited = event(
+  'MessageEdited',
+  z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent }),
+);
+export const MessageDeleted = event('MessageDeleted', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId }));
 export const UserRegistered = event(
   'UserRegistered',
   z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }),
@@ -60,13 +65,15 @@ export const ProfileUpdated = event(
 );
 
 export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft]);
-export const MessageEvent = z.discriminatedUnion('type', [MessagePosted]);
+export const MessageEvent = z.discriminatedUnion('type', [MessagePosted, MessageEdited, MessageDeleted]);
 export const UserEvent = z.discriminatedUnion('type', [UserRegistered, ProfileUpdated]);
 export const ChatEvent = z.discriminatedUnion('type', [
   RoomCreated,
   UserJoined,
   UserLeft,
   MessagePosted,
+  MessageEdited,
+  MessageDeleted,
   UserRegistered,
   ProfileUpdated,
 ]);
@@ -75,6 +82,8 @@ export type RoomCreated = z.infer<typeof RoomCreated>;
 export type UserJoined = z.infer<typeof UserJoined>;
 export type UserLeft = z.infer<typeof UserLeft>;
 export type MessagePosted = z.infer<typeof MessagePosted>;
+export type MessageEdited = z.infer<typeof MessageEdited>;
+export type MessageDeleted = z.infer<typeof MessageDeleted>;
 export type UserRegistered = z.infer<typeof UserRegistered>;
 export type ProfileUpdated = z.infer<typeof ProfileUpdated>;
 export type RoomEvent = z.infer<typeof RoomEvent>;

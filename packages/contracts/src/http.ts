@@ -52,6 +52,8 @@ export const PostMessageBody = z.object({
   type: z.literal('text').optional(),
 });
 
+export const EditMessageBody = z.object({ content: z.string(), user_id: UserId.optional() });
+
 const SeqParam = z.coerce.number().int().nonnegative();
 export const LONG_POLL_MAX_SECONDS = 30;
 export const HistoryQuery = z

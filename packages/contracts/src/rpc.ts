@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { MessageContent, RoomName } from './events.ts';
-import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
+import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
 import { MemberView, MessageView, RoomView, UserView } from './views.ts';
 
@@ -46,6 +46,17 @@ export const Rpc = {
     z.object({ room_id: RoomId, user_id: UserId, content: MessageContent, client_msg_id: ClientMsgId.optional() }),
     z.object({ message_id: z.string(), seq: Seq, duplicate: z.boolean(), occurred_at: z.string() }),
   ),
+  /** Changes a message; `seq` locates the original post, which the room service checks. */
+  editMessage: endpoint(
+    'editMessage',
+    z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId, content: MessageContent }),
+    z.object({ seq: Seq, changed: z.boolean() }),
+  ),
+  deleteMessage: endpoint(
+    'deleteMessage',
+    z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId }),
+    z.object({ seq: Seq, changed: z.boolean() }),
+  ),
   membership: endpoint(
     'membership',
     z.object({ room_id: RoomId, user_id: UserId }),
@@ -89,6 +100,7 @@ export const Rpc = {
     z.object({ room_id: RoomId, seq: Seq, wait_ms: z.number().int().min(0).max(5000).default(0) }),
     z.object({ message: MessageView.nullable() }),
   ),
+  messageById: endpoint('messageById', z.object({ room_id: RoomId, message_id: MessageId }), z.object({ message: MessageView.nullable() })),
   /** Waits up to `wait_ms` until the projection has applied `seq`: read-your-writes for clients. */
   awaitPosition: endpoint(
     'awaitPosition',

@@ -26,6 +26,8 @@ export function subjects(ns: string) {
     joinRoom: `${ns}.cmd.room.join`,
     leaveRoom: `${ns}.cmd.room.leave`,
     postMessage: `${ns}.cmd.room.post`,
+    editMessage: `${ns}.cmd.room.edit`,
+    deleteMessage: `${ns}.cmd.room.delete`,
     registerUser: `${ns}.cmd.user.register`,
     ensureUser: `${ns}.cmd.user.ensure`,
     updateUser: `${ns}.cmd.user.update`,
@@ -40,6 +42,7 @@ export function subjects(ns: string) {
     members: `${ns}.qry.room.members`,
     messages: `${ns}.qry.messages.page`,
     messageAt: `${ns}.qry.messages.at`,
+    messageById: `${ns}.qry.messages.by-id`,
     awaitPosition: `${ns}.qry.projection.position`,
     ping: `${ns}.qry.ping`,
   } as const;
@@ -55,6 +58,8 @@ export function subjects(ns: string) {
       room: (roomId: string) => `${ns}.evt.room.${token('room', roomId)}`,
       /** A room's messages: independent of each other, deduplicated by msgID. */
       messages: (roomId: string) => `${ns}.evt.msg.${token('room', roomId)}`,
+      /** Edits and deletion of one message: its own small aggregate. */
+      messageChanges: (roomId: string, messageId: string) => `${ns}.evt.edit.${token('room', roomId)}.${token('message', messageId)}`,
       user: (userId: string) => `${ns}.evt.user.${token('user', userId)}`,
     },
     /** Request/reply subject of each endpoint in `Rpc`. */

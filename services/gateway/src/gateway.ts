@@ -83,6 +83,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ['post', '/rooms/:id/leave', rooms.leave!],
     ['post', '/rooms/:id/messages', rooms.post!],
     ['get', '/rooms/:id/messages', live.history!],
+    ['patch', '/rooms/:id/messages/:message', rooms.editMessage!],
+    ['del', '/rooms/:id/messages/:message', rooms.deleteMessage!],
   ];
   for (const [method, pattern, handler, own] of routes) route(app, method, pattern, handler, { ...http, ...own });
   registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {

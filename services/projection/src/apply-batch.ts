@@ -42,21 +42,27 @@ export async function applyBatch(
   const joined: { seq: number; roomId: string; userId: string; at: Date }[] = [];
   const left: { seq: number; roomId: string; userId: string }[] = [];
   const profiles: { seq: number; userId: string }[] = [];
+  const changed: { seq: number; messageSeq: number }[] = [];
+  const insertedSeqs: number[] = [];
+  // New messages are inserted many rows at a time; an edit first writes what is pending before it.
+  const flushMessages = async () => {
+    for (let i = 0; i < messageRows.length; i += INSERT_CHUNK) {
+      const inserted = await trx
+        .insertInto('projection.messages')
+        .values(messageRows.slice(i, i + INSERT_CHUNK))
+        .onConflict((oc) => oc.doNothing())
+        .returning('seq')
+        .execute();
+      for (const r of inserted) insertedSeqs.push(r.seq);
+    }
+    messageRows.length = 0;
+  };
 
   for (const { seq, event } of events) {
-    await applyOne(trx, seq, event, { messageRows, roomLastSeq, joined, left, profiles });
+    await applyOne(trx, seq, event, { messageRows, roomLastSeq, joined, left, profiles, changed, flushMessages });
   }
+  await flushMessages();
 
-  const insertedSeqs: number[] = [];
-  for (let i = 0; i < messageRows.length; i += INSERT_CHUNK) {
-    const inserted = await trx
-      .insertInto('projection.messages')
-      .values(messageRows.slice(i, i + INSERT_CHUNK))
-      .onConflict((oc) => oc.doNothing())
-      .returning('seq')
-      .execute();
-    for (const r of inserted) insertedSeqs.push(r.seq);
-  }
   for (const [roomId, seq] of roomLastSeq) {
     await trx.updateTable('projection.rooms').set({ last_seq: sql<number>`greatest(last_seq, ${seq})` }).where('id', '=', roomId).execute();
   }
@@ -68,7 +74,7 @@ export async function applyBatch(
     .onConflict((oc) => oc.column('name').doUpdateSet({ seq: lastSeq }))
     .execute();
 
-  const updates = live ? await liveUpdates(trx, insertedSeqs, joined, left, profiles) : [];
+  const updates = live ? await liveUpdates(trx, insertedSeqs, joined, left, profiles, changed) : [];
   return { applied: events.length, lastSeq, updates };
 }
 
@@ -78,6 +84,9 @@ interface Pending {
   joined: { seq: number; roomId: string; userId: string; at: Date }[];
   left: { seq: number; roomId: string; userId: string }[];
   profiles: { seq: number; userId: string }[];
+  /** Edited or deleted messages: the event's seq and the message's own. */
+  changed: { seq: number; messageSeq: number }[];
+  flushMessages: () => Promise<void>;
 }
 
 async function applyOne(trx: Trx, seq: number, event: ChatEvent, p: Pending): Promise<void> {
@@ -128,6 +137,20 @@ async function applyOne(trx: Trx, seq: number, event: ChatEvent, p: Pending): Pr
       p.roomLastSeq.set(room_id, seq);
       return;
     }
+    case 'MessageEdited':
+    case 'MessageDeleted': {
+      await p.flushMessages();
+      const edit = event.type === 'MessageEdited';
+      const row = await trx
+        .updateTable('projection.messages')
+        .set(edit ? { content: event.data.content, edited_at: at } : { content: '', deleted: true, edited_at: at })
+        .where('id', '=', event.data.message_id)
+        .where('room_id', '=', event.data.room_id)
+        .returning('seq')
+        .executeTakeFirst();
+      if (row) p.changed.push({ seq, messageSeq: row.seq });
+      return;
+    }
     case 'UserRegistered':
     case 'ProfileUpdated': {
       const { user_id, username, avatar } = event.data;
@@ -165,8 +188,16 @@ async function liveUpdates(
   joined: Pending['joined'],
   left: Pending['left'],
   profiles: Pending['profiles'],
+  changed: Pending['changed'],
 ): Promise<LiveUpdate[]> {
   const ordered: { seq: number; roomId: string; frame: LiveFrame }[] = [];
+  if (changed.length > 0) {
+    const views = new Map((await readModels.messagesBySeq(trx, changed.map((c) => c.messageSeq))).map((m) => [m.seq, m]));
+    for (const c of changed) {
+      const message = views.get(c.messageSeq);
+      if (message) ordered.push({ seq: c.seq, roomId: message.room_id, frame: { type: 'message_updated', message } });
+    }
+  }
   for (const message of await readModels.messagesBySeq(trx, insertedSeqs)) {
     ordered.push({ seq: message.seq, roomId: message.room_id, frame: { type: 'message', message } });
   }

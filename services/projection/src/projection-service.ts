@@ -34,6 +34,10 @@ export function serveQueries(deps: {
       const [message] = await readModels.messagesBySeq(db, [req.seq]);
       return { message: message && message.room_id === req.room_id ? message : null };
     },
+    messageById: async (req) => {
+      const [message] = await readModels.messagesById(db, req.room_id, [req.message_id]);
+      return { message: message ?? null };
+    },
     awaitPosition: async (req) => ({ reached: await projector.waitFor(req.seq, req.wait_ms), position: projector.position }),
     ping: async () => ({ pong: true as const }),
   });

@@ -1,7 +1,8 @@
 import { AggregateRepository, EventStore, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
-import { AppError, type EventMeta, type MessagePosted, type RoomEvent, type Subjects } from '@chat/contracts';
+import { AppError, type EventMeta, type MessageDeleted, type MessageEdited, type MessagePosted, type RoomEvent, type Subjects } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
 import type { NatsConnection, Service } from 'nats';
+import { decideMessage, evolveMessage, initialMessage, type MessageCommand, type MessageState } from './domain/message.ts';
 import { decide, evolve, initialState, isMember, type RoomCommand, type RoomState } from './domain/room.ts';
 
 export interface RoomServiceDeps {
@@ -27,13 +28,32 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
       runCommand(rooms, command.data.room_id, (state) => decide(command, state), { meta, now, onConflict }),
     );
 
+  /**
+   * Edits and deletions: the message's state is its post (found by seq, and checked to be that
+   * message in that room) plus the changes on its own subject, guarded by expected sequence.
+   */
+  const changeMessage = async (seq: number, command: MessageCommand, meta: EventMeta) => {
+    const { room_id, message_id } = command.data;
+    const stored = await store.get(seq).catch(() => null);
+    const posted = stored?.event.type === 'MessagePosted' ? (stored.event as MessagePosted) : null;
+    if (!posted || posted.data.room_id !== room_id || posted.data.message_id !== message_id) {
+      throw new AppError('not_found', `message ${message_id} does not exist in room ${room_id}`);
+    }
+    const changes = new AggregateRepository<MessageState, MessageEdited | MessageDeleted>(store, {
+      subject: () => s.events.messageChanges(room_id, message_id),
+      initialState: () => evolveMessage(initialMessage(), posted),
+      evolve: evolveMessage,
+    });
+    return lock.run(`msg:${message_id}`, () => runCommand(changes, message_id, (state) => decideMessage(command, state), { meta, now, onConflict }));
+  };
+
   return serveRpc(nc, s, { name: 'room', version: '0.1.0', log, onRequest }, {
     createRoom: async (req, ctx) => {
       const roomId = req.room_id ?? `r_${nuid.next()}`;
       const { after } = await handle({ type: 'CreateRoom', data: { room_id: roomId, name: req.name, user_id: req.user_id } }, metaFor(ctx, req.user_id));
       const room = after.state;
       if (room.status !== 'open') throw new AppError('internal', 'room missing after creation');
-      return { room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: now().toISOString() }, seq: after.seq };
+      return { room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: room.createdAt }, seq: after.seq };
     },
 
     joinRoom: async (req, ctx) => {
@@ -61,6 +81,16 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
       const appended = await store.append(s.events.messages(req.room_id), draft, { msgId, meta: metaFor(ctx, req.user_id), now: now() });
       const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
       return { message_id: original.data.message_id, seq: appended.seq, duplicate: appended.duplicate, occurred_at: original.occurred_at };
+    },
+
+    editMessage: async (req, ctx) => {
+      const { after, drafts } = await changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id));
+      return { seq: after.seq, changed: drafts.length > 0 };
+    },
+
+    deleteMessage: async (req, ctx) => {
+      const { after, drafts } = await changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id));
+      return { seq: after.seq, changed: drafts.length > 0 };
     },
 
     membership: async (req) => {

@@ -1,9 +1,11 @@
 import {
   AppError,
   CreateRoomBody,
+  EditMessageBody,
   JoinBody,
   LeaveBody,
   MessageContent,
+  MessageId,
   PostMessageBody,
   RoomIdParam,
   RoomName,
@@ -11,6 +13,7 @@ import {
   isAppError,
   parseOrThrow,
   type AvatarInput,
+  type RpcRequest,
 } from '@chat/contracts';
 import { UPLOAD_CALL_TIMEOUT_MS } from '../avatar-uploads.ts';
 import { READ_YOUR_WRITES_WAIT_MS, avatarFromUrl, type AvatarHint, type GatewayContext } from '../context.ts';
@@ -65,6 +68,22 @@ function safeAvatar(ctx: GatewayContext, url: string | null): AvatarHint | undef
 }
 
 export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
+  /** The message a route names, as the read side knows it (its seq locates the original post). */
+  const ownMessage = async (req: Request) => {
+    const roomId = roomIdOf(req);
+    const messageId = parseOrThrow(MessageId, req.params[1], 'message id');
+    const { message } = await ctx.call('messageById', { room_id: roomId, message_id: messageId }, req.correlationId);
+    if (!message || message.type !== 'text') throw new AppError('not_found', `message ${messageId} does not exist in room ${roomId}`);
+    return { roomId, message };
+  };
+
+  const changeMessage = async <N extends 'editMessage' | 'deleteMessage'>(req: Request, name: N, request: RpcRequest<N>) => {
+    const { seq } = await ctx.call(name, request, req.correlationId);
+    await ctx.awaitProjection(seq, req.correlationId);
+    const { message } = await ctx.call('messageById', { room_id: request.room_id, message_id: request.message_id }, req.correlationId);
+    return { status: 200, body: message };
+  };
+
   return {
     list: async (req) => {
       ctx.requireSession(req);
@@ -88,6 +107,22 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
     members: async (req) => {
       ctx.requireSession(req);
       return { status: 200, body: await ctx.call('members', { room_id: roomIdOf(req) }, req.correlationId) };
+    },
+
+    /** Edit one's own message; every socket in the room gets `message_updated`. */
+    editMessage: async (req) => {
+      const { roomId, message } = await ownMessage(req);
+      const body = parseOrThrow(EditMessageBody, await req.json(), 'body');
+      const content = parseOrThrow(MessageContent, body.content, 'content');
+      const userId = ctx.actorOf(req, body.user_id);
+      return changeMessage(req, 'editMessage', { room_id: roomId, message_id: message.id, seq: message.seq, user_id: userId, content });
+    },
+
+    deleteMessage: async (req) => {
+      const { roomId, message } = await ownMessage(req);
+      const body = parseOrThrow(LeaveBody, await req.json().catch(() => ({})), 'body');
+      const userId = ctx.actorOf(req, body.user_id);
+      return changeMessage(req, 'deleteMessage', { room_id: roomId, message_id: message.id, seq: message.seq, user_id: userId });
     },
 
     /** The seed's join: registers the user in the room so the socket that follows is admitted. */

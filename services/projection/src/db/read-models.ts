@@ -61,6 +61,12 @@ export const readModels = Object.freeze({
     return rows.map((r) => toMessageView(r as MessageWithAuthor));
   },
 
+  async messagesById(db: Db, roomId: string, ids: string[]): Promise<MessageView[]> {
+    if (ids.length === 0) return [];
+    const rows = await messagesWithAuthor(db).where('m.room_id', '=', roomId).where('m.id', 'in', ids).orderBy('m.seq').execute();
+    return rows.map((r) => toMessageView(r as MessageWithAuthor));
+  },
+
   async messageByClientId(db: Db, roomId: string, userId: string, clientMsgId: string): Promise<MessageView | undefined> {
     const row = await messagesWithAuthor(db)
       .where('m.room_id', '=', roomId)

@@ -7,6 +7,7 @@ export type OpenRoom = {
   id: string;
   name: string;
   createdBy: string | null;
+  createdAt: string;
   members: ReadonlySet<string>;
 };
 export type RoomState = NoRoom | OpenRoom;
@@ -28,7 +29,7 @@ export const initialState = (): RoomState => ({ status: 'none' });
 export function evolve(state: RoomState, event: RoomEvent): RoomState {
   switch (event.type) {
     case 'RoomCreated':
-      return { status: 'open', id: event.data.room_id, name: event.data.name, createdBy: event.data.created_by, members: new Set() };
+      return { status: 'open', id: event.data.room_id, name: event.data.name, createdBy: event.data.created_by, createdAt: event.occurred_at, members: new Set() };
     case 'UserJoined': {
       if (state.status !== 'open') return state;
       const members = new Set(state.members);
