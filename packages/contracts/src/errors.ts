@@ -79,3 +79,17 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (!result.success) throw validationError(result.error, what);
   return result.data;
 }
+
+/**
+ * The AppError `fn` throws, or undefined when it returns; anything else it throws is rethrown.
+ * Lets tests of deciders and validators say what a call ends with in one expression.
+ */
+export function appErrorOf(fn: () => unknown): AppError | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  return undefined;
+}

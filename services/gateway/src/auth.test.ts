@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '@chat/contracts';
+import { appErrorOf } from '@chat/contracts';
 import { Tokens, bearer } from './auth.ts';
 
 const tokens = new Tokens('x'.repeat(32));
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as AppError).code;
-  }
-  return 'accepted';
-};
+const code = (fn: () => unknown) => appErrorOf(fn)?.code ?? 'accepted';
 
 describe('session tokens', () => {
   it('round-trips the user id', () => {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '@chat/contracts';
+import { appErrorOf } from '@chat/contracts';
 import { decodeDataUrl } from './data-url.ts';
 
-const status = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as AppError).status;
-  }
-  return 'accepted';
-};
+const status = (fn: () => unknown) => appErrorOf(fn)?.status ?? 'accepted';
 const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 250, 251]);
 
 describe('data: avatars', () => {

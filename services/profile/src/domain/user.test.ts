@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, type Avatar, type EventDraft, type UserEvent } from '@chat/contracts';
+import { appErrorOf, type Avatar, type EventDraft, type UserEvent } from '@chat/contracts';
 import { ANONYMOUS, decide, evolve, initialState, type UserCommand } from './user.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
@@ -8,14 +8,7 @@ const given = (...drafts: EventDraft<UserEvent>[]) =>
     (state, d, i) => evolve(state, { id: `e${i}`, version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, ...d } as UserEvent),
     initialState(),
   );
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as AppError).code;
-  }
-  return undefined;
-};
+const code = (fn: () => unknown) => appErrorOf(fn)?.code;
 
 const custom: Avatar = { kind: 'external', url: 'https://cdn.example.com/ann.png' };
 const other: Avatar = { kind: 'external', url: 'https://cdn.example.com/other.png' };

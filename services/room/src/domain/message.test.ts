@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, type MessageDeleted, type MessageEdited, type MessagePosted } from '@chat/contracts';
+import { appErrorOf, type MessageDeleted, type MessageEdited, type MessagePosted } from '@chat/contracts';
 import { decideMessage, evolveMessage, initialMessage, type MessageCommand } from './message.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
@@ -10,14 +10,7 @@ const deleted: MessageDeleted = { id: 'e3', type: 'MessageDeleted', version: 1, 
 const given = (...events: (MessagePosted | MessageEdited | MessageDeleted)[]) => events.reduce(evolveMessage, initialMessage());
 const edit = (user_id: string, content: string): MessageCommand => ({ type: 'EditMessage', data: { room_id: 'lobby', message_id: 'm1', user_id, content } });
 const remove = (user_id: string): MessageCommand => ({ type: 'DeleteMessage', data: { room_id: 'lobby', message_id: 'm1', user_id } });
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as AppError).code;
-  }
-  return undefined;
-};
+const code = (fn: () => unknown) => appErrorOf(fn)?.code;
 
 describe('message decider', () => {
   it('lets the author edit', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, type RoomEvent } from '@chat/contracts';
+import { appErrorOf, type RoomEvent } from '@chat/contracts';
 import { decide, fold, isMember, type RoomCommand, type RoomDraft } from './room.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
@@ -22,14 +22,7 @@ const post = (user_id: string): RoomCommand => ({
   data: { room_id: 'lobby', user_id, message_id: 'm1', content: 'hi', client_msg_id: null },
 });
 
-const errorCode = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? e.code : 'not an AppError';
-  }
-  return undefined;
-};
+const errorCode = (fn: () => unknown) => appErrorOf(fn)?.code;
 
 describe('room decider', () => {
   it('creates a room that does not exist', () => {
