@@ -9,6 +9,7 @@ import { rateLimits } from './limits.ts';
 import { OriginPolicy } from './origins.ts';
 import { PresenceTracker } from './presence.ts';
 import { RoomHub } from './room-hub.ts';
+import { serveStaticSite, type StaticSite } from './static-site.ts';
 import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { userRoutes } from './routes/users.ts';
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   mode: AuthMode;
   secret: string | undefined;
   allowedOrigins?: string | undefined;
+  /** The web app to serve at `/` (see `loadStaticSite`); null: none. */
+  site?: StaticSite | null;
   limits?: Partial<SocketLimits> & { postsPerSecond?: number; framesPerSecond?: number };
   metrics?: SocketMetrics & { response?: HttpOptions['onResponse']; slowSocket?: () => void };
 }
@@ -73,6 +76,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
     typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
   });
+  serveStaticSite(app, opts.site ?? null);
   preflight(app, origins);
   notFound(app);
 
