@@ -4,4 +4,5 @@ export * from './event-store.ts';
 export * from './rpc.ts';
 export * from './aggregate-repository.ts';
 export * from './presence-bucket.ts';
+export * from './uploads.ts';
 export { nuid } from 'nats';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, ClientFrame, ExternalAvatarUrl, HistoryQuery, MessageContent, Username, avatarUrl, isPlaceholderAvatar, parseEvent, subjects } from './index.ts';
+import { AppError, AvatarInput, ClientFrame, ExternalAvatarUrl, HistoryQuery, MessageContent, Username, avatarUrl, customAvatarPath, isPlaceholderAvatar, parseEvent, subjects } from './index.ts';
 
 describe('subjects', () => {
   const s = subjects('chat');
@@ -64,6 +64,14 @@ describe('avatars', () => {
     expect(avatarUrl(null, 'u1')).toBe('/avatars/default/u1.svg');
     expect(avatarUrl({ kind: 'external', url: 'https://e.com/a.png' }, 'u1')).toBe('https://e.com/a.png');
     expect(avatarUrl({ kind: 'custom', key: 'a'.repeat(64) }, 'u1')).toBe(`/avatars/${'a'.repeat(64)}.webp`);
+    expect(customAvatarPath('a'.repeat(64), 64)).toBe(`/avatars/${'a'.repeat(64)}-64.webp`);
+  });
+
+  it('lets a command ask for an external avatar or an upload, never name a stored key', () => {
+    expect(AvatarInput.safeParse({ kind: 'external', url: 'https://e.com/a.png' }).success).toBe(true);
+    expect(AvatarInput.safeParse({ kind: 'upload', object: 'ABC123', size: 10 }).success).toBe(true);
+    expect(AvatarInput.safeParse({ kind: 'custom', key: 'a'.repeat(64) }).success).toBe(false);
+    expect(AvatarInput.safeParse({ kind: 'upload', object: '../etc', size: 10 }).success).toBe(false);
   });
 });
 

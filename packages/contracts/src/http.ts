@@ -2,11 +2,23 @@ import { z } from 'zod';
 import { ClientMsgId, RoomId, UserId } from './ids.ts';
 import { Username } from './profile.ts';
 import { HISTORY_LIMIT_MAX } from './rpc.ts';
+import { AVATAR_UPLOAD_MAX_BYTES } from './image-sniff.ts';
 
 export const JSON_BODY_MAX_BYTES = 64 * 1024;
 
-/** An avatar as old frontends send it: a URL string (placeholder services are ignored later). */
-const AvatarUrlInput = z.string().max(4096).nullable().optional();
+/**
+ * JSON bodies that may carry an `avatar_url` (register, profile change, join): old frontends send
+ * the picture itself as a `data:image/…;base64,` URL, which is an upload with the same 1 MiB limit
+ * on the decoded image, so the body must have room for its base64 (4/3 of it) and the rest.
+ */
+export const AVATAR_JSON_BODY_MAX_BYTES = Math.ceil(AVATAR_UPLOAD_MAX_BYTES / 3) * 4 + JSON_BODY_MAX_BYTES;
+
+/**
+ * An avatar as old frontends send it: an http(s) URL (at most 2048 characters, checked when it is
+ * read; placeholder services are ignored) or a data: URL (its decoded size is checked when decoded,
+ * so an oversize picture is a 413, not a validation error).
+ */
+const AvatarUrlInput = z.string().max(AVATAR_JSON_BODY_MAX_BYTES).nullable().optional();
 
 export const RegisterBody = z.object({
   username: Username,

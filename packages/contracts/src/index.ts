@@ -2,6 +2,7 @@ export * from './ids.ts';
 export * from './errors.ts';
 export * from './subjects.ts';
 export * from './profile.ts';
+export * from './image-sniff.ts';
 export * from './events.ts';
 export * from './views.ts';
 export * from './rpc.ts';

@@ -29,11 +29,40 @@ export const ExternalAvatarUrl = z
     }
   }, 'must be an absolute http(s) URL');
 
+/** An uploaded avatar's key: the sha256 (hex) of its normalised 256 px WebP. */
+export const AvatarKey = z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lowercase hex characters');
+
 export const Avatar = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('external'), url: ExternalAvatarUrl }),
-  z.object({ kind: z.literal('custom'), key: z.string().regex(/^[a-f0-9]{64}$/) }),
+  z.object({ kind: z.literal('custom'), key: AvatarKey }),
 ]);
 export type Avatar = z.infer<typeof Avatar>;
+
+/**
+ * Image bytes on their way to the profile service: staged in the uploads object store (NATS
+ * messages are limited to 1 MiB by default, and an upload may be exactly that) under `object`.
+ */
+export const AvatarUpload = z.object({
+  kind: z.literal('upload'),
+  object: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  size: z.number().int().positive(),
+});
+export type AvatarUpload = z.infer<typeof AvatarUpload>;
+
+/**
+ * An avatar as a command asks for it: a URL elsewhere, or an upload the profile service checks,
+ * normalises and stores, turning it into a `custom` avatar. A client never names a stored key.
+ */
+export const AvatarInput = z.discriminatedUnion('kind', [z.object({ kind: z.literal('external'), url: ExternalAvatarUrl }), AvatarUpload]);
+export type AvatarInput = z.infer<typeof AvatarInput>;
+
+/** Sizes an uploaded avatar is served at: 256 px, and 64 px for lists. */
+export const AvatarSize = z.union([z.literal(256), z.literal(64)]);
+export type AvatarSize = z.infer<typeof AvatarSize>;
+
+/** Where an uploaded avatar is served; the 64 px one for lists is `-64` before the extension. */
+export const customAvatarPath = (key: string, size: AvatarSize = 256): string =>
+  size === 256 ? `/avatars/${key}.webp` : `/avatars/${key}-${size}.webp`;
 
 export const AvatarKind = z.enum(['custom', 'external', 'default']);
 export type AvatarKind = z.infer<typeof AvatarKind>;
@@ -43,7 +72,7 @@ export const defaultAvatarPath = (userId: string): string => `/avatars/default/$
 /** The URL a client shows for a user: never empty, never a third-party placeholder. */
 export function avatarUrl(avatar: Avatar | null, userId: string): string {
   if (!avatar) return defaultAvatarPath(userId);
-  return avatar.kind === 'external' ? avatar.url : `/avatars/${avatar.key}.webp`;
+  return avatar.kind === 'external' ? avatar.url : customAvatarPath(avatar.key);
 }
 
 export const avatarKind = (avatar: Avatar | null): AvatarKind => avatar?.kind ?? 'default';

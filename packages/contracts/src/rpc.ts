@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { MessageContent, RoomName } from './events.ts';
 import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
-import { Avatar, Username } from './profile.ts';
+import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
 import { MemberView, MessageView, RoomView, UserView } from './views.ts';
 
 /** Every NATS reply: a result or an error, never a bare value. */
@@ -53,21 +53,23 @@ export const Rpc = {
   ),
   registerUser: endpoint(
     'registerUser',
-    z.object({ user_id: UserId.optional(), username: Username, avatar: Avatar.nullable().optional() }),
+    z.object({ user_id: UserId.optional(), username: Username, avatar: AvatarInput.nullable().optional() }),
     z.object({ user: UserView, seq: Seq }),
   ),
   ensureUser: endpoint(
     'ensureUser',
-    z.object({ user_id: UserId, username: Username.optional(), avatar: Avatar.optional() }),
+    z.object({ user_id: UserId, username: Username.optional(), avatar: AvatarInput.optional() }),
     z.object({ user: UserView, created: z.boolean() }),
   ),
   updateUser: endpoint(
     'updateUser',
-    z.object({ user_id: UserId, username: Username.optional(), avatar: Avatar.nullable().optional() }),
+    z.object({ user_id: UserId, username: Username.optional(), avatar: AvatarInput.nullable().optional() }),
     z.object({ user: UserView, seq: Seq }),
   ),
   getUser: endpoint('getUser', z.object({ user_id: UserId }), UserView),
   defaultAvatar: endpoint('defaultAvatar', z.object({ user_id: UserId }), z.object({ svg: z.string() })),
+  /** An uploaded avatar's normalised WebP bytes (a few KiB to some tens of KiB: fits a message). */
+  getAvatar: endpoint('getAvatar', z.object({ key: AvatarKey, size: AvatarSize }), z.object({ webp: z.base64() })),
   listRooms: endpoint('listRooms', z.object({ limit: z.number().int().min(1).max(500).default(100) }), z.array(RoomView)),
   getRoom: endpoint('getRoom', z.object({ room_id: RoomId }), RoomView),
   members: endpoint('members', z.object({ room_id: RoomId }), z.array(MemberView)),

@@ -34,6 +34,7 @@ export function subjects(ns: string) {
     membership: `${ns}.qry.room.membership`,
     getUser: `${ns}.qry.user.get`,
     defaultAvatar: `${ns}.qry.avatar.default`,
+    getAvatar: `${ns}.qry.avatar.get`,
     listRooms: `${ns}.qry.rooms.list`,
     getRoom: `${ns}.qry.room.get`,
     members: `${ns}.qry.room.members`,
@@ -46,6 +47,8 @@ export function subjects(ns: string) {
   return {
     ns,
     stream: `CHAT_${ns.toUpperCase().replace(/-/g, '_')}`,
+    /** Object store where the gateway stages avatar uploads for the profile service (short-lived). */
+    uploads: `CHAT_${ns.toUpperCase().replace(/-/g, '_')}_UPLOADS`,
     events: {
       all: `${ns}.evt.>`,
       /** Room lifecycle and membership: one aggregate, guarded by expected sequence. */

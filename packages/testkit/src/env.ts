@@ -84,7 +84,9 @@ export async function createTestEnv(): Promise<TestEnv> {
       const nc = await connect({ servers: natsUrl });
       try {
         const jsm = await nc.jetstreamManager();
-        await jsm.streams.delete(`CHAT_${namespace.toUpperCase().replace(/-/g, '_')}`).catch(() => undefined);
+        const stream = `CHAT_${namespace.toUpperCase().replace(/-/g, '_')}`;
+        // The event log, and the object store where the gateway stages avatar uploads.
+        for (const name of [stream, `OBJ_${stream}_UPLOADS`]) await jsm.streams.delete(name).catch(() => undefined);
       } finally {
         await nc.close();
       }

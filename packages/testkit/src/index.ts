@@ -1,2 +1,3 @@
 export * from './env.ts';
 export * from './wait.ts';
+export * from './images.ts';

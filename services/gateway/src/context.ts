@@ -1,9 +1,11 @@
 import { call } from '@chat/bus';
-import { AppError, ExternalAvatarUrl, isPlaceholderAvatar, parseOrThrow, type Avatar, type RpcName, type Rpc, type Subjects } from '@chat/contracts';
+import { AppError, ExternalAvatarUrl, isPlaceholderAvatar, parseOrThrow, type AvatarInput, type RpcName, type Rpc, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { NatsConnection } from 'nats';
 import type { z } from 'zod';
 import { bearer, type Tokens } from './auth.ts';
+import type { AvatarUploads } from './avatar-uploads.ts';
+import { decodeDataUrl, isDataUrl } from './data-url.ts';
 import type { Request } from './http.ts';
 import { Allowances, type RateLimits } from './limits.ts';
 import type { OriginPolicy } from './origins.ts';
@@ -24,6 +26,7 @@ export class GatewayContext {
     readonly tokens: Tokens | null,
     readonly origins: OriginPolicy,
     readonly log: Logger,
+    readonly uploads: AvatarUploads,
     limits: RateLimits,
   ) {
     this.allowances = new Allowances(limits);
@@ -45,8 +48,18 @@ export class GatewayContext {
     if (this.allowances.of(userId, now).post(now) !== 'ok') throw new AppError('rate_limited', 'too many messages; slow down');
   }
 
-  call<N extends RpcName>(name: N, request: z.input<(typeof Rpc)[N]['request']>, correlationId?: string): Promise<z.output<(typeof Rpc)[N]['reply']>> {
-    return call(this.nc, this.s, name, request, { correlationId });
+  call<N extends RpcName>(
+    name: N,
+    request: z.input<(typeof Rpc)[N]['request']>,
+    correlationId?: string,
+    timeoutMs?: number,
+  ): Promise<z.output<(typeof Rpc)[N]['reply']>> {
+    return call(this.nc, this.s, name, request, { correlationId, timeoutMs });
+  }
+
+  /** Runs `use` with the avatar a command should carry: an uploaded picture is staged for it first. */
+  withAvatar<T>(hint: AvatarHint | undefined, use: (avatar: AvatarInput | undefined) => Promise<T>): Promise<T> {
+    return hint?.kind === 'bytes' ? this.uploads.with(hint.bytes, use) : use(hint);
   }
 
   /**
@@ -78,15 +91,19 @@ export class GatewayContext {
   }
 }
 
+/** An avatar as a client asked for it: a URL elsewhere, or picture bytes to upload. */
+export type AvatarHint = { kind: 'external'; url: string } | { kind: 'bytes'; bytes: Buffer };
+
 /**
  * An `avatar_url` as old frontends send it. A generic placeholder (pravatar and the like) means
- * "no avatar" and is dropped, so it can never stand in for a real one. `data:` uploads are
- * handled by the avatar upload route and are not accepted here.
+ * "no avatar" and is dropped, so it can never stand in for a real one. A `data:image/…;base64,`
+ * URL is the picture itself: an upload, with the same checks and limits as `PUT /users/{id}/avatar`.
+ * Anything else must be an absolute http(s) URL of at most 2048 characters.
  */
-export function avatarFromUrl(value: string | null | undefined): Avatar | undefined {
+export function avatarFromUrl(value: string | null | undefined): AvatarHint | undefined {
   if (value === undefined || value === null || value.trim() === '') return undefined;
   const url = value.trim();
+  if (isDataUrl(url)) return { kind: 'bytes', bytes: decodeDataUrl(url) };
   if (isPlaceholderAvatar(url)) return undefined;
-  if (/^data:/i.test(url)) throw new AppError('unsupported_media_type', 'data: avatars are not accepted here; upload the image with PUT /users/{id}/avatar');
   return { kind: 'external', url: parseOrThrow(ExternalAvatarUrl, url, 'avatar_url') };
 }

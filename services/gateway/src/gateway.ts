@@ -1,8 +1,10 @@
-import { nuid, openPresenceBucket } from '@chat/bus';
-import { JSON_BODY_MAX_BYTES, type Subjects } from '@chat/contracts';
+import { nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
+import { AVATAR_JSON_BODY_MAX_BYTES, JSON_BODY_MAX_BYTES, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { NatsConnection } from 'nats';
 import { Tokens } from './auth.ts';
+import { AvatarCache } from './avatar-cache.ts';
+import { AvatarUploads } from './avatar-uploads.ts';
 import { GatewayContext, type AuthMode } from './context.ts';
 import { notFound, preflight, route, type Handler, type HttpOptions } from './http.ts';
 import { rateLimits } from './limits.ts';
@@ -10,6 +12,7 @@ import { OriginPolicy } from './origins.ts';
 import { PresenceTracker } from './presence.ts';
 import { RoomHub } from './room-hub.ts';
 import { serveStaticSite, type StaticSite } from './static-site.ts';
+import { avatarRoutes, avatarUploadMaxBody } from './routes/avatars.ts';
 import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { userRoutes } from './routes/users.ts';
@@ -28,8 +31,13 @@ export interface GatewayOptions {
   /** The web app to serve at `/` (see `loadStaticSite`); null: none. */
   site?: StaticSite | null;
   limits?: Partial<SocketLimits> & { postsPerSecond?: number; framesPerSecond?: number };
+  /** Bytes of hot avatar images kept in memory (0: none). */
+  avatarCacheBytes?: number;
   metrics?: SocketMetrics & { response?: HttpOptions['onResponse']; slowSocket?: () => void };
 }
+
+/** Enough for the 256 px avatars of a few hundred active users. */
+export const DEFAULT_AVATAR_CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface Gateway {
   port: number;
@@ -44,7 +52,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const gatewayId = `gw_${nuid.next()}`;
   const origins = new OriginPolicy(opts.allowedOrigins);
   const tokens = opts.mode === 'token' ? new Tokens(opts.secret ?? '') : null;
-  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond));
+  const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s), opts.log);
+  const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
+  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, uploads, limits);
+  const cache = new AvatarCache(opts.avatarCacheBytes ?? DEFAULT_AVATAR_CACHE_BYTES);
   const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, origins, onResponse: opts.metrics?.response };
   const sockets = new Set<WebSocket<SocketData>>();
   const hub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, opts.metrics?.slowSocket);
@@ -54,24 +65,29 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const users = userRoutes(ctx);
+  const avatars = avatarRoutes(ctx, cache);
   const rooms = roomRoutes(ctx);
   const live = historyRoutes(ctx, hub, presence);
-  const routes: [Parameters<typeof route>[1], string, Handler][] = [
-    ['post', '/users', users.register!],
+  // Bodies that may carry a data: avatar get room for it; the upload route for the image itself.
+  const withAvatar: Partial<HttpOptions> = { maxBody: AVATAR_JSON_BODY_MAX_BYTES };
+  const routes: [Parameters<typeof route>[1], string, Handler, Partial<HttpOptions>?][] = [
+    ['post', '/users', users.register!, withAvatar],
     ['get', '/users/:id', users.get!],
-    ['patch', '/users/:id', users.patch!],
-    ['get', '/avatars/default/:file', users.defaultAvatar!],
+    ['patch', '/users/:id', users.patch!, withAvatar],
+    ['put', '/users/:id/avatar', avatars.upload!, { maxBody: avatarUploadMaxBody }],
+    ['get', '/avatars/default/:file', avatars.defaultAvatar!],
+    ['get', '/avatars/:file', avatars.image!],
     ['get', '/rooms', rooms.list!],
     ['post', '/rooms', rooms.create!],
     ['get', '/rooms/:id', rooms.get!],
     ['get', '/rooms/:id/members', rooms.members!],
     ['get', '/rooms/:id/presence', live.presence!],
-    ['post', '/rooms/:id/join', rooms.join!],
+    ['post', '/rooms/:id/join', rooms.join!, withAvatar],
     ['post', '/rooms/:id/leave', rooms.leave!],
     ['post', '/rooms/:id/messages', rooms.post!],
     ['get', '/rooms/:id/messages', live.history!],
   ];
-  for (const [method, pattern, handler] of routes) route(app, method, pattern, handler, http);
+  for (const [method, pattern, handler, own] of routes) route(app, method, pattern, handler, { ...http, ...own });
   registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {
     maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
     typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,

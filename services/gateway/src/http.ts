@@ -10,8 +10,10 @@ export interface Request {
   params: string[];
   query: URLSearchParams;
   header(name: string): string;
-  /** The body parsed as JSON (at most `maxBody` bytes). */
+  /** The body parsed as JSON (at most the route's `maxBody` bytes). */
   json(): Promise<unknown>;
+  /** The raw body; a body over `max` bytes (at most the route's `maxBody`) is a 413. */
+  bytes(max?: number): Promise<Buffer>;
   correlationId: string;
   /** Aborted when the client goes away before the reply. */
   signal: AbortSignal;
@@ -51,8 +53,12 @@ const HEADERS_WE_READ = ['authorization', 'content-type', 'content-length', 'ori
 
 export interface HttpOptions {
   log: Logger;
-  maxBody: number;
   origins: OriginPolicy;
+  /**
+   * The most a route reads of a body: past it the request fails with 413 and buffering stops.
+   * A function picks it from the request's headers (e.g. more room for multipart framing).
+   */
+  maxBody: number | ((header: (name: string) => string) => number);
   onResponse?: (route: string, status: number, ms: number) => void;
 }
 
@@ -83,14 +89,21 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'patch' | 'put
     const query = new URLSearchParams(req.getQuery() ?? '');
     const url = req.getUrl();
     const correlationId = req.getHeader('x-request-id') || crypto.randomUUID();
-    const body = readBody(res, opts.maxBody, Number(headers.get('content-length') || 0));
+    const header = (name: string) => headers.get(name) ?? '';
+    const maxBody = typeof opts.maxBody === 'function' ? opts.maxBody(header) : opts.maxBody;
+    const body = readBody(res, maxBody, Number(headers.get('content-length') || 0));
     const request: Request = {
       method,
       url,
       params,
       query,
-      header: (name) => headers.get(name) ?? '',
+      header,
       json: async () => parseJson(await body()),
+      bytes: async (max = maxBody) => {
+        const bytes = await body();
+        if (bytes.length > max) throw tooLarge(max);
+        return bytes;
+      },
       correlationId,
       signal: abort.signal,
     };
@@ -126,7 +139,7 @@ export function send(res: HttpResponse, reply: Reply, correlationId?: string): v
  */
 function readBody(res: HttpResponse, max: number, declared: number): () => Promise<Buffer> {
   if (declared > max) {
-    const tooBig = Promise.reject(new AppError('payload_too_large', `body is larger than ${max} bytes`));
+    const tooBig = Promise.reject(tooLarge(max));
     tooBig.catch(() => undefined);
     return () => tooBig;
   }
@@ -137,7 +150,7 @@ function readBody(res: HttpResponse, max: number, declared: number): () => Promi
       if (size > max) return;
       size += chunk.byteLength;
       if (size > max) {
-        reject(new AppError('payload_too_large', `body is larger than ${max} bytes`));
+        reject(tooLarge(max));
         return;
       }
       // uWS reuses the chunk's memory after this callback: copy it.
@@ -148,6 +161,8 @@ function readBody(res: HttpResponse, max: number, declared: number): () => Promi
   body.catch(() => undefined);
   return () => body;
 }
+
+const tooLarge = (max: number) => new AppError('payload_too_large', `body is larger than ${max} bytes`);
 
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) throw new AppError('bad_request', 'request body is empty; expected JSON');

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMa
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { startGateway } from './gateway.ts';
+import { DEFAULT_AVATAR_CACHE_BYTES, startGateway } from './gateway.ts';
 import { loadStaticSite } from './static-site.ts';
 
 /** The web app's Vite build in this repository, served when it has been built. */
@@ -16,6 +16,8 @@ export const gatewayConfig = baseConfig(8080).extend({
   /** Sustained rates per user on one gateway; bursts of twice as many pass. */
   POSTS_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
   FRAMES_PER_SECOND: z.coerce.number().positive().max(100_000).default(30),
+  /** Memory for hot avatar images; 0 turns the cache off. */
+  AVATAR_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_AVATAR_CACHE_BYTES),
   /** The built web app to serve at `/`; unset: apps/web/dist if it is built; empty: none. */
   WEB_ROOT: z.string().optional(),
 });
@@ -47,6 +49,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         allowedOrigins: config.ALLOWED_ORIGINS,
         site,
         limits: { maxSocketsPerUser: config.MAX_SOCKETS_PER_USER, postsPerSecond: config.POSTS_PER_SECOND, framesPerSecond: config.FRAMES_PER_SECOND },
+        avatarCacheBytes: config.AVATAR_CACHE_BYTES,
         metrics: {
           slowSocket: () => slow.inc(),
           opened: () => sockets.inc(),

@@ -1,7 +1,22 @@
 import { AggregateRepository, EventStore, ensureEventStream, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
-import { AppError, avatarKind, avatarUrl, type Subjects, type UserEvent, type UserView } from '@chat/contracts';
+import {
+  AVATAR_UPLOAD_MAX_BYTES,
+  AppError,
+  avatarKind,
+  avatarUrl,
+  type Avatar,
+  type AvatarInput,
+  type AvatarUpload,
+  type Subjects,
+  type UserEvent,
+  type UserView,
+} from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
-import type { NatsConnection, Service } from 'nats';
+import type { Kysely } from 'kysely';
+import type { NatsConnection, ObjectStore, Service } from 'nats';
+import { normaliseAvatar } from './avatars/avatar-normaliser.ts';
+import { avatarStore } from './db/avatar-store.ts';
+import type { Database } from './db/schema.ts';
 import { defaultAvatarSvg } from './domain/default-avatar.ts';
 import { decide, evolve, initialState, type UserCommand, type UserState } from './domain/user.ts';
 
@@ -9,6 +24,9 @@ export interface ProfileServiceDeps {
   nc: NatsConnection;
   s: Subjects;
   log: Logger;
+  db: Kysely<Database>;
+  /** Where the gateway stages avatar uploads (see `openUploadStore`). */
+  uploads: ObjectStore;
   now?: () => Date;
   onRequest?: (endpoint: string, ms: number, ok: boolean) => void;
 }
@@ -18,35 +36,63 @@ export function toUserView(state: UserState): UserView {
   return { id: state.id, username: state.username, avatar: avatarUrl(state.avatar, state.id), avatar_kind: avatarKind(state.avatar) };
 }
 
-/** Users and their avatars, event-sourced on the user's subject. */
-export async function startProfileService({ nc, s, log, now = () => new Date(), onRequest }: ProfileServiceDeps): Promise<Service> {
+/** Users and their avatars, event-sourced on the user's subject; avatar images in Postgres. */
+export async function startProfileService({ nc, s, log, db, uploads, now = () => new Date(), onRequest }: ProfileServiceDeps): Promise<Service> {
   await ensureEventStream(await nc.jetstreamManager(), s);
   const store = await EventStore.open(nc, s.stream);
   const users = new AggregateRepository<UserState, UserEvent>(store, { subject: s.events.user, initialState, evolve });
   const lock = new KeyedLock();
 
-  const handle = (command: UserCommand, ctx: RequestContext) =>
-    lock.run(command.data.user_id, () =>
-      runCommand(users, command.data.user_id, (state) => decide(command, state), {
-        meta: { correlation_id: ctx.correlationId, causation_id: null, actor: command.data.user_id },
+  /**
+   * One command on one user. `build` sees the user's current state first, so an upload is checked
+   * and stored only when the command can use it (nothing is stored for a refused command); the
+   * decider still has the last word against the state it appends to.
+   */
+  const handle = (userId: string, ctx: RequestContext, build: (state: UserState) => Promise<UserCommand>) =>
+    lock.run(userId, async () => {
+      const command = await build((await users.load(userId)).state);
+      return runCommand(users, userId, (state) => decide(command, state), {
+        meta: { correlation_id: ctx.correlationId, causation_id: null, actor: userId },
         now,
-      }),
-    );
+      });
+    });
 
-  return serveRpc(nc, s, { name: 'profile', version: '0.1.0', log, onRequest }, {
+  /** An external avatar as it is; an upload read, checked, normalised and stored: a custom one. */
+  async function resolveAvatar(input: AvatarInput): Promise<Avatar> {
+    if (input.kind === 'external') return input;
+    const normalised = await normaliseAvatar(await readUpload(uploads, input));
+    await avatarStore.save(db, normalised);
+    log.info({ key: normalised.key, bytes: input.size }, 'avatar stored');
+    return { kind: 'custom', key: normalised.key };
+  }
+
+  return serveRpc(nc, s, { name: 'profile', version: '0.2.0', log, onRequest }, {
     registerUser: async (req, ctx) => {
       const userId = req.user_id ?? `u_${nuid.next()}`;
-      const { after } = await handle({ type: 'RegisterUser', data: { user_id: userId, username: req.username, avatar: req.avatar ?? null } }, ctx);
+      const { after } = await handle(userId, ctx, async (state) => {
+        if (state.status === 'registered') throw new AppError('conflict', `user ${userId} already exists`);
+        const avatar = req.avatar ? await resolveAvatar(req.avatar) : null;
+        return { type: 'RegisterUser', data: { user_id: userId, username: req.username, avatar } };
+      });
       return { user: toUserView(after.state), seq: after.seq };
     },
 
     ensureUser: async (req, ctx) => {
-      const { before, after } = await handle({ type: 'EnsureUser', data: { user_id: req.user_id, username: req.username, avatar: req.avatar } }, ctx);
+      const { before, after } = await handle(req.user_id, ctx, async (state) => {
+        // Fill-only: an avatar a user already has is never replaced, so such an upload is not even read.
+        const fills = state.status === 'none' || state.avatar === null;
+        const avatar = req.avatar && fills ? await resolveAvatar(req.avatar) : undefined;
+        return { type: 'EnsureUser', data: { user_id: req.user_id, username: req.username, avatar } };
+      });
       return { user: toUserView(after.state), created: before.state.status === 'none' };
     },
 
     updateUser: async (req, ctx) => {
-      const { after } = await handle({ type: 'UpdateProfile', data: { user_id: req.user_id, username: req.username, avatar: req.avatar } }, ctx);
+      const { after } = await handle(req.user_id, ctx, async (state) => {
+        if (state.status === 'none') throw new AppError('not_found', `user ${req.user_id} does not exist`);
+        const avatar = req.avatar ? await resolveAvatar(req.avatar) : req.avatar;
+        return { type: 'UpdateProfile', data: { user_id: req.user_id, username: req.username, avatar } };
+      });
       return { user: toUserView(after.state), seq: after.seq };
     },
 
@@ -57,5 +103,23 @@ export async function startProfileService({ nc, s, log, now = () => new Date(), 
       if (state.status !== 'registered') throw new AppError('not_found', `user ${req.user_id} does not exist`);
       return { svg: defaultAvatarSvg(state.id, state.username) };
     },
+
+    getAvatar: async (req) => {
+      const bytes = await avatarStore.load(db, req.key, req.size);
+      if (!bytes) throw new AppError('not_found', 'no such avatar');
+      return { webp: bytes.toString('base64') };
+    },
   });
+}
+
+/** The bytes the gateway staged, refused past the upload limit before they are read. */
+async function readUpload(uploads: ObjectStore, ref: AvatarUpload): Promise<Uint8Array> {
+  const tooBig = () => new AppError('payload_too_large', `the image is larger than ${AVATAR_UPLOAD_MAX_BYTES} bytes`);
+  if (ref.size > AVATAR_UPLOAD_MAX_BYTES) throw tooBig();
+  const info = await uploads.info(ref.object);
+  if (!info || info.deleted) throw new AppError('bad_request', 'the upload is gone; send the image again');
+  if (info.size > AVATAR_UPLOAD_MAX_BYTES) throw tooBig();
+  const bytes = await uploads.getBlob(ref.object);
+  if (!bytes || bytes.length !== ref.size) throw new AppError('bad_request', 'the upload is incomplete; send the image again');
+  return bytes;
 }

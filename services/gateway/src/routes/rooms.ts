@@ -8,19 +8,20 @@ import {
   RoomIdParam,
   RoomName,
   Username,
+  isAppError,
   parseOrThrow,
+  type AvatarInput,
 } from '@chat/contracts';
-import { READ_YOUR_WRITES_WAIT_MS, avatarFromUrl, type GatewayContext } from '../context.ts';
+import { UPLOAD_CALL_TIMEOUT_MS } from '../avatar-uploads.ts';
+import { READ_YOUR_WRITES_WAIT_MS, avatarFromUrl, type AvatarHint, type GatewayContext } from '../context.ts';
 import type { Handler, Request } from '../http.ts';
-
-
 
 const roomIdOf = (req: Request) => parseOrThrow(RoomIdParam, req.params[0], 'room id');
 
 /**
  * Open mode, the seed's behaviour: an unknown user named by the client is registered, and an
  * avatar sent along only fills an empty one. Token mode: only the avatar is considered, also
- * only to fill an empty one.
+ * only to fill an empty one. A `data:` avatar is an upload, sent only when it can fill.
  */
 export async function admitUser(
   ctx: GatewayContext,
@@ -28,20 +29,37 @@ export async function admitUser(
   hints: { username?: string | undefined; avatar_url?: string | null | undefined },
   correlationId: string,
 ): Promise<void> {
-  const avatar = hints.avatar_url === undefined ? undefined : safeAvatar(hints.avatar_url);
-  if (ctx.mode === 'open') {
-    const username = hints.username === undefined ? undefined : Username.safeParse(hints.username);
-    await ctx.call('ensureUser', { user_id: userId, username: username?.success ? username.data : undefined, avatar }, correlationId);
-  } else if (avatar) {
-    await ctx.call('ensureUser', { user_id: userId, avatar }, correlationId);
+  const hint = hints.avatar_url === undefined ? undefined : safeAvatar(ctx, hints.avatar_url);
+  if (ctx.mode === 'token' && !hint) return;
+  const parsedName = ctx.mode === 'open' && hints.username !== undefined ? Username.safeParse(hints.username) : undefined;
+  const username = parsedName?.success ? parsedName.data : undefined;
+  const ensure = (avatar: AvatarInput | undefined) =>
+    ctx.call('ensureUser', { user_id: userId, username, avatar }, correlationId, UPLOAD_CALL_TIMEOUT_MS);
+  if (hint?.kind !== 'bytes') {
+    await ensure(hint);
+    return;
+  }
+  // The frontend sends its picture on every join and connect: don't move the bytes unless they can fill.
+  const current = await ctx.call('getUser', { user_id: userId }, correlationId).catch((err: unknown) => {
+    if (isAppError(err) && err.code === 'not_found') return null;
+    throw err;
+  });
+  if (current && current.avatar_kind !== 'default') return;
+  try {
+    await ctx.withAvatar(hint, ensure);
+  } catch (err) {
+    if (!isAppError(err) || !['bad_request', 'payload_too_large', 'unsupported_media_type'].includes(err.code)) throw err;
+    ctx.log.info({ userId, reason: err.message }, 'ignoring an avatar hint that is not a usable image');
+    if (ctx.mode === 'open' && !current) await ensure(undefined);
   }
 }
 
 /** On join and connect a bad avatar hint is a client's fallback, not a reason to refuse the user. */
-function safeAvatar(url: string | null) {
+function safeAvatar(ctx: GatewayContext, url: string | null): AvatarHint | undefined {
   try {
     return avatarFromUrl(url);
-  } catch {
+  } catch (err) {
+    ctx.log.info({ reason: (err as Error).message }, 'ignoring an unusable avatar hint');
     return undefined;
   }
 }
