@@ -3,7 +3,7 @@
  * `pnpm --filter @chat/web build`, `pnpm start` (when dist/ is missing) and the browser tests
  * (into a directory of their own) all build through here.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -17,6 +17,22 @@ export async function buildWeb(outDir: string = defaultDist): Promise<string> {
 }
 
 export const isBuilt = (outDir: string = defaultDist): boolean => existsSync(join(outDir, 'index.html'));
+
+/** Sources the build is made of: the app and the SDK. */
+const SOURCES = [join(webRoot, 'index.html'), join(webRoot, 'src'), join(webRoot, 'public'), join(webRoot, '..', '..', 'packages', 'client', 'src')];
+
+/** Missing, or older than one of its sources. */
+export function needsBuild(outDir: string = defaultDist): boolean {
+  if (!isBuilt(outDir)) return true;
+  const built = statSync(join(outDir, 'index.html')).mtimeMs;
+  const newer = (path: string): boolean => {
+    if (!existsSync(path)) return false;
+    const stat = statSync(path);
+    if (!stat.isDirectory()) return stat.mtimeMs > built;
+    return readdirSync(path).some((name) => newer(join(path, name)));
+  };
+  return SOURCES.some(newer);
+}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   buildWeb().then(
