@@ -203,6 +203,17 @@ export class RoomConnection extends Emitter<RoomEvents> {
   private openSocket(probe: boolean): void {
     const Ctor = this.client.WebSocket;
     if (!Ctor || this.closed) return;
+    // One socket at a time (an `online` event and a reconnect timer can both get here).
+    const previous = probe ? this.probe : this.socket;
+    if (previous) {
+      clearTimeout(previous.openTimer);
+      previous.ws.onmessage = previous.ws.onclose = previous.ws.onerror = null;
+      try {
+        previous.ws.close(DROPPED, 'replaced');
+      } catch {
+        // already closed
+      }
+    }
     const session = this.client.session;
     const url = this.client.wsUrl(`/ws/${encodeURIComponent(this.roomId)}/${encodeURIComponent(this.client.userId)}`, { since: this.cursor.value });
     // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol, and the
