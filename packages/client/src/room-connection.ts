@@ -379,8 +379,11 @@ export class RoomConnection extends Emitter<RoomEvents> {
     if (!socket?.ready) this.wsFailures++;
     this.lostConnection();
     if (this.opts.transport === 'auto' && this.wsFailures >= this.opts.wsFailuresBeforePoll) return this.startPolling();
-    // 1001 (gateway stopping) and 1013 (fell behind) ask us to come back: soon, with a little jitter.
-    const soon = code === CloseCode.goingAway || code === CloseCode.tryAgainLater;
+    // 1001 (gateway stopping) and 1013 (fell behind) ask us to come back: soon, with a little
+    // jitter; but a connection that keeps getting them goes through the backoff like any other.
+    const stable = socket?.ready === true && Date.now() - socket.readyAt > STABLE_MS;
+    const soon = (code === CloseCode.goingAway || code === CloseCode.tryAgainLater) && (stable || this.backoff.attempts === 0);
+    if (soon) this.backoff.next();
     this.scheduleReconnect(reason || `closed (${code})`, soon ? Math.round(Math.random() * 500) : undefined);
   }
 
