@@ -1,9 +1,10 @@
 /**
  * `pnpm start`: the whole stack in one terminal, against the local PostgreSQL and NATS.
  *
- * Checks that both answer, starts room, profile and projection, waits for each one's /readyz,
- * then the gateway, and prints the public URL. Ctrl+C (or SIGTERM) stops everything cleanly;
- * if any service dies, the others are stopped and the launcher exits non-zero.
+ * Checks that both answer, builds the web app if it is missing or stale, starts room, profile
+ * and projection, waits for each one's /readyz, then the gateway, and prints the public URL.
+ * Ctrl+C (or SIGTERM) stops everything cleanly; if any service dies, the others are stopped and
+ * the launcher exits non-zero.
  *
  * Environment: everything is passed through to the services (NATS_URL, DATABASE_URL,
  * CHAT_NAMESPACE, HOST, AUTH_MODE, AUTH_SECRET, LOG_LEVEL, ...). PORT and OPS_PORT are the
@@ -225,6 +226,25 @@ function watchWrappers(): void {
   timer.unref();
 }
 
+// ---- web app ------------------------------------------------------------------------------
+
+/**
+ * The gateway serves the web app from apps/web/dist: build it when it is missing or older than
+ * its sources. With WEB_ROOT set, the operator serves their own build and nothing is built here.
+ */
+async function ensureWebApp(): Promise<void> {
+  if (env.WEB_ROOT !== undefined) return;
+  const web = await import('@chat/web/build');
+  if (!web.needsBuild()) return;
+  console.log('start: building the web app (apps/web)…');
+  try {
+    await web.buildWeb();
+  } catch (err) {
+    // The API works without it; say so and go on.
+    console.error(`start: the web app did not build (${err instanceof Error ? err.message : String(err)}); / will answer 404`);
+  }
+}
+
 // ---- main ---------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -258,6 +278,8 @@ async function main(): Promise<void> {
         '       Session tokens will not survive a restart. Set AUTH_SECRET (32+ characters) to keep them.',
     );
   }
+
+  await ensureWebApp();
 
   // room, profile and projection together; the gateway once all three are ready.
   const start = async (s: Service) => {

@@ -8,3 +8,4 @@ export * from './views.ts';
 export * from './rpc.ts';
 export * from './frames.ts';
 export * from './http.ts';
+export * from './api.ts';

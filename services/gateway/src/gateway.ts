@@ -11,6 +11,7 @@ import { rateLimits } from './limits.ts';
 import { OriginPolicy } from './origins.ts';
 import { PresenceTracker } from './presence.ts';
 import { RoomHub } from './room-hub.ts';
+import { serveStaticSite, type StaticSite } from './static-site.ts';
 import { avatarRoutes, avatarUploadMaxBody } from './routes/avatars.ts';
 import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   mode: AuthMode;
   secret: string | undefined;
   allowedOrigins?: string | undefined;
+  /** The web app to serve at `/` (see `loadStaticSite`); null: none. */
+  site?: StaticSite | null;
   limits?: Partial<SocketLimits> & { postsPerSecond?: number; framesPerSecond?: number };
   /** Bytes of hot avatar images kept in memory (0: none). */
   avatarCacheBytes?: number;
@@ -91,6 +94,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
     typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
   });
+  serveStaticSite(app, opts.site ?? null);
   preflight(app, origins);
   notFound(app);
 

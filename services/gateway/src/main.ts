@@ -1,6 +1,12 @@
 import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFAULT_AVATAR_CACHE_BYTES, startGateway } from './gateway.ts';
+import { loadStaticSite } from './static-site.ts';
+
+/** The web app's Vite build in this repository, served when it has been built. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
 
 export const gatewayConfig = baseConfig(8080).extend({
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9080),
@@ -12,6 +18,8 @@ export const gatewayConfig = baseConfig(8080).extend({
   FRAMES_PER_SECOND: z.coerce.number().positive().max(100_000).default(30),
   /** Memory for hot avatar images; 0 turns the cache off. */
   AVATAR_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_AVATAR_CACHE_BYTES),
+  /** The built web app to serve at `/`; unset: apps/web/dist if it is built; empty: none. */
+  WEB_ROOT: z.string().optional(),
 });
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -21,6 +29,11 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     env,
     opsPort: (config) => config.OPS_PORT,
     start: async ({ config, nc, s, log, registry }) => {
+      const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
+      const site = webRoot ? loadStaticSite(webRoot) : null;
+      if (config.WEB_ROOT && !site) throw new Error(`WEB_ROOT=${config.WEB_ROOT} holds no index.html (build the app with pnpm --filter @chat/web build)`);
+      if (site) log.info({ webRoot, files: site.files.size }, 'serving the web app at /');
+      else if (webRoot && !existsSync(webRoot)) log.warn({ webRoot }, 'the web app is not built; / answers 404 (pnpm --filter @chat/web build)');
       const sockets = new Gauge({ name: 'chat_ws_sockets', help: 'open WebSockets', registers: [registry] });
       const frames = new Counter({ name: 'chat_ws_frames_total', help: 'client frames received', labelNames: ['type'], registers: [registry] });
       const http = new Histogram({ name: 'chat_http_seconds', help: 'HTTP request time', labelNames: ['route', 'status'], registers: [registry] });
@@ -34,6 +47,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         mode: config.AUTH_MODE,
         secret: config.AUTH_SECRET,
         allowedOrigins: config.ALLOWED_ORIGINS,
+        site,
         limits: { maxSocketsPerUser: config.MAX_SOCKETS_PER_USER, postsPerSecond: config.POSTS_PER_SECOND, framesPerSecond: config.FRAMES_PER_SECOND },
         avatarCacheBytes: config.AVATAR_CACHE_BYTES,
         metrics: {

@@ -1,0 +1,69 @@
+import './style.css';
+import { ChatClient } from '@chat/client';
+import type { App, View } from './app.ts';
+import { handleAuthError } from './app.ts';
+import { mount } from './dom.ts';
+import { loadSession, saveSession } from './session.ts';
+import { chatView } from './views/chat.ts';
+import { profileView } from './views/profile.ts';
+import { roomsView } from './views/rooms.ts';
+import { signupView } from './views/signup.ts';
+
+const root = document.getElementById('app')!;
+let current: View | null = null;
+
+const app: App = {
+  client: new ChatClient({ session: loadSession() }),
+  me: null,
+  setMe(user) {
+    app.me = user;
+  },
+  go(hash) {
+    if (location.hash === hash) void render();
+    else location.hash = hash;
+  },
+  signOut() {
+    saveSession(null);
+    app.client.session = null;
+    app.me = null;
+    app.go('#/');
+  },
+};
+
+/** Hash routes, so the gateway needs no fallback route: `#/`, `#/rooms/<id>`, `#/profile`. */
+async function render(): Promise<void> {
+  current?.dispose?.();
+  current = null;
+  const route = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  let view: View;
+  if (!app.client.session) {
+    view = signupView(app);
+  } else {
+    if (!app.me) {
+      try {
+        app.me = await app.client.me();
+      } catch (err) {
+        if (handleAuthError(app, err)) return;
+      }
+    }
+    if (route[0] === 'rooms' && route[1]) view = chatView(app, route[1]);
+    else if (route[0] === 'profile') view = profileView(app);
+    else view = roomsView(app);
+  }
+  current = view;
+  document.title = `${view.title} · Chat`;
+  const main = document.createElement('main');
+  main.id = 'main';
+  main.tabIndex = -1;
+  main.append(view.el);
+  mount(root, view.header, main);
+  (view.focus ?? main).focus({ preventScroll: true });
+}
+
+window.addEventListener('hashchange', () => void render());
+// The skip link must not change the hash: that is the router's.
+document.querySelector('.skip-link')?.addEventListener('click', (ev) => {
+  ev.preventDefault();
+  document.getElementById('main')?.focus();
+});
+void render();

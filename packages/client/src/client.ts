@@ -1,0 +1,242 @@
+import type {
+  CreateRoomRequest,
+  HistoryParams,
+  MemberView,
+  MembershipResponse,
+  MessageView,
+  PatchUserRequest,
+  PostAccepted,
+  PresenceResponse,
+  RegisterRequest,
+  RegisterResponse,
+  RoomView,
+  UserView,
+} from '@chat/contracts';
+import type { BackoffOptions } from './backoff.ts';
+import { ApiError, Http, type FetchLike } from './http.ts';
+import { newClientMsgId } from './ids.ts';
+import { RoomConnection, type RoomConnectionOptions, type WebSocketCtor } from './room-connection.ts';
+
+/** Who the client acts as: the user, and in AUTH_MODE=token the session token that speaks for them. */
+export interface Session {
+  userId: string;
+  token?: string | undefined;
+}
+
+export interface ChatClientOptions {
+  /** The gateway, e.g. `http://127.0.0.1:8080`; in a browser it defaults to the page's origin. */
+  baseUrl?: string | undefined;
+  session?: Session | null | undefined;
+  fetch?: FetchLike | undefined;
+  /** In Node 20 (no global WebSocket) pass one, e.g. the `ws` package's; without one, rooms long-poll. */
+  WebSocket?: WebSocketCtor | undefined;
+  /** Backoff between retries of a request that is safe to repeat. */
+  retry?: BackoffOptions | undefined;
+}
+
+/** An image to upload: a `File`/`Blob` (its `type` is sent), or bytes with a content type. */
+export type AvatarFile = Blob | { bytes: ArrayBuffer | Uint8Array; type: string };
+
+/** Registration succeeded but the avatar upload did not: the session is kept, the upload can be retried. */
+export class AvatarUploadError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly registered: RegisterResponse,
+  ) {
+    super(`registered, but the avatar was not saved: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'AvatarUploadError';
+  }
+}
+
+export type PostResult = MessageView | PostAccepted;
+export const isAccepted = (r: PostResult): r is PostAccepted => (r as PostAccepted).status === 'accepted';
+
+/** Reads: a few tries. Writes the API makes idempotent: a few more, since losing one costs the user. */
+const READ_ATTEMPTS = 3;
+const IDEMPOTENT_WRITE_ATTEMPTS = 6;
+
+/**
+ * The public API, typed. Every route of the gateway, plus `connect()` for a live room. Requests
+ * that are safe to repeat (reads, posts with their `client_msg_id`, join, leave, avatar upload)
+ * are retried with backoff when no answer came or the server failed; the rest are sent once.
+ */
+export class ChatClient {
+  readonly baseUrl: string;
+  session: Session | null;
+  readonly http: Http;
+  readonly WebSocket: WebSocketCtor | undefined;
+
+  constructor(opts: ChatClientOptions = {}) {
+    const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+    const base = opts.baseUrl ?? origin;
+    if (!base) throw new Error('ChatClient: baseUrl is required outside a browser');
+    this.baseUrl = base.replace(/\/+$/, '');
+    this.session = opts.session ?? null;
+    this.WebSocket = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    this.http = new Http({
+      baseUrl: this.baseUrl,
+      fetch: opts.fetch,
+      backoff: opts.retry,
+      headers: (): Record<string, string> => (this.session?.token ? { authorization: `Bearer ${this.session.token}` } : {}),
+    });
+  }
+
+  get userId(): string {
+    if (!this.session) throw new ApiError(401, 'unauthorized', 'not signed in: register first, or pass a session');
+    return this.session.userId;
+  }
+
+  // ---- users -----------------------------------------------------------------------------
+
+  /**
+   * Registers a user and signs in as them. With `avatar`, uploads it right after; if that upload
+   * fails, the user stays registered and signed in and an `AvatarUploadError` says so.
+   */
+  async register(username: string, opts: { avatar?: AvatarFile; avatar_url?: string; user_id?: string } = {}): Promise<RegisterResponse> {
+    const body: RegisterRequest = { username, avatar_url: opts.avatar_url, user_id: opts.user_id };
+    const { body: registered } = await this.http.request<RegisterResponse>({ method: 'POST', path: '/users', json: body });
+    this.session = { userId: registered.user.id, token: registered.token };
+    if (!opts.avatar) return registered;
+    try {
+      return { ...registered, user: await this.uploadAvatar(opts.avatar) };
+    } catch (err) {
+      throw new AvatarUploadError(err, registered);
+    }
+  }
+
+  async getUser(userId: string): Promise<UserView> {
+    return (await this.http.request<UserView>({ method: 'GET', path: `/users/${enc(userId)}`, attempts: READ_ATTEMPTS })).body;
+  }
+
+  me(): Promise<UserView> {
+    return this.getUser(this.userId);
+  }
+
+  /** A new name, or an avatar URL (`null` goes back to the generated default avatar). */
+  async updateProfile(patch: PatchUserRequest): Promise<UserView> {
+    return (await this.http.request<UserView>({ method: 'PATCH', path: `/users/${enc(this.userId)}`, json: patch, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /**
+   * Uploads a picture (PNG, JPEG, WebP or GIF, at most 1 MiB) as the signed-in user's avatar; the
+   * answer is the user with its new `avatar` URL (a 256 px WebP the server made from it).
+   */
+  async uploadAvatar(file: AvatarFile): Promise<UserView> {
+    const isBlob = typeof Blob !== 'undefined' && file instanceof Blob;
+    const body = isBlob ? file : (file as { bytes: ArrayBuffer | Uint8Array }).bytes;
+    const type = (isBlob ? file.type : (file as { type: string }).type) || 'application/octet-stream';
+    const { body: user } = await this.http.request<UserView>({
+      method: 'PUT',
+      path: `/users/${enc(this.userId)}/avatar`,
+      body,
+      contentType: type,
+      attempts: IDEMPOTENT_WRITE_ATTEMPTS,
+      timeoutMs: 60_000,
+    });
+    return user;
+  }
+
+  /** An avatar URL from a view, absolute: the API answers paths such as `/avatars/<key>.webp`. */
+  resolve(url: string): string {
+    return url.startsWith('/') ? `${this.baseUrl}${url}` : url;
+  }
+
+  // ---- rooms -----------------------------------------------------------------------------
+
+  async listRooms(): Promise<RoomView[]> {
+    return (await this.http.request<RoomView[]>({ method: 'GET', path: '/rooms', attempts: READ_ATTEMPTS })).body;
+  }
+
+  /** Creates a room; with an `id` it is safe to retry (a repeat answers 409 `conflict`). */
+  async createRoom(req: Omit<CreateRoomRequest, 'user_id'>): Promise<RoomView> {
+    return (await this.http.request<RoomView>({ method: 'POST', path: '/rooms', json: req })).body;
+  }
+
+  async getRoom(roomId: string, signal?: AbortSignal): Promise<RoomView> {
+    return (await this.http.request<RoomView>({ method: 'GET', path: `/rooms/${enc(roomId)}`, attempts: READ_ATTEMPTS, signal })).body;
+  }
+
+  async members(roomId: string, signal?: AbortSignal): Promise<MemberView[]> {
+    return (await this.http.request<MemberView[]>({ method: 'GET', path: `/rooms/${enc(roomId)}/members`, attempts: READ_ATTEMPTS, signal })).body;
+  }
+
+  async presence(roomId: string, signal?: AbortSignal): Promise<PresenceResponse> {
+    return (await this.http.request<PresenceResponse>({ method: 'GET', path: `/rooms/${enc(roomId)}/presence`, attempts: READ_ATTEMPTS, signal })).body;
+  }
+
+  /** Joins (creating the room if it does not exist); joining twice is harmless. */
+  async join(roomId: string): Promise<MembershipResponse> {
+    const json = { user_id: this.userId };
+    return (await this.http.request<MembershipResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/join`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  async leave(roomId: string): Promise<MembershipResponse> {
+    const json = { user_id: this.userId };
+    return (await this.http.request<MembershipResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/leave`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  // ---- messages --------------------------------------------------------------------------
+
+  /**
+   * A page of history, oldest first: the newest page, the page before `before`, or the page after
+   * `after` (with `wait`, a long-poll for the next message).
+   */
+  async history(roomId: string, params: HistoryParams = {}, opts: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<MessageView[]> {
+    const { body } = await this.http.request<MessageView[]>({
+      method: 'GET',
+      path: `/rooms/${enc(roomId)}/messages`,
+      query: { ...params },
+      attempts: params.wait ? 1 : READ_ATTEMPTS,
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs ?? (params.wait ? (params.wait + 10) * 1000 : undefined),
+    });
+    return body;
+  }
+
+  /**
+   * Posts a message. It carries a `client_msg_id` (made here unless given), so every retry of it
+   * (after a timeout, a dropped connection, a 503) is the same message: the server stores it once
+   * and answers a repeat with the original. Resolves with the stored message (or, when the read
+   * side is slow, `{ status: 'accepted', id, seq }`).
+   */
+  async post(roomId: string, content: string, opts: { clientMsgId?: string; signal?: AbortSignal | undefined; attempts?: number } = {}): Promise<PostResult> {
+    const clientMsgId = opts.clientMsgId ?? newClientMsgId();
+    const { body } = await this.http.request<PostResult>({
+      method: 'POST',
+      path: `/rooms/${enc(roomId)}/messages`,
+      json: { content, client_msg_id: clientMsgId, user_id: this.userId },
+      attempts: opts.attempts ?? IDEMPOTENT_WRITE_ATTEMPTS,
+      signal: opts.signal,
+    });
+    return body;
+  }
+
+  /** Edits one's own message (setting the same text again is harmless, so retries are safe). */
+  async editMessage(roomId: string, messageId: string, content: string): Promise<MessageView> {
+    const json = { content, user_id: this.userId };
+    const path = `/rooms/${enc(roomId)}/messages/${enc(messageId)}`;
+    return (await this.http.request<MessageView>({ method: 'PATCH', path, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /** Deletes one's own message: it keeps its place with `deleted: true` and no content. */
+  async deleteMessage(roomId: string, messageId: string): Promise<MessageView> {
+    const json = { user_id: this.userId };
+    const path = `/rooms/${enc(roomId)}/messages/${enc(messageId)}`;
+    return (await this.http.request<MessageView>({ method: 'DELETE', path, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /**
+   * A live connection to a room: a WebSocket that reconnects with backoff and jitter and resumes
+   * from its cursor, or long-polling when WebSockets do not get through. Join the room first.
+   */
+  connect(roomId: string, opts: RoomConnectionOptions = {}): RoomConnection {
+    return new RoomConnection(this, roomId, opts);
+  }
+
+  /** `ws(s)://` URL of a gateway path. */
+  wsUrl(path: string, query: Record<string, string | number | undefined> = {}): string {
+    return this.http.url(path, query).replace(/^http/, 'ws');
+  }
+}
+
+const enc = encodeURIComponent;

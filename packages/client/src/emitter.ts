@@ -1,0 +1,27 @@
+type Listener<T> = (value: T) => void;
+
+/** A typed event emitter small enough for a browser bundle; a failing listener does not stop the others. */
+export class Emitter<Events extends Record<string, unknown>> {
+  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  /** Adds a listener; the returned function removes it. */
+  on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  protected emit<K extends keyof Events>(type: K, value: Events[K]): void {
+    for (const listener of [...(this.listeners.get(type) ?? [])]) {
+      try {
+        (listener as Listener<Events[K]>)(value);
+      } catch (err) {
+        // A bug in one listener must not break delivery to the rest, nor the connection.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}

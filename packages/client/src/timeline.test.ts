@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { MessageView } from '@chat/contracts';
+import { Timeline } from './timeline.ts';
+import { newClientMsgId } from './ids.ts';
+
+const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => ({
+  id: `m${seq}`,
+  room_id: 'r',
+  user_id: seq % 2 ? 'alice' : 'bob',
+  username: seq % 2 ? 'Alice' : 'Bob',
+  content: `#${seq}`,
+  avatar: '/avatars/default/x.svg',
+  timestamp: new Date(seq * 1000).toISOString(),
+  type: 'text',
+  seq,
+  client_msg_id: null,
+  edited_at: null,
+  deleted: false,
+  ...extra,
+});
+
+describe('timeline', () => {
+  it('keeps messages in seq order, each once, from pages and live frames in any order', () => {
+    const t = new Timeline();
+    expect(t.addPage([msg(5), msg(6), msg(7)]).map((m) => m.seq)).toEqual([5, 6, 7]);
+    expect(t.upsert(msg(9)).change).toBe('added');
+    expect(t.upsert(msg(7)).change).toBe('updated');
+    expect(t.addPage([msg(3), msg(4), msg(5)]).map((m) => m.seq)).toEqual([3, 4]);
+    expect(t.upsert(msg(8))).toEqual({ change: 'added', index: 5 });
+    expect(t.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect([t.oldestSeq, t.newestSeq]).toEqual([3, 9]);
+  });
+
+  it('puts a new name and avatar on every message of that user, old ones included', () => {
+    const t = new Timeline();
+    t.addPage([msg(1), msg(2), msg(3)]);
+    const changed = t.applyProfile({ id: 'alice', username: 'Alice B', avatar: '/avatars/abc.webp' });
+    expect(changed.map((m) => m.seq)).toEqual([1, 3]);
+    expect(t.messages.filter((m) => m.user_id === 'alice').every((m) => m.avatar === '/avatars/abc.webp' && m.username === 'Alice B')).toBe(true);
+    expect(t.messages.find((m) => m.seq === 2)?.avatar).toBe('/avatars/default/x.svg');
+    expect(t.applyProfile({ id: 'alice', username: 'Alice B', avatar: '/avatars/abc.webp' })).toEqual([]);
+  });
+
+  it('finds a message by its client_msg_id', () => {
+    const t = new Timeline();
+    t.upsert(msg(1, { client_msg_id: 'mine' }));
+    expect(t.findByClientMsgId('mine')?.seq).toBe(1);
+    expect(t.findByClientMsgId('other')).toBeUndefined();
+  });
+});
+
+describe('client_msg_id', () => {
+  it('is a valid API id and does not repeat', () => {
+    const ids = Array.from({ length: 2000 }, newClientMsgId);
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{1,64}$/.test(id) && id.length === 22)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

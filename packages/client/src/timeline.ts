@@ -1,0 +1,72 @@
+import type { MessageView, UserView } from '@chat/contracts';
+
+export type ProfileChange = Pick<UserView, 'id' | 'username' | 'avatar'>;
+
+/**
+ * A room's messages in seq order, each once. Live frames, replays, history pages and a post's own
+ * answer can all carry the same message; the timeline keeps one copy (by seq, the message's
+ * position in the event log) and replaces it with the newest view of it.
+ */
+export class Timeline {
+  private items: MessageView[] = [];
+
+  get messages(): readonly MessageView[] {
+    return this.items;
+  }
+
+  get newestSeq(): number | undefined {
+    return this.items.at(-1)?.seq;
+  }
+
+  get oldestSeq(): number | undefined {
+    return this.items[0]?.seq;
+  }
+
+  /** Adds or replaces one message; says which, and where it now sits. */
+  upsert(message: MessageView): { change: 'added' | 'updated'; index: number } {
+    const index = this.search(message.seq);
+    if (this.items[index]?.seq === message.seq) {
+      this.items[index] = message;
+      return { change: 'updated', index };
+    }
+    this.items.splice(index, 0, message);
+    return { change: 'added', index };
+  }
+
+  /** A history page (any order); returns the messages that were not there yet, oldest first. */
+  addPage(page: readonly MessageView[]): MessageView[] {
+    const added: MessageView[] = [];
+    for (const message of [...page].sort((a, b) => a.seq - b.seq)) {
+      if (this.upsert(message).change === 'added') added.push(message);
+    }
+    return added;
+  }
+
+  /** A user's new name or avatar, on every message of theirs; returns the messages that changed. */
+  applyProfile(user: ProfileChange): MessageView[] {
+    const changed: MessageView[] = [];
+    this.items = this.items.map((m) => {
+      if (m.user_id !== user.id || (m.username === user.username && m.avatar === user.avatar)) return m;
+      const updated = { ...m, username: user.username, avatar: user.avatar };
+      changed.push(updated);
+      return updated;
+    });
+    return changed;
+  }
+
+  findByClientMsgId(clientMsgId: string): MessageView | undefined {
+    return this.items.find((m) => m.client_msg_id === clientMsgId);
+  }
+
+  /** The index at which `seq` is, or would be inserted. */
+  private search(seq: number): number {
+    let lo = 0;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.items[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
