@@ -144,7 +144,9 @@ describe('SDK: live room', () => {
       await new Promise((r) => setTimeout(r, 1500));
       proxy.down = false;
 
-      await seen.until('caught up', () => seen.resumed.length === 1 && conn.state === 'live');
+      await seen.until('caught up', () => seen.resumed.length >= 1 && conn.state === 'live').catch((err: Error) => {
+        throw new Error(`${err.message}; state ${conn.state}, states ${seen.states.join(' ')}, resumed ${JSON.stringify(seen.resumed)}`);
+      });
       expect(seen.resumed[0]).toMatchObject({ missed: 30, transport: 'websocket' });
       await writer.post('sdk-live', 'after');
       await seen.until('the live one after', () => seen.texts().includes('after'));
