@@ -1,0 +1,8 @@
+import { connections } from './connections.ts';
+import { fanout } from './fanout.ts';
+import type { Scenario } from './types.ts';
+
+export const SCENARIOS: Record<number, { name: string; run: Scenario; needsGenerator: boolean }> = {
+  1: { name: 'Fan-out', run: fanout, needsGenerator: true },
+  3: { name: 'Connections', run: connections, needsGenerator: false },
+};
