@@ -34,6 +34,10 @@ interface Conn {
 const conns: Conn[] = [];
 let hist = new Histogram();
 let received = 0;
+/** Posts sent by this process: each gets its own client_msg_id (a repeated one is deduplicated). */
+let postCount = 0;
+const DEBUG = process.env.BENCH_DEBUG ?? '';
+let debugged = 0;
 let frames = 0;
 let phaseStart = performance.now();
 let lastDeliveryAt = phaseStart;
@@ -74,6 +78,7 @@ function onPayload(c: Conn, chunk: string, start: number, end: number): void {
   }
   // A sliced string: no copy, and searches stay inside the frame.
   const s = chunk.slice(start, end);
+  if (DEBUG && c.group.startsWith(DEBUG) && debugged++ < 40) console.error(`[loadgen] ${c.group} ${s.slice(0, 300)}`);
   const typeAt = s.indexOf(TYPE_MESSAGE);
   if (typeAt >= 0 && typeAt < 40) {
     const seqAt = s.indexOf(SEQ);
@@ -345,13 +350,12 @@ serveParent({
   async post(a: { rate: number; durationMs: number; proto: Proto }) {
     const byGroup = [...groups().values()];
     const turn = byGroup.map(() => 0);
-    let n = 0;
     const run = await paced(a.rate, a.durationMs, (i) => {
       const g = i % byGroup.length;
       const members = byGroup[g]!;
       const c = members[turn[g]++ % members.length]!;
       const content = `t=${performance.now().toFixed(3)}`;
-      const id = `b${process.pid}_${n++}`;
+      const id = `b${process.pid}_${postCount++}`;
       c.ws!.send(a.proto === 'sio' ? `42["message",{"content":"${content}","client_msg_id":"${id}"}]` : `{"type":"message","content":"${content}","client_msg_id":"${id}"}`);
       sentPerGroup.set(c.group, (sentPerGroup.get(c.group) ?? 0) + 1);
     });

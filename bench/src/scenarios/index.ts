@@ -1,8 +1,10 @@
 import { connections } from './connections.ts';
+import { e2e } from './e2e.ts';
 import { fanout } from './fanout.ts';
 import type { Scenario } from './types.ts';
 
 export const SCENARIOS: Record<number, { name: string; run: Scenario; needsGenerator: boolean }> = {
   1: { name: 'Fan-out', run: fanout, needsGenerator: true },
+  2: { name: 'End to end', run: e2e, needsGenerator: true },
   3: { name: 'Connections', run: connections, needsGenerator: false },
 };
