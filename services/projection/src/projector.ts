@@ -95,7 +95,9 @@ export class Projector {
     await jsm.consumers.delete(s.stream, name).catch(() => undefined);
     await jsm.consumers.add(s.stream, {
       durable_name: name,
-      ack_policy: AckPolicy.Explicit,
+      // Batches are applied in stream order and committed whole, so acking a batch's last
+      // message (which acks every one before it) says all there is to say.
+      ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.applied + 1,
       max_ack_pending: 4 * MAX_BATCH,
@@ -144,7 +146,7 @@ export class Projector {
     }
     const throughSeq = batch[batch.length - 1]!.seq;
     const result = await this.opts.db.transaction().execute((trx) => applyBatch(trx, this.opts.name, events, throughSeq, true));
-    for (const m of batch) m.ack();
+    batch[batch.length - 1]!.ack();
     this.publish(result.updates);
     this.applied = Math.max(this.applied, result.lastSeq);
     for (const waiter of this.waiters) {
