@@ -67,6 +67,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ['post', '/rooms/:id/leave', rooms.leave!],
     ['post', '/rooms/:id/messages', rooms.post!],
     ['get', '/rooms/:id/messages', live.history!],
+    ['get', '/ping', live.ping!],
   ];
   for (const [method, pattern, handler] of routes) route(app, method, pattern, handler, http);
   registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {
