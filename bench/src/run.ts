@@ -26,7 +26,8 @@ export interface Summary {
 export async function runBench(opts: { size: Size; scenarios: number[]; log?: (m: string) => void; capacitySeconds?: number }): Promise<Summary> {
   const started = performance.now();
   const log = opts.log ?? ((m: string) => console.error(`[bench] ${m}`));
-  const ctx: Ctx = { size: opts.size, natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', capacity: null, log };
+  const finishers: (() => Promise<unknown>)[] = [];
+  const ctx: Ctx = { size: opts.size, natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', capacity: null, log, onFinish: (fn) => finishers.push(fn) };
   if (opts.scenarios.some((id) => SCENARIOS[id]?.needsGenerator)) {
     ctx.capacity = await measureCapacity(ctx.natsUrl, opts.capacitySeconds ?? (opts.size === 'full' ? 3 : 1));
     log(`generator capacity: ${JSON.stringify(ctx.capacity)}`);
@@ -46,6 +47,7 @@ export async function runBench(opts: { size: Size; scenarios: number[]; log?: (m
     }
     log(`scenario ${id} took ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
+  for (const fn of finishers.reverse()) await fn().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
   return {
     date: new Date().toISOString(),
     command: `pnpm bench${opts.size === 'full' ? '' : ` --size ${opts.size}`}`,

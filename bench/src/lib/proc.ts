@@ -96,7 +96,10 @@ export class Child {
     this.listeners.add(fn);
   }
 
+  /** Waits a moment for the child to leave by itself (it exits after a `stop` command), then ends it. */
   async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    await Promise.race([this.exited, sleep(3000)]);
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
     this.proc.kill('SIGTERM');
     const t = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
@@ -109,7 +112,7 @@ export class Child {
 export function forkTs(file: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], quiet = false): Child {
   const proc = fork(fileURLToPath(new URL(`../${file}`, import.meta.url)), args, {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'pipe', 'ipc'],
   });

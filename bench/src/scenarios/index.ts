@@ -1,4 +1,5 @@
 import { connections } from './connections.ts';
+import { history, rebuild } from './data.ts';
 import { e2e } from './e2e.ts';
 import { fanout } from './fanout.ts';
 import type { Scenario } from './types.ts';
@@ -7,4 +8,6 @@ export const SCENARIOS: Record<number, { name: string; run: Scenario; needsGener
   1: { name: 'Fan-out', run: fanout, needsGenerator: true },
   2: { name: 'End to end', run: e2e, needsGenerator: true },
   3: { name: 'Connections', run: connections, needsGenerator: false },
+  4: { name: 'History', run: history, needsGenerator: false },
+  5: { name: 'Projection rebuild', run: rebuild, needsGenerator: false },
 };

@@ -16,6 +16,8 @@ export interface Ctx {
   natsUrl: string;
   capacity: Capacity | null;
   log(msg: string): void;
+  /** Runs when the whole bench run ends (for what scenarios share, such as a seeded dataset). */
+  onFinish(fn: () => Promise<unknown>): void;
 }
 
 /** One line of the table: a figure of ours beside its same-run baseline. */
