@@ -353,7 +353,7 @@ serveParent({
     const run = await paced(a.rate, a.durationMs, (i) => {
       const g = i % byGroup.length;
       const members = byGroup[g]!;
-      const c = members[turn[g]++ % members.length]!;
+      const c = members[turn[g]!++ % members.length]!;
       const content = `t=${performance.now().toFixed(3)}`;
       const id = `b${process.pid}_${postCount++}`;
       c.ws!.send(a.proto === 'sio' ? `42["message",{"content":"${content}","client_msg_id":"${id}"}]` : `{"type":"message","content":"${content}","client_msg_id":"${id}"}`);

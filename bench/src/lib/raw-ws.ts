@@ -122,7 +122,7 @@ export class RawSocket {
   private onData(chunk: Buffer): void {
     const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
     this.rest = null;
-    const str = buf.latin1Slice(0, buf.length);
+    const str = buf.toString('latin1');
     const n = str.length;
     let off = 0;
     while (n - off >= 2) {

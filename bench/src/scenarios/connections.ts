@@ -4,7 +4,7 @@ import { forkTs, rssOf, sleep } from '../lib/proc.ts';
 import { System } from '../lib/system.ts';
 import type { Ctx, Row, ScenarioResult } from './types.ts';
 
-const SIZES = { small: { sockets: 200, rooms: 4 }, full: { sockets: 10_000, rooms: 10 } };
+const SIZES = { small: { sockets: 200, rooms: 4, samples: 1 }, full: { sockets: 10_000, rooms: 10, samples: 3 } };
 
 /** Settled resident memory: the lowest of a few samples, a second apart (GC and allocator settle). */
 async function settledRss(pid: number, samples = 3): Promise<number> {
@@ -36,10 +36,10 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
       try {
         // Warm the server with a few sockets first, so lazily loaded code is not counted per socket.
         await gen.open(Array.from({ length: 20 }, (_, i) => ({ url: url(i), group: 'warm' })), { proto });
-        const before = await settledRss(pid);
+        const before = await settledRss(pid, size.samples);
         const conns = Array.from({ length: size.sockets }, (_, i) => ({ url: url(i), group: rooms[i % rooms.length]! }));
         const opened = await gen.open(conns, { proto, concurrency: 200, timeoutMs: 120_000 });
-        const after = await settledRss(pid);
+        const after = await settledRss(pid, size.samples);
         const perSocket = (after - before) / Math.max(1, opened.opened);
         results[name] = { perSocket: Math.round(perSocket), opened: opened.opened, failed: opened.failed, openMs: Math.round(opened.ms), rssBefore: before, rssAfter: after };
         ctx.log(`connections ${name}: ${opened.opened} open (${opened.failed} failed) in ${Math.round(opened.ms)} ms; ${Math.round(perSocket)} B/socket ${opened.failures.join('; ')}`);

@@ -82,7 +82,7 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
     const ours = sustained.gateway;
     const theirs = sustained['Socket.IO (no persistence)'];
     const ratio = (ours?.deliveries ?? 0) / Math.max(1, theirs?.deliveries ?? 0);
-    const peerCapped = theirs !== null && theirs.posts >= Math.max(...rates) * 0.95;
+    const peerCapped = !!theirs && theirs.posts >= Math.max(...rates) * 0.95;
     const asked = Math.max(...steps.map((s) => s.offered));
     return {
       id: 2,
