@@ -112,7 +112,7 @@ export class Child {
 export function forkTs(file: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], quiet = false): Child {
   const proc = fork(fileURLToPath(new URL(`../${file}`, import.meta.url)), args, {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'pipe', 'ipc'],
   });
@@ -142,8 +142,15 @@ export function spawnService(name: string, env: NodeJS.ProcessEnv): ChildProcess
   });
 }
 
+/** Collects garbage (children run with --expose-gc) and says what memory the process holds. */
+export function memory(): NodeJS.MemoryUsage {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage();
+}
+
 /** In a child: answers the parent's requests with `handlers`; exits when the parent goes away. */
 export function serveParent(handlers: Record<string, (args: any) => unknown>): void {
+  handlers = { memory, ...handlers };
   process.on('message', async (msg: any) => {
     if (!msg || typeof msg.id !== 'number') return;
     try {

@@ -1,19 +1,26 @@
 import { Loadgen } from '../lib/loadgen-client.ts';
 import { round } from '../lib/histogram.ts';
-import { forkTs, rssOf, sleep } from '../lib/proc.ts';
+import { Child, forkTs, rssOf, sleep } from '../lib/proc.ts';
 import { System } from '../lib/system.ts';
 import type { Ctx, Row, ScenarioResult } from './types.ts';
 
 const SIZES = { small: { sockets: 200, rooms: 4, samples: 1 }, full: { sockets: 10_000, rooms: 10, samples: 3 } };
 
-/** Settled resident memory: the lowest of a few samples, a second apart (GC and allocator settle). */
-async function settledRss(pid: number, samples = 3): Promise<number> {
-  let min = Infinity;
+/**
+ * Settled memory of a server process: garbage collected first (each server runs with
+ * --expose-gc and answers `memory`), then the lowest resident size of a few samples a second
+ * apart; with the JS heap in use for the breakdown.
+ */
+async function settled(server: Child, samples: number): Promise<{ rss: number; heapUsed: number }> {
+  let rss = Infinity;
+  let heapUsed = Infinity;
   for (let i = 0; i < samples; i++) {
     await sleep(1000);
-    min = Math.min(min, rssOf(pid));
+    const m = await server.call<NodeJS.MemoryUsage>('memory');
+    heapUsed = Math.min(heapUsed, m.heapUsed);
+    rss = Math.min(rss, rssOf(server.pid));
   }
-  return min;
+  return { rss, heapUsed };
 }
 
 /**
@@ -24,42 +31,44 @@ async function settledRss(pid: number, samples = 3): Promise<number> {
 export async function connections(ctx: Ctx): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
   const sys = await System.create();
-  const results: Record<string, { perSocket: number; opened: number; failed: number; openMs: number; rssBefore: number; rssAfter: number }> = {};
+  const results: Record<string, { perSocket: number; heapPerSocket: number; opened: number; failed: number; openMs: number; rssBefore: number; rssAfter: number }> = {};
   try {
     await sys.startAll();
     const rooms = Array.from({ length: size.rooms }, (_, i) => `idle${i}`);
     const users = await sys.registerUsers(Math.ceil(size.sockets / 500), 'idle');
     await sys.joinAll(users, rooms);
 
-    const measure = async (name: string, pid: number, url: (i: number) => string, proto: 'ws' | 'sio' = 'ws') => {
+    const measure = async (name: string, server: Child, url: (i: number) => string, proto: 'ws' | 'sio' = 'ws') => {
       const gen = Loadgen.start();
       try {
         // Warm the server with a few sockets first, so lazily loaded code is not counted per socket.
         await gen.open(Array.from({ length: 20 }, (_, i) => ({ url: url(i), group: 'warm' })), { proto });
-        const before = await settledRss(pid, size.samples);
+        const before = await settled(server, size.samples);
         const conns = Array.from({ length: size.sockets }, (_, i) => ({ url: url(i), group: rooms[i % rooms.length]! }));
         const opened = await gen.open(conns, { proto, concurrency: 200, timeoutMs: 120_000 });
-        const after = await settledRss(pid, size.samples);
-        const perSocket = (after - before) / Math.max(1, opened.opened);
-        results[name] = { perSocket: Math.round(perSocket), opened: opened.opened, failed: opened.failed, openMs: Math.round(opened.ms), rssBefore: before, rssAfter: after };
-        ctx.log(`connections ${name}: ${opened.opened} open (${opened.failed} failed) in ${Math.round(opened.ms)} ms; ${Math.round(perSocket)} B/socket ${opened.failures.join('; ')}`);
+        const after = await settled(server, size.samples);
+        const n = Math.max(1, opened.opened);
+        const perSocket = (after.rss - before.rss) / n;
+        const heapPerSocket = (after.heapUsed - before.heapUsed) / n;
+        results[name] = { perSocket: Math.round(perSocket), heapPerSocket: Math.round(heapPerSocket), opened: opened.opened, failed: opened.failed, openMs: Math.round(opened.ms), rssBefore: before.rss, rssAfter: after.rss };
+        ctx.log(`connections ${name}: ${opened.opened} open (${opened.failed} failed) in ${Math.round(opened.ms)} ms; ${Math.round(perSocket)} B/socket RSS, ${Math.round(heapPerSocket)} B/socket JS heap ${opened.failures.join('; ')}`);
       } finally {
         await gen.stop();
       }
     };
 
-    await measure('gateway', sys.gateway!.child.pid, (i) => sys.wsPath(rooms[i % rooms.length]!, users[i % users.length]!));
+    await measure('gateway', sys.gateway!.child, (i) => sys.wsPath(rooms[i % rooms.length]!, users[i % users.length]!));
     const bare = forkTs('servers/bare-uws.ts');
     try {
       const { port } = await bare.call<{ port: number }>('port');
-      await measure('bare uWS', bare.pid, (i) => `ws://127.0.0.1:${port}/room/${rooms[i % rooms.length]}`);
+      await measure('bare uWS', bare, (i) => `ws://127.0.0.1:${port}/room/${rooms[i % rooms.length]}`);
     } finally {
       await bare.stop();
     }
     const sio = forkTs('servers/socketio.ts');
     try {
       const { port } = await sio.call<{ port: number }>('port');
-      await measure('Socket.IO', sio.pid, (i) => `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&room=${rooms[i % rooms.length]}&user=u${i}`, 'sio');
+      await measure('Socket.IO', sio, (i) => `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&room=${rooms[i % rooms.length]}&user=u${i}`, 'sio');
     } finally {
       await sio.stop();
     }
@@ -73,6 +82,7 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
   const rows: Row[] = [
     { metric: `memory per idle socket, ${size.sockets.toLocaleString('en-US')} sockets (bytes RSS)`, ours: gw.perSocket, baseline: bare.perSocket, baselineName: 'bare uWS', ratio: round(ratio, 2), target: '≤ 1.5×', met: ratio <= 1.5 },
     { metric: 'memory per idle socket vs the peer (bytes RSS)', ours: gw.perSocket, baseline: sio.perSocket, baselineName: 'Socket.IO', ratio: round(gw.perSocket / sio.perSocket, 2) },
+    { metric: 'of which JS heap per socket (bytes, after GC)', ours: gw.heapPerSocket, baseline: bare.heapPerSocket, baselineName: 'bare uWS' },
     { metric: `time to open ${size.sockets.toLocaleString('en-US')} sockets, 200 at a time (ms)`, ours: gw.openMs, baseline: bare.openMs, baselineName: 'bare uWS', ratio: round(gw.openMs / bare.openMs, 1) },
   ];
   const failed = gw.failed + bare.failed + sio.failed;
