@@ -240,19 +240,40 @@ serveParent({
     return {};
   },
 
-  /** Reopens every socket at once (up to `concurrency` handshakes in flight) with `since=<cursor>`. */
-  async reopenAll(a: { concurrency?: number; timeoutMs?: number }) {
+  /**
+   * Reopens every socket at once with `since=<cursor>`. A refused or closed attempt (503 before
+   * the upgrade, 1013 "try again later") is retried as a client would: after a jittered pause
+   * that grows, from the latest cursor it has.
+   */
+  async reopenAll(a: { timeoutMs?: number; maxAttempts?: number }) {
     const started = performance.now();
     for (const c of conns) {
-      const u = new URL(c.url);
-      u.searchParams.set('since', String(c.lastSeq));
-      c.url = u.toString();
       c.since = c.lastSeq;
       c.seqs = [];
       c.dups = 0;
     }
-    const results = await pool(conns, a.concurrency ?? conns.length, (c) => openConn(c, a.timeoutMs ?? 120_000));
-    return openResult(results, started);
+    let retries = 0;
+    const reasons = new Map<string, number>();
+    const results = await pool(conns, conns.length, async (c) => {
+      const t = performance.now();
+      for (let attempt = 1; ; attempt++) {
+        const u = new URL(c.url);
+        u.searchParams.set('since', String(c.lastSeq));
+        c.url = u.toString();
+        try {
+          await openConn(c, a.timeoutMs ?? 120_000);
+          return performance.now() - t;
+        } catch (err) {
+          const reason = String((err as Error).message).replace(/ws:\/\/\S+/g, '').slice(0, 80);
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+          c.ws?.destroy();
+          if (attempt >= (a.maxAttempts ?? 20)) throw err;
+          retries++;
+          await sleep(Math.random() * Math.min(5000, 250 * 2 ** attempt));
+        }
+      }
+    });
+    return { ...openResult(results, started), retries, retryReasons: Object.fromEntries(reasons) };
   },
 
   /** Waits until every socket of each group has seen `targets[group]`; returns when, and what each saw. */

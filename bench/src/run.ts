@@ -29,7 +29,8 @@ export async function runBench(opts: { size: Size; scenarios: number[]; log?: (m
   const finishers: (() => Promise<unknown>)[] = [];
   const ctx: Ctx = { size: opts.size, natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', capacity: null, log, onFinish: (fn) => finishers.push(fn) };
   if (opts.scenarios.some((id) => SCENARIOS[id]?.needsGenerator)) {
-    ctx.capacity = await measureCapacity(ctx.natsUrl, opts.capacitySeconds ?? (opts.size === 'full' ? 3 : 1));
+    // As many reading sockets as the fan-out holds: fewer, bigger reads would flatter the generator.
+    ctx.capacity = await measureCapacity(ctx.natsUrl, opts.capacitySeconds ?? (opts.size === 'full' ? 3 : 1), opts.size === 'full' ? 2000 : 20);
     log(`generator capacity: ${JSON.stringify(ctx.capacity)}`);
   }
   const results: ScenarioResult[] = [];

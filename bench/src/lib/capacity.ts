@@ -7,13 +7,13 @@ import { forkTs, sleep } from './proc.ts';
  * only writes, write frames to one that only reads, publish to NATS with nobody listening. A
  * scenario may ask of the system at most half of it, or it would be measuring the generator.
  */
-export async function measureCapacity(natsUrl: string, seconds: number): Promise<Capacity> {
+export async function measureCapacity(natsUrl: string, seconds: number, readers = 64): Promise<Capacity> {
   const sink = forkTs('servers/bare-uws.ts');
   const gen = Loadgen.start();
   try {
     const { port } = await sink.call<{ port: number }>('port');
-    const readers = Array.from({ length: 64 }, (_, i) => ({ url: `ws://127.0.0.1:${port}/sink/${i}`, group: 'sink' }));
-    const opened = await gen.open(readers);
+    const sockets = Array.from({ length: readers }, (_, i) => ({ url: `ws://127.0.0.1:${port}/sink/${i}`, group: 'sink' }));
+    const opened = await gen.open(sockets);
     if (opened.failed) throw new Error(`capacity: ${opened.failed} sink sockets failed: ${opened.failures.join('; ')}`);
     await sink.call('pump');
     await sleep(300);
