@@ -6,9 +6,12 @@ const encoder = new TextEncoder();
 
 /**
  * Writes a room's history straight into the event log, as the services would have: users
- * registered, a room created and joined, then `messages` posts, round-robin by author. Publishes
- * are pipelined (`window` in flight) instead of one request at a time. Every envelope is built
- * from one validated by the contracts' schema (`wrapEvent`), with its own ids and content.
+ * registered, a room created and joined, then `messages` posts, round-robin by author. Every
+ * envelope is built from one validated by the contracts' schema (`wrapEvent`), with its own ids
+ * and content. The few setup events are acked publishes; the posts are pipelined core publishes
+ * on the stream's subject (JetStream stores them all the same, at many times the rate of waiting
+ * for each ack), never more than `window` ahead of what the stream has stored, and the stream's
+ * own count must come out exact.
  */
 export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: string; users: number; messages: number; window?: number }): Promise<{ firstSeq: number; lastSeq: number; events: number; ms: number }> {
   await ensureEventStream(await nc.jetstreamManager(), s);
@@ -28,7 +31,7 @@ export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: 
     meta,
   );
   const messageSubject = s.events.messages(opts.roomId);
-  const window = opts.window ?? 2000;
+  const window = 500;
   let inFlight = 0;
   let failure: unknown = null;
   let wake: (() => void) | null = null;
@@ -67,7 +70,15 @@ export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: 
   };
   for (const [subject, event] of setup) await publish(subject, event);
   await flush();
+  const jsm = await nc.jetstreamManager();
+  const stored = async () => (await jsm.streams.info(s.stream)).state;
+  const base = (await stored()).messages;
+  const ahead = opts.window ?? 20_000;
   for (let i = 0; i < opts.messages; i++) {
+    if (i % 2000 === 0 && i > 0) {
+      await nc.flush();
+      while (base + i - (await stored()).messages > ahead) await new Promise((r) => setTimeout(r, 20));
+    }
     const author = userIds[i % userIds.length]!;
     const event = {
       ...template,
@@ -75,9 +86,19 @@ export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: 
       meta: { ...meta, actor: author },
       data: { room_id: opts.roomId, message_id: `m_${nuid.next()}`, user_id: author, content: `history message ${i} ${'lorem ipsum '.repeat(1 + (i % 8))}`.trim(), client_msg_id: null },
     } as ChatEvent;
-    await publish(messageSubject, event);
+    const h = natsHeaders();
+    h.set('Chat-Event-Type', event.type);
+    nc.publish(messageSubject, encoder.encode(JSON.stringify(event)), { headers: h });
   }
-  await flush();
+  await nc.flush();
+  const deadline = Date.now() + 120_000;
+  let state = await stored();
+  while (state.messages < base + opts.messages && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    state = await stored();
+  }
+  if (state.messages !== base + opts.messages) throw new Error(`seed: the stream holds ${state.messages - base} of ${opts.messages} posts`);
+  lastSeq = state.last_seq;
   return { firstSeq, lastSeq, events: setup.length + opts.messages, ms: performance.now() - started };
 }
 
