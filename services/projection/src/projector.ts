@@ -7,7 +7,7 @@ import { applyBatch, type LiveUpdate } from './apply-batch.ts';
 import { readModels } from './db/read-models.ts';
 import type { Database } from './db/schema.ts';
 
-const MAX_BATCH = 1000;
+const MAX_BATCH = 5000;
 const encoder = new TextEncoder();
 
 export interface ProjectorOptions {
@@ -24,7 +24,7 @@ export interface ProjectorOptions {
  * Follows the whole event log into Postgres. Postgres holds the truth of how far it got (the
  * checkpoint, written with the views), so on every start the durable consumer is set to resume
  * right after it. Messages are applied in batches: whatever arrived while the last transaction
- * ran, so a lone live event goes through at once and a backlog goes through a thousand at a time.
+ * ran, so a lone live event goes through at once and a backlog goes through five thousand at a time.
  */
 export class Projector {
   private messages: ConsumerMessages | null = null;
