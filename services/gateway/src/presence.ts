@@ -19,6 +19,7 @@ interface RoomView {
 
 const RENEW_EVERY_MS = PRESENCE_LEASE_MS / 3;
 const SWEEP_EVERY_MS = 1000;
+const RENEW_IN_FLIGHT = 64;
 
 export const leaseKey = (roomId: string, userId: string, connectionId: string) => `${roomId}.${userId}.${connectionId}`;
 
@@ -32,6 +33,7 @@ export class PresenceTracker {
   private readonly rooms = new Map<string, RoomView>();
   private readonly mine = new Map<string, string>(); // lease key → room id
   private readonly timers: NodeJS.Timeout[] = [];
+  private renewing = false;
 
   constructor(
     private readonly kv: KV,
@@ -170,9 +172,28 @@ export class PresenceTracker {
     }
   }
 
+  /**
+   * Renews every lease this gateway holds, a bounded number of puts in flight: one at a time, ten
+   * thousand sockets took longer than a renewal period, so rounds overlapped and leases neared
+   * expiry. A round still running when the next is due is not doubled.
+   */
   private async renew(): Promise<void> {
-    for (const key of this.mine.keys()) {
-      await this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const keys = [...this.mine.keys()];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(RENEW_IN_FLIGHT, keys.length) }, async () => {
+          while (next < keys.length) {
+            const key = keys[next++]!;
+            if (!this.mine.has(key)) continue;
+            await this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
+          }
+        }),
+      );
+    } finally {
+      this.renewing = false;
     }
   }
 }
