@@ -66,19 +66,22 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
         ctx.log(`fan-out ${name}: offered ${round(rate * size.perRoom, 0)}/s achieved ${round(achieved, 0)}/s p50 ${st.latency.p50} p99 ${st.latency.p99} ms lost ${st.lost} dup ${st.dups} closed ${st.closed}`);
       }
     }
-    const top = (name: string) => steps.filter((s) => s.system === name).at(-1)!;
-    const best = (name: string) => Math.max(...steps.filter((s) => s.system === name).map((s) => s.achieved));
-    const gw = top('gateway');
-    const base = top('bare uWS');
+    const of = (name: string) => steps.filter((s) => s.system === name);
+    const best = (name: string) => Math.max(...of(name).map((s) => s.achieved));
+    const gw = of('gateway').at(-1)!;
+    const base = of('bare uWS').at(-1)!;
     const tputRatio = best('gateway') / best('bare uWS');
-    const p99Ratio = gw.latency.p99 / base.latency.p99;
+    // The p99 target holds at every step, not only at the top one.
+    const p99Ratios = of('gateway').map((g, i) => round(g.latency.p99 / of('bare uWS')[i]!.latency.p99, 2));
+    const worst = Math.max(...p99Ratios);
     const asked = Math.max(...steps.map((s) => s.offered));
     return {
       id: 1,
       name: 'Fan-out',
       rows: [
         { metric: `deliveries/s (${size.rooms}×${size.perRoom} sockets)`, ours: best('gateway'), baseline: best('bare uWS'), baselineName: 'bare uWS app.publish', ratio: round(tputRatio), target: '≥ 0.8×', met: tputRatio >= 0.8 },
-        { metric: `p50 / p99 / p99.9 ms at ${gw.offered}/s`, ours: `${gw.latency.p50} / ${gw.latency.p99} / ${gw.latency.p999}`, baseline: `${base.latency.p50} / ${base.latency.p99} / ${base.latency.p999}`, baselineName: 'bare uWS app.publish', ratio: round(p99Ratio), target: 'p99 ≤ 1.5×', met: p99Ratio <= 1.5 },
+        { metric: `p50 / p99 / p99.9 ms at the top step, ${gw.offered}/s`, ours: `${gw.latency.p50} / ${gw.latency.p99} / ${gw.latency.p999}`, baseline: `${base.latency.p50} / ${base.latency.p99} / ${base.latency.p999}`, baselineName: 'bare uWS app.publish', ratio: round(gw.latency.p99 / base.latency.p99, 2) },
+        { metric: `p99 against bare uWS at each step (${of('gateway').map((g) => g.offered).join(', ')} /s)`, ours: p99Ratios.map((r) => `${r}×`).join(', '), ratio: worst, target: 'p99 ≤ 1.5× at every step', met: worst <= 1.5 },
       ],
       correctness: { ok: lost === 0 && dups === 0, lost, duplicated: dups },
       generator: { asked, capacity, ratio: round(capacity / asked, 2), ok: capacity >= 2 * asked, what: 'frames read per second' },
