@@ -71,12 +71,18 @@ async function main() {
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const table = renderTable(summary);
-  writeFileSync(`${dir}latest.json`, `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(`${dir}latest.md`, table);
+  // Only a full run of every scenario replaces the recorded results; others get files of their own.
+  const complete = sizeArg === 'full' && picked.length === 6;
+  const suffix = complete ? '' : `-${sizeArg}${picked.length < 6 ? `-${picked.join('')}` : ''}`;
+  writeFileSync(`${dir}latest${suffix}.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(`${dir}latest${suffix}.md`, table);
   const chart = renderChart(summary);
-  if (chart) writeFileSync(`${dir}latency-vs-load.svg`, chart);
+  if (chart) writeFileSync(`${dir}latency-vs-load${suffix}.svg`, chart);
   console.log(table);
-  if (args.includes('--readme')) updateReadme(table);
+  if (args.includes('--readme')) {
+    if (!complete) throw new Error('--readme takes the table of a full run of every scenario');
+    updateReadme(table);
+  }
   process.exitCode = summary.failed.length ? 1 : 0;
 }
 
