@@ -1,6 +1,6 @@
 import { call } from '@chat/bus';
 import { AppError, ExternalAvatarUrl, isPlaceholderAvatar, parseOrThrow, type AvatarInput, type RpcName, type Rpc, type Subjects } from '@chat/contracts';
-import type { Logger } from '@chat/runtime';
+import { ConcurrencyLimit, type Logger } from '@chat/runtime';
 import type { NatsConnection } from 'nats';
 import type { z } from 'zod';
 import { bearer, type Tokens } from './auth.ts';
@@ -15,9 +15,17 @@ export type AuthMode = 'token' | 'open';
 /** How long a write waits for the projection before answering without its read side. */
 export const READ_YOUR_WRITES_WAIT_MS = 2000;
 
+/** Socket set-up requests (admission, the cursor, history pages to replay) in flight at once. */
+export const SOCKET_SETUP_IN_FLIGHT = 64;
+
 /** What every route needs: how to reach the services and how to tell who is asking. */
 export class GatewayContext {
   readonly allowances: Allowances;
+  /**
+   * Socket set-up goes through here: a reconnect storm of thousands of sockets then reaches the
+   * services as fast as they answer, rather than all at once with most of it timing out.
+   */
+  readonly socketSetup = new ConcurrencyLimit(SOCKET_SETUP_IN_FLIGHT);
 
   constructor(
     readonly nc: NatsConnection,

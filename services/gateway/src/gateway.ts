@@ -88,6 +88,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ['get', '/rooms/:id/messages', live.history!],
     ['patch', '/rooms/:id/messages/:message', rooms.editMessage!],
     ['del', '/rooms/:id/messages/:message', rooms.deleteMessage!],
+    ['get', '/ping', live.ping!],
   ];
   for (const [method, pattern, handler, own] of routes) route(app, method, pattern, handler, { ...http, ...own });
   registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {

@@ -11,6 +11,10 @@ export interface PresenceChange {
 interface RoomView {
   /** Lease key → its user and when this gateway last saw it renewed. */
   leases: Map<string, { user: string; at: number }>;
+  /** Live leases per user, kept as leases come and go, so a change costs O(1), not O(room). */
+  counts: Map<string, number>;
+  /** Users whose count went to or from zero since the last recompute. */
+  dirty: Set<string>;
   online: Set<string>;
   seq: number;
   watcher: QueuedIterator<KvEntry> | null;
@@ -19,6 +23,7 @@ interface RoomView {
 
 const RENEW_EVERY_MS = PRESENCE_LEASE_MS / 3;
 const SWEEP_EVERY_MS = 1000;
+const RENEW_IN_FLIGHT = 64;
 
 export const leaseKey = (roomId: string, userId: string, connectionId: string) => `${roomId}.${userId}.${connectionId}`;
 
@@ -32,6 +37,7 @@ export class PresenceTracker {
   private readonly rooms = new Map<string, RoomView>();
   private readonly mine = new Map<string, string>(); // lease key → room id
   private readonly timers: NodeJS.Timeout[] = [];
+  private renewing = false;
 
   constructor(
     private readonly kv: KV,
@@ -54,7 +60,7 @@ export class PresenceTracker {
     await this.kv.put(key, '');
     const room = this.watch(roomId);
     await room.ready;
-    room.leases.set(key, { user: userId, at: Date.now() });
+    setLease(room, key, { user: userId, at: Date.now() });
     this.recompute(roomId, room);
     onSnapshot({ online: [...room.online].sort(), seq: room.seq });
   }
@@ -114,7 +120,7 @@ export class PresenceTracker {
     if (room) return room;
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
-    const view: RoomView = { leases: new Map(), online: new Set(), seq: 0, watcher: null, ready };
+    const view: RoomView = { leases: new Map(), counts: new Map(), dirty: new Set(), online: new Set(), seq: 0, watcher: null, ready };
     room = view;
     this.rooms.set(roomId, view);
     let initial = true;
@@ -133,9 +139,9 @@ export class PresenceTracker {
           if (!user) continue;
           if (entry.operation === 'PUT') {
             // A key from before this watch may belong to a crashed gateway: date it by the server.
-            view.leases.set(entry.key, { user, at: initial ? entry.created.getTime() : Date.now() });
+            setLease(view, entry.key, { user, at: initial ? entry.created.getTime() : Date.now() });
           } else {
-            view.leases.delete(entry.key);
+            dropLease(view, entry.key);
           }
           if (!initial) this.recompute(roomId, view);
         }
@@ -148,10 +154,21 @@ export class PresenceTracker {
   }
 
   private recompute(roomId: string, room: RoomView): void {
-    const now = new Set([...room.leases.values()].map((l) => l.user));
-    const joined = [...now].filter((u) => !room.online.has(u)).sort();
-    const left = [...room.online].filter((u) => !now.has(u)).sort();
-    room.online = now;
+    if (room.dirty.size === 0) return;
+    const joined: string[] = [];
+    const left: string[] = [];
+    for (const user of room.dirty) {
+      const here = room.counts.has(user);
+      if (here && !room.online.has(user)) {
+        room.online.add(user);
+        joined.push(user);
+      } else if (!here && room.online.delete(user)) {
+        left.push(user);
+      }
+    }
+    room.dirty.clear();
+    joined.sort();
+    left.sort();
     if (joined.length === 0 && left.length === 0) return;
     room.seq++;
     this.emit(roomId, { joined, left, seq: room.seq });
@@ -162,7 +179,7 @@ export class PresenceTracker {
       let changed = false;
       for (const [key, lease] of room.leases) {
         if (now - lease.at > this.leaseMs && !this.mine.has(key)) {
-          room.leases.delete(key);
+          dropLease(room, key);
           changed = true;
         }
       }
@@ -170,9 +187,55 @@ export class PresenceTracker {
     }
   }
 
+  /**
+   * Renews every lease this gateway holds, a bounded number of puts in flight: one at a time, ten
+   * thousand sockets took longer than a renewal period, so rounds overlapped and leases neared
+   * expiry. A round still running when the next is due is not doubled.
+   */
   private async renew(): Promise<void> {
-    for (const key of this.mine.keys()) {
-      await this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const keys = [...this.mine.keys()];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(RENEW_IN_FLIGHT, keys.length) }, async () => {
+          while (next < keys.length) {
+            const key = keys[next++]!;
+            if (!this.mine.has(key)) continue;
+            await this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
+          }
+        }),
+      );
+    } finally {
+      this.renewing = false;
     }
   }
+}
+
+function setLease(room: RoomView, key: string, lease: { user: string; at: number }): void {
+  const previous = room.leases.get(key);
+  room.leases.set(key, lease);
+  if (previous?.user === lease.user) return;
+  if (previous) countDown(room, previous.user);
+  const n = (room.counts.get(lease.user) ?? 0) + 1;
+  room.counts.set(lease.user, n);
+  if (n === 1) room.dirty.add(lease.user);
+}
+
+function dropLease(room: RoomView, key: string): void {
+  const previous = room.leases.get(key);
+  if (!previous) return;
+  room.leases.delete(key);
+  countDown(room, previous.user);
+}
+
+function countDown(room: RoomView, user: string): void {
+  const n = (room.counts.get(user) ?? 1) - 1;
+  if (n > 0) {
+    room.counts.set(user, n);
+    return;
+  }
+  room.counts.delete(user);
+  room.dirty.add(user);
 }

@@ -119,17 +119,21 @@ export function registerSockets(
           if ((perUser.get(userId) ?? 0) >= limits.maxSocketsPerUser) {
             throw new AppError('rate_limited', `at most ${limits.maxSocketsPerUser} sockets per user`);
           }
-          await admitUser(ctx, userId, q, correlationId);
-          if (ctx.mode === 'open') {
-            await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, correlationId);
-          } else {
-            const { member } = await ctx.call('membership', { room_id: roomId, user_id: userId }, correlationId);
-            if (!member) throw new AppError('not_member', `join room ${roomId} before connecting`);
-          }
+          await ctx.socketSetup.run(async () => {
+            if (state.aborted) return;
+            await admitUser(ctx, userId, q, correlationId);
+            if (ctx.mode === 'open') {
+              await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, correlationId);
+            } else {
+              const { member } = await ctx.call('membership', { room_id: roomId, user_id: userId }, correlationId);
+              if (!member) throw new AppError('not_member', `join room ${roomId} before connecting`);
+            }
+          });
+          if (state.aborted) throw new Error('aborted');
           // Subscribed before the socket opens, so nothing posted from here on is missed.
           await hub.hold(roomId);
           held = roomId;
-          const since = q.since ?? (await ctx.call('getRoom', { room_id: roomId }, correlationId).catch(() => null))?.last_seq;
+          const since = q.since ?? (await ctx.socketSetup.run(() => ctx.call('getRoom', { room_id: roomId }, correlationId)).catch(() => null))?.last_seq;
           if (state.aborted) throw new Error('aborted');
           const data: SocketData = {
             roomId,
@@ -233,7 +237,7 @@ export function registerSockets(
     try {
       for (;;) {
         for (;;) {
-          const page = await ctx.call('messages', { room_id: data.roomId, after: cursor, limit: REPLAY_PAGE });
+          const page = await ctx.socketSetup.run(() => ctx.call('messages', { room_id: data.roomId, after: cursor, limit: REPLAY_PAGE }));
           if (data.closed || data.replayGen !== gen) return;
           for (const message of page) {
             ws.send(JSON.stringify({ type: 'message', message }));

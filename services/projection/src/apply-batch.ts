@@ -3,7 +3,7 @@ import { avatarKind, avatarUrl, type ChatEvent, type LiveFrame } from '@chat/con
 import { sql, type Insertable, type Transaction } from 'kysely';
 import { readModels } from './db/read-models.ts';
 import type { Database, MessageTable } from './db/schema.ts';
-import { toMemberView, toUserView } from './domain/views.ts';
+import { toMemberView, toMessageView, toUserView } from './domain/views.ts';
 
 type Trx = Transaction<Database>;
 
@@ -12,7 +12,34 @@ export interface LiveUpdate {
   frame: LiveFrame;
 }
 
-const INSERT_CHUNK = 1000;
+const INSERT_CHUNK = 5000;
+
+/**
+ * Inserts message rows as nine array parameters unnested into rows (one statement per chunk,
+ * whatever the row count: no per-row parameters to bind), skipping rows already there.
+ * Returns the rows that were inserted, in seq order.
+ */
+async function insertMessages(trx: Trx, rows: Insertable<MessageTable>[]): Promise<Insertable<MessageTable>[]> {
+  const inserted: Insertable<MessageTable>[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const col = <T>(f: (r: Insertable<MessageTable>) => T) => chunk.map(f);
+    const { rows: done } = await sql<{ seq: number }>`
+      INSERT INTO projection.messages (seq, id, room_id, user_id, type, content, client_msg_id, created_at, edited_at)
+      SELECT * FROM unnest(
+        ${col((r) => r.seq)}::bigint[], ${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[],
+        ${col((r) => r.user_id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.content)}::text[],
+        ${col((r) => r.client_msg_id ?? null)}::text[], ${col((r) => toIso(r.created_at))}::timestamptz[],
+        ${col((r) => (r.edited_at ? toIso(r.edited_at) : null))}::timestamptz[])
+      ON CONFLICT DO NOTHING
+      RETURNING seq`.execute(trx);
+    const seqs = new Set(done.map((r) => Number(r.seq)));
+    for (const r of chunk) if (seqs.has(r.seq)) inserted.push(r);
+  }
+  return inserted;
+}
+
+const toIso = (d: Date | string): string => (typeof d === 'string' ? d : d.toISOString());
 
 /**
  * Applies events in one transaction with the checkpoint, so each event takes effect exactly once
@@ -43,18 +70,10 @@ export async function applyBatch(
   const left: { seq: number; roomId: string; userId: string }[] = [];
   const profiles: { seq: number; userId: string }[] = [];
   const changed: { seq: number; messageSeq: number }[] = [];
-  const insertedSeqs: number[] = [];
+  const inserted: Insertable<MessageTable>[] = [];
   // New messages are inserted many rows at a time; an edit first writes what is pending before it.
   const flushMessages = async () => {
-    for (let i = 0; i < messageRows.length; i += INSERT_CHUNK) {
-      const inserted = await trx
-        .insertInto('projection.messages')
-        .values(messageRows.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.doNothing())
-        .returning('seq')
-        .execute();
-      for (const r of inserted) insertedSeqs.push(r.seq);
-    }
+    inserted.push(...(await insertMessages(trx, messageRows)));
     messageRows.length = 0;
   };
 
@@ -74,7 +93,7 @@ export async function applyBatch(
     .onConflict((oc) => oc.column('name').doUpdateSet({ seq: lastSeq }))
     .execute();
 
-  const updates = live ? await liveUpdates(trx, insertedSeqs, joined, left, profiles, changed) : [];
+  const updates = live ? await liveUpdates(trx, inserted, joined, left, profiles, changed) : [];
   return { applied: events.length, lastSeq, updates };
 }
 
@@ -181,10 +200,16 @@ const systemRow = (seq: number, eventId: string, roomId: string, userId: string,
   edited_at: null,
 });
 
+async function authorsOf(trx: Trx, ids: string[]): Promise<Map<string, { username: string; avatar_url: string }>> {
+  if (ids.length === 0) return new Map();
+  const users = await trx.selectFrom('projection.users').select(['id', 'username', 'avatar_url']).where('id', 'in', ids).execute();
+  return new Map(users.map((u) => [u.id, u]));
+}
+
 /** The frames for what this batch changed, in seq order, read inside the transaction. */
 async function liveUpdates(
   trx: Trx,
-  insertedSeqs: number[],
+  inserted: Insertable<MessageTable>[],
   joined: Pending['joined'],
   left: Pending['left'],
   profiles: Pending['profiles'],
@@ -198,16 +223,29 @@ async function liveUpdates(
       if (message) ordered.push({ seq: c.seq, roomId: message.room_id, frame: { type: 'message_updated', message } });
     }
   }
-  for (const message of await readModels.messagesBySeq(trx, insertedSeqs)) {
+  // The views of what was just inserted, built from the rows in hand and the authors' current
+  // profiles (as history reads them), instead of reading the rows back.
+  const authors = await authorsOf(trx, [...new Set(inserted.map((r) => r.user_id))]);
+  for (const row of inserted) {
+    const author = authors.get(row.user_id);
+    const message = toMessageView({
+      seq: row.seq,
+      id: row.id,
+      room_id: row.room_id,
+      user_id: row.user_id,
+      type: row.type,
+      content: row.content,
+      client_msg_id: row.client_msg_id ?? null,
+      created_at: new Date(row.created_at),
+      edited_at: row.edited_at ? new Date(row.edited_at) : null,
+      deleted: false,
+      username: author?.username ?? null,
+      avatar_url: author?.avatar_url ?? null,
+    });
     ordered.push({ seq: message.seq, roomId: message.room_id, frame: { type: 'message', message } });
   }
   if (joined.length > 0) {
-    const users = await trx
-      .selectFrom('projection.users')
-      .select(['id', 'username', 'avatar_url'])
-      .where('id', 'in', joined.map((j) => j.userId))
-      .execute();
-    const byId = new Map(users.map((u) => [u.id, u]));
+    const byId = await authorsOf(trx, joined.map((j) => j.userId));
     for (const j of joined) {
       const u = byId.get(j.userId);
       const member = toMemberView({ user_id: j.userId, joined_at: j.at, username: u?.username ?? null, avatar_url: u?.avatar_url ?? null });

@@ -30,6 +30,16 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       return { status: 200, body: messages };
     },
 
+    /**
+     * A no-op over the whole request path (gateway → NATS → a service and back): what any
+     * request costs before it does work. Needs a session like every read.
+     */
+    ping: async (req) => {
+      ctx.requireSession(req);
+      await ctx.call('ping', {}, req.correlationId);
+      return { status: 200, body: { pong: true } };
+    },
+
     presence: async (req) => {
       ctx.requireSession(req);
       const roomId = parseOrThrow(RoomIdParam, req.params[0], 'room id');

@@ -1,0 +1,165 @@
+import pg from 'pg';
+import { measureFloor } from '../lib/floor.ts';
+import { Histogram, round } from '../lib/histogram.ts';
+import { Loadgen } from '../lib/loadgen-client.ts';
+import { forkTs } from '../lib/proc.ts';
+import { System } from '../lib/system.ts';
+import type { Ctx, LoadStep, ScenarioResult } from './types.ts';
+
+const SIZES = {
+  small: { rooms: 2, members: 5, stepMs: 1000, rates: [20, 50], floorN: 50 },
+  full: { rooms: 10, members: 20, stepMs: 4000, rates: [100, 200, 400, 800, 1200, 1600, 2400, 3200, 4800], floorN: 300 },
+};
+
+const P99_FLOOR_FACTOR = 5;
+const PEER = 'Socket.IO (no persistence)';
+
+/**
+ * 2. End to end: members of R rooms post over their sockets and every member gets each message,
+ * enriched, through the whole system (gateway → room service → JetStream → projection →
+ * Postgres → live subject → gateway). The peer is a Socket.IO server that only broadcasts, under
+ * the same generator and the same steps. A step is sustained when everything offered arrives,
+ * nothing is lost, and p99 stays under 5× the floor measured in this run.
+ */
+export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
+  const size = SIZES[ctx.size];
+  const sys = await System.create();
+  const peer = forkTs('servers/socketio.ts');
+  const gen = Loadgen.start();
+  try {
+    const floor = await measureFloor(sys.env.natsUrl, sys.env.databaseUrl, sys.env.namespace, size.floorN);
+    const limit = round(P99_FLOOR_FACTOR * floor.total, 3);
+    ctx.log(`end to end: floor ${JSON.stringify(floor)} → p99 limit ${limit} ms`);
+    await sys.startAll();
+    const rooms = Array.from({ length: size.rooms }, (_, i) => `e2e${i}`);
+    const users = await sys.registerUsers(size.members, 'e2e');
+    await sys.joinAll(users, rooms);
+    const breakdown = await pathBreakdown(sys, users[0]!.id, rooms[0]!, size.floorN);
+    ctx.log(`end to end: one post at a time: ${JSON.stringify(breakdown)}`);
+    const { port: peerPort } = await peer.call<{ port: number }>('port');
+    const gw = rooms.flatMap((r) => users.map((u) => ({ url: sys.wsPath(r, u), group: `gw:${r}` })));
+    const sio = rooms.flatMap((r) => users.map((u) => ({ url: `ws://127.0.0.1:${peerPort}/socket.io/?EIO=4&transport=websocket&room=${r}&user=${u.id}`, group: `sio:${r}` })));
+
+    // Two generators' worth of sockets in one generator would post to both systems at once: keep
+    // them apart by opening each system's sockets only for its own steps.
+    const systems = {
+      [PEER]: { conns: sio, proto: 'sio' as const },
+      gateway: { conns: gw, proto: 'ws' as const },
+    };
+    const capacity = ctx.capacity?.receivePerSecond ?? 100_000;
+    const rates = size.rates.filter((r) => r * size.members <= capacity / 2);
+    const steps: LoadStep[] = [];
+    const sustained: Record<string, { posts: number; deliveries: number; p99: number } | null> = {};
+    /** The highest step delivered in full, whatever its latency: where throughput itself ends. */
+    const keptUp: Record<string, { posts: number; deliveries: number; p99: number } | null> = {};
+    let lost = 0;
+    let dups = 0;
+    let gatewayPosts = breakdown.posts;
+    for (const [name, { conns, proto }] of Object.entries(systems)) {
+      const opened = await gen.open(conns, { proto });
+      if (opened.failed) throw new Error(`end to end: ${name} sockets failed: ${opened.failures.join('; ')}`);
+      await gen.call('reset');
+      await gen.call('post', { rate: 50, durationMs: 1000, proto });
+      const warm = await gen.settle(2000, 20_000);
+      if (proto === 'ws') gatewayPosts += warm.expected / size.members;
+      sustained[name] = null;
+      keptUp[name] = null;
+      for (const rate of rates) {
+        await gen.call('reset');
+        const run = await gen.call<{ sent: number; ms: number }>('post', { rate, durationMs: size.stepMs, proto });
+        const st = await gen.settle(2000, 30_000);
+        if (proto === 'ws') gatewayPosts += run.sent;
+        // A step it could not keep up with still has to deliver everything in the end.
+        const final = st.lost > 0 ? await gen.settle(5000, 90_000) : st;
+        lost += final.lost;
+        dups += final.dups;
+        const offered = (run.sent * size.members * 1000) / run.ms;
+        const achieved = (st.received * 1000) / Math.max(st.activeMs, run.ms);
+        steps.push({ system: name, offered: round(offered, 0), achieved: round(achieved, 0), latency: st.latency, lost: st.lost, dups: st.dups });
+        const ok = st.lost === 0 && st.dups === 0 && achieved >= 0.95 * offered && st.latency.p99 < limit;
+        ctx.log(
+          `end to end ${name}: ${rate} posts/s → ${round(achieved, 0)} deliveries/s p50 ${st.latency.p50} p99 ${st.latency.p99} ms lost ${st.lost} errors ${st.errors} closed ${st.closed} recv ${st.received}/${st.expected} ${ok ? 'sustained' : 'not sustained'} ${st.errorSamples.slice(0, 1).join('')}`,
+        );
+        const step = { posts: round((run.sent * 1000) / run.ms, 0), deliveries: round(achieved, 0), p99: st.latency.p99 };
+        const complete = st.lost === 0 && st.dups === 0 && achieved >= 0.95 * offered;
+        if (ok) sustained[name] = step;
+        if (complete) keptUp[name] = step;
+        // Past the point where it no longer keeps up, more steps only burn the time budget.
+        if (!complete || st.latency.p99 > 1000) break;
+      }
+      await gen.call('dropAll');
+    }
+    await sys.caughtUp(120_000);
+    const persisted = await countPersisted(sys.env.databaseUrl, rooms);
+    const ours = sustained.gateway;
+    const theirs = sustained[PEER];
+    const ratio = (ours?.deliveries ?? 0) / Math.max(1, theirs?.deliveries ?? 0);
+    const peerCapped = !!theirs && theirs.posts >= Math.max(...rates) * 0.95;
+    const asked = Math.max(...steps.map((s) => s.offered));
+    return {
+      id: 2,
+      name: 'End to end',
+      rows: [
+        { metric: `sustained posts/s, p99 < ${limit} ms (5× floor ${floor.total} ms), ${size.rooms}×${size.members} members`, ours: ours?.posts ?? 0, baseline: theirs?.posts ?? 0, baselineName: 'Socket.IO broadcast, no persistence', ratio: round((ours?.posts ?? 0) / Math.max(1, theirs?.posts ?? 0), 2) },
+        { metric: 'sustained deliveries/s', ours: ours?.deliveries ?? 0, baseline: `${theirs?.deliveries ?? 0}${peerCapped ? ' (the top step tried)' : ''}`, baselineName: 'Socket.IO', ratio: round(ratio, 2), target: '≥ 2×', met: ratio >= 2 },
+        { metric: 'p99 ms at the sustained step', ours: ours?.p99 ?? 'none sustained', baseline: theirs?.p99 ?? '', baselineName: 'Socket.IO' },
+        {
+          metric: 'highest step delivered in full, any latency: deliveries/s (p99 ms)',
+          ours: keptUp.gateway ? `${keptUp.gateway.deliveries} (${keptUp.gateway.p99})` : 'none',
+          baseline: keptUp[PEER] ? `${keptUp[PEER]!.deliveries} (${keptUp[PEER]!.p99})` : 'none',
+          baselineName: 'Socket.IO',
+          ratio: round((keptUp.gateway?.deliveries ?? 0) / Math.max(1, keptUp[PEER]?.deliveries ?? 0), 2),
+        },
+        { metric: 'one post at a time, p50 ms: room service (post → ack) + projection (ack → live frame on NATS)', ours: `${breakdown.room.p50} + ${breakdown.projection.p50}`, baseline: floor.total, baselineName: 'the whole floor' },
+        { metric: `messages persisted / posted (over the gateway, and ${breakdown.posts} probes to the room service)`, ours: `${persisted} / ${Math.round(gatewayPosts)}` },
+      ],
+      correctness: { ok: lost === 0 && dups === 0 && persisted === Math.round(gatewayPosts), lost, duplicated: dups, detail: { persisted, posted: Math.round(gatewayPosts) } },
+      generator: { asked, capacity, ratio: round(capacity / asked, 2), ok: capacity >= 2 * asked, what: 'frames read per second' },
+      steps,
+      raw: { floor, limitMs: limit, sustained, keptUp, breakdown },
+    };
+  } finally {
+    await gen.stop();
+    await peer.stop();
+    await sys.stop();
+  }
+}
+
+/**
+ * Where an unloaded post spends its time, one at a time: the room service's answer (decide,
+ * append, JetStream ack) and then the projection (consume, apply, commit, publish) until the
+ * live frame is on NATS, where the gateway picks it up.
+ */
+async function pathBreakdown(sys: System, userId: string, roomId: string, n: number) {
+  const room = new Histogram();
+  const projection = new Histogram();
+  let arrived: (() => void) | null = null;
+  const sub = sys.nc.subscribe(sys.s.live.room(roomId), { callback: () => arrived?.() });
+  await sys.nc.flush();
+  for (let i = -20; i < n; i++) {
+    const live = new Promise<void>((r) => (arrived = r));
+    const t0 = performance.now();
+    await sys.post(roomId, userId, `probe ${i}`, `probe${i + 20}`);
+    const t1 = performance.now();
+    await live;
+    const t2 = performance.now();
+    if (i >= 0) {
+      room.record(t1 - t0);
+      projection.record(t2 - t1);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  sub.unsubscribe();
+  return { room: room.summary(), projection: projection.summary(), posts: n + 20 };
+}
+
+async function countPersisted(databaseUrl: string, rooms: string[]): Promise<number> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const r = await db.query("SELECT count(*)::int AS n FROM projection.messages WHERE type = 'text' AND room_id = ANY($1)", [rooms]);
+    return r.rows[0].n as number;
+  } finally {
+    await db.end();
+  }
+}
