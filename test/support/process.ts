@@ -1,20 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { eventually } from '@chat/testkit';
+import { eventually, freePort } from '@chat/testkit';
 import type { Stack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 
 export interface GatewayProcess {
   url: string;

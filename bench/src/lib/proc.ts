@@ -1,21 +1,11 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: children start there so `--import tsx` and workspace packages resolve. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BENCH_SRC = fileURLToPath(new URL('../', import.meta.url));
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

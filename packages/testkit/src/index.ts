@@ -1,3 +1,4 @@
 export * from './env.ts';
 export * from './wait.ts';
 export * from './images.ts';
+export * from './ports.ts';
