@@ -134,4 +134,35 @@ describe('room connection (against a fake socket)', () => {
     expect(seen).toEqual([['u1', 'u2'], ['u1', 'u3']]);
     conn.close();
   });
+
+  it('falls back to long-polling only when sockets fail while plain HTTP answers, not when the network is down', async () => {
+    FakeSocket.all = [];
+    let network = false;
+    const fetch = (async () => {
+      if (!network) throw new TypeError('network down');
+      return new Response(JSON.stringify({ id: 'r1', name: 'r1', created_by: null, created_at: new Date(0).toISOString(), member_count: 1, last_seq: 10 }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    }) as typeof globalThis.fetch;
+    const client = new ChatClient({ baseUrl: 'http://gw.test', session: { userId: 'u1', token: 'u1.999.sig' }, WebSocket: FakeSocket, fetch });
+    const conn = client.connect('r1', { since: 10, watchNetwork: false, reconnect: { baseMs: 20, maxMs: 40 }, wsFailuresBeforePoll: 2 });
+    const states: string[] = [];
+    conn.on('state', (st) => states.push(st.state));
+    const failNext = async (n: number) => {
+      await vi.waitFor(() => expect(FakeSocket.all.length).toBeGreaterThanOrEqual(n), { timeout: 2000 });
+      FakeSocket.all[n - 1]!.serverClose(1006);
+    };
+    // Network down: sockets and HTTP both fail, however many times; it keeps trying sockets.
+    for (let n = 1; n <= 4; n++) await failNext(n);
+    await vi.waitFor(() => expect(FakeSocket.all.length).toBeGreaterThanOrEqual(5), { timeout: 2000 });
+    expect(conn.transport).not.toBe('poll');
+    expect(states).not.toContain('polling');
+    // HTTP answers but sockets keep failing: WebSockets are blocked, so it long-polls.
+    network = true;
+    await failNext(5);
+    await failNext(6);
+    await vi.waitFor(() => expect(conn.transport).toBe('poll'), { timeout: 2000 });
+    conn.close();
+  });
 });

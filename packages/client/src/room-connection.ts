@@ -376,15 +376,34 @@ export class RoomConnection extends Emitter<RoomEvents> {
     this.stopHeartbeat();
     if (code === CloseCode.notMember) return this.fail(new ApiError(403, 'not_member', reason || 'no longer a member of this room'));
     if (socket?.ready && Date.now() - socket.readyAt > STABLE_MS) this.backoff.reset();
-    if (!socket?.ready) this.wsFailures++;
     this.lostConnection();
-    if (this.opts.transport === 'auto' && this.wsFailures >= this.opts.wsFailuresBeforePoll) return this.startPolling();
+    if (!socket?.ready && this.opts.transport === 'auto') {
+      // Only a WebSocket that fails while plain HTTP gets through says WebSockets are blocked;
+      // when both fail, the network is simply down and the socket is tried again.
+      void this.httpAnswers().then((answers) => {
+        if (this.closed || this.socket || this.poll) return;
+        this.wsFailures = answers ? this.wsFailures + 1 : 0;
+        if (this.wsFailures >= this.opts.wsFailuresBeforePoll) return this.startPolling();
+        this.scheduleReconnect(reason || `closed (${code})`);
+      });
+      return;
+    }
     // 1001 (gateway stopping) and 1013 (fell behind) ask us to come back: soon, with a little
     // jitter; but a connection that keeps getting them goes through the backoff like any other.
     const stable = socket?.ready === true && Date.now() - socket.readyAt > STABLE_MS;
     const soon = (code === CloseCode.goingAway || code === CloseCode.tryAgainLater) && (stable || this.backoff.attempts === 0);
     if (soon) this.backoff.next();
     this.scheduleReconnect(reason || `closed (${code})`, soon ? Math.round(Math.random() * 500) : undefined);
+  }
+
+  /** Whether the gateway answers plain HTTP right now (any answer, an error status included). */
+  private async httpAnswers(): Promise<boolean> {
+    try {
+      await this.client.http.request({ method: 'GET', path: `/rooms/${encodeURIComponent(this.roomId)}`, attempts: 1, timeoutMs: 5000 });
+      return true;
+    } catch (err) {
+      return err instanceof ApiError && err.status > 0;
+    }
   }
 
   /** From here until caught up, delivered messages are ones that were missed. */
