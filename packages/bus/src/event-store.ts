@@ -53,14 +53,13 @@ export function decodeEvent(seq: number, data: Uint8Array): StoredEvent {
 /** Appends to and reads from the event log. All JetStream event I/O of the deciders goes through here. */
 export class EventStore {
   constructor(
-    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly stream: string,
   ) {}
 
   static async open(nc: NatsConnection, stream: string): Promise<EventStore> {
-    return new EventStore(nc, nc.jetstream(), await nc.jetstreamManager(), stream);
+    return new EventStore(nc.jetstream(), await nc.jetstreamManager(), stream);
   }
 
   /** Validates and appends one event; returns its sequence and whether JetStream saw it before. */
@@ -120,9 +119,5 @@ export class EventStore {
       messages.stop();
     }
     return { events, lastSeq };
-  }
-
-  get connection(): NatsConnection {
-    return this.nc;
   }
 }

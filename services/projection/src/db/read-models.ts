@@ -67,15 +67,6 @@ export const readModels = Object.freeze({
     return rows.map((r) => toMessageView(r as MessageWithAuthor));
   },
 
-  async messageByClientId(db: Db, roomId: string, userId: string, clientMsgId: string): Promise<MessageView | undefined> {
-    const row = await messagesWithAuthor(db)
-      .where('m.room_id', '=', roomId)
-      .where('m.user_id', '=', userId)
-      .where('m.client_msg_id', '=', clientMsgId)
-      .executeTakeFirst();
-    return row && toMessageView(row as MessageWithAuthor);
-  },
-
   async roomsOfUser(db: Db, userId: string): Promise<string[]> {
     const rows = await db.selectFrom('projection.members').select('room_id').where('user_id', '=', userId).execute();
     return rows.map((r) => r.room_id);
