@@ -112,7 +112,12 @@ describe('avatar uploads (AUTH_MODE=token)', () => {
     expect(small.headers.get('content-type')).toBe('image/webp');
     expect(await sizeOf(small.bytes)).toEqual({ format: 'webp', width: 64, height: 64 });
 
-    expect((await user.request('GET', `/users/${user.id}`)).body).toEqual({ id: user.id, username: `Uploader ${kind}`, avatar: res.body.avatar, avatar_kind: 'custom' });
+    expect((await user.request('GET', `/users/${user.id}`)).body).toEqual({
+      id: user.id,
+      username: `Uploader ${kind}`,
+      avatar: res.body.avatar,
+      avatar_kind: 'custom',
+    });
   });
 
   it('takes a multipart/form-data upload as a browser sends it', async () => {
@@ -191,7 +196,17 @@ describe('avatar uploads (AUTH_MODE=token)', () => {
       ['empty body', new Uint8Array(), 'image/png', 400, 'bad_request'],
       ['SVG in a form', formWith(svg, 'image/png', 'avatar', 'innocent.png'), undefined, 415, 'unsupported_media_type'],
       ['more than 1 MiB in a form', formWith(await testImages.pngOfSize(MiB + 1)), undefined, 413, 'payload_too_large'],
-      ['a form without a file', (() => { const f = new FormData(); f.append('caption', 'x'); return f; })(), undefined, 400, 'bad_request'],
+      [
+        'a form without a file',
+        (() => {
+          const f = new FormData();
+          f.append('caption', 'x');
+          return f;
+        })(),
+        undefined,
+        400,
+        'bad_request',
+      ],
     ];
     expect((await testImages.hugeDeclaredPng()).length).toBeLessThan(1024);
     for (const [name, body, contentType, status, code] of cases) {
@@ -295,7 +310,13 @@ describe('avatar uploads (AUTH_MODE=token)', () => {
   });
 
   it('answers 404 for avatars that do not exist or are not named like one', async () => {
-    for (const path of [`/avatars/${'0'.repeat(64)}.webp`, `/avatars/${'0'.repeat(64)}-64.webp`, '/avatars/abc.webp', `/avatars/${'A'.repeat(64)}.webp`, `/avatars/${'0'.repeat(64)}-32.webp`]) {
+    for (const path of [
+      `/avatars/${'0'.repeat(64)}.webp`,
+      `/avatars/${'0'.repeat(64)}-64.webp`,
+      '/avatars/abc.webp',
+      `/avatars/${'A'.repeat(64)}.webp`,
+      `/avatars/${'0'.repeat(64)}-32.webp`,
+    ]) {
       expect({ path, status: (await getImage(stack, path)).status }).toEqual({ path, status: 404 });
     }
   });

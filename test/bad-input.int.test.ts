@@ -27,7 +27,12 @@ describe('bad input over HTTP: a clear 4xx and nothing stored', () => {
     const before = await streamSize();
     const auth = { authorization: `Bearer ${ann.token}` };
     const cases: [string, Promise<{ status: number; body: any }>, number, string][] = [
-      ['malformed JSON', http(stack, 'POST', '/rooms/guarded/messages', '{"content": "x"', { ...auth, 'content-type': 'application/json' }), 400, 'bad_request'],
+      [
+        'malformed JSON',
+        http(stack, 'POST', '/rooms/guarded/messages', '{"content": "x"', { ...auth, 'content-type': 'application/json' }),
+        400,
+        'bad_request',
+      ],
       ['empty body', http(stack, 'POST', '/rooms/guarded/messages', '', auth), 400, 'bad_request'],
       ['wrong field type', ann.request('POST', '/rooms/guarded/messages', { content: 42 }), 400, 'validation_failed'],
       ['username of wrong type', http(stack, 'POST', '/users', { username: ['x'] }), 400, 'validation_failed'],
@@ -46,7 +51,12 @@ describe('bad input over HTTP: a clear 4xx and nothing stored', () => {
       ['user id with a dot', ann.request('GET', '/users/a.b'), 400, 'validation_failed'],
       ['missing token', http(stack, 'POST', '/rooms/guarded/messages', { content: 'x' }), 401, 'unauthorized'],
       ['wrong token', http(stack, 'POST', '/rooms/guarded/messages', { content: 'x' }, { authorization: 'Bearer nope.1.x' }), 401, 'unauthorized'],
-      ['forged token', http(stack, 'POST', '/rooms/guarded/join', {}, { authorization: `Bearer ${ann.token!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` }), 401, 'unauthorized'],
+      [
+        'forged token',
+        http(stack, 'POST', '/rooms/guarded/join', {}, { authorization: `Bearer ${ann.token!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` }),
+        401,
+        'unauthorized',
+      ],
       ['acting as another user', outsider.request('PATCH', `/users/${ann.id}`, { username: 'hijacked' }), 403, 'forbidden'],
       ['joining as another user', outsider.request('POST', '/rooms/guarded/join', { user_id: ann.id }), 403, 'forbidden'],
       ['posting without joining', outsider.request('POST', '/rooms/guarded/messages', { content: 'let me in' }), 403, 'not_member'],
@@ -72,10 +82,11 @@ describe('bad input over HTTP: a clear 4xx and nothing stored', () => {
 });
 
 describe('bad input over WebSocket', () => {
-  const refused = (url: string) => LiveSocket.open(url).then(
-    () => ({ status: 101 }),
-    (err: { status?: number; body?: string }) => ({ status: err.status, code: JSON.parse(err.body ?? '{}').error?.code }),
-  );
+  const refused = (url: string) =>
+    LiveSocket.open(url).then(
+      () => ({ status: 101 }),
+      (err: { status?: number; body?: string }) => ({ status: err.status, code: JSON.parse(err.body ?? '{}').error?.code }),
+    );
 
   it('refuses bad upgrades before 101', async () => {
     const base = stack.wsUrl;

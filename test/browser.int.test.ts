@@ -182,7 +182,8 @@ describe('web app in Chromium', () => {
 
     // Bo, who never reloaded, sees it on Ada's old message…
     await b.page.waitForFunction(
-      ([id, avatar]) => [...document.querySelectorAll(`ol.messages li.msg[data-user="${id}"] img.avatar`)].every((i) => (i as HTMLImageElement).dataset.avatar === avatar),
+      ([id, avatar]) =>
+        [...document.querySelectorAll(`ol.messages li.msg[data-user="${id}"] img.avatar`)].every((i) => (i as HTMLImageElement).dataset.avatar === avatar),
       [adaAfter.id, adaAfter.avatar],
       WAIT,
     );

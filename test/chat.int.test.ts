@@ -79,7 +79,9 @@ describe('live chat', () => {
     const patched = await u.request('PATCH', `/users/${u.id}`, { username: 'After', avatar_url: 'https://cdn.example.com/new.png' });
     expect(patched).toMatchObject({ status: 200, body: { username: 'After', avatar: 'https://cdn.example.com/new.png' } });
     const frames = await socket.until((f) => f.some((x) => x.type === 'profile_updated'), 'profile_updated');
-    expect(frames.find((x) => x.type === 'profile_updated')).toMatchObject({ user: { id: u.id, username: 'After', avatar: 'https://cdn.example.com/new.png' } });
+    expect(frames.find((x) => x.type === 'profile_updated')).toMatchObject({
+      user: { id: u.id, username: 'After', avatar: 'https://cdn.example.com/new.png' },
+    });
     const old = (await u.history('profiles')).body.find((m) => m.content === 'old message');
     expect(old).toMatchObject({ username: 'After', avatar: 'https://cdn.example.com/new.png' });
     socket.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceFrame, ServerFrame } from '@chat/contracts';
 import { startStack, type Stack } from './support/stack.ts';
-import { LiveSocket, TestUser } from './support/client.ts';
+import { type LiveSocket, TestUser } from './support/client.ts';
 import { spawnGateway, type GatewayProcess } from './support/process.ts';
 
 let stack: Stack;
@@ -50,7 +50,17 @@ describe('several gateways', () => {
     for (const s of [sa, sb]) {
       await s.until(() => ['from the first gateway', 'from the second gateway'].every((c) => s.messages().some((m) => m.content === c)), 'both messages');
     }
-    expect(sa.messages().filter((m) => m.type === 'text').map((m) => m.id)).toEqual(sb.messages().filter((m) => m.type === 'text').map((m) => m.id));
+    expect(
+      sa
+        .messages()
+        .filter((m) => m.type === 'text')
+        .map((m) => m.id),
+    ).toEqual(
+      sb
+        .messages()
+        .filter((m) => m.type === 'text')
+        .map((m) => m.id),
+    );
     sa.close();
     sb.close();
   });
@@ -83,7 +93,7 @@ describe('several gateways', () => {
     const sa = await a.connect('lobby');
     const sb1 = await b.connect('lobby', {}, other.wsUrl);
     const sb2 = await b.connect('lobby', {}, other.wsUrl);
-    const sc = await c.connect('lobby', {}, victim.wsUrl);
+    const _sc = await c.connect('lobby', {}, victim.wsUrl);
     const everyone = [a.id, b.id, c.id].sort();
     await sa.until((f) => sameSet(onlineFrom(f), everyone), 'all three online at A', 10_000);
     await sb1.until((f) => sameSet(onlineFrom(f), everyone), 'all three online at B', 10_000);

@@ -16,7 +16,11 @@ afterAll(async () => {
 const attempt = (url: string, options: import('ws').ClientOptions = {}, protocols?: string[]) =>
   LiveSocket.open(url, protocols, options).then(
     (socket) => ({ status: 101, socket }),
-    (err: { status?: number; body?: string }) => ({ status: err.status, code: JSON.parse(err.body ?? '{}').error?.code as string | undefined, socket: undefined }),
+    (err: { status?: number; body?: string }) => ({
+      status: err.status,
+      code: JSON.parse(err.body ?? '{}').error?.code as string | undefined,
+      socket: undefined,
+    }),
   );
 
 describe('origins', () => {

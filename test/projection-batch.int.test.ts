@@ -23,10 +23,26 @@ describe('projection batches', () => {
     for (const [i, content] of TRICKY.entries()) socket.send({ type: 'message', content, client_msg_id: `q${i}` });
     await socket.until(() => socket.messages().filter((m) => m.type === 'text').length >= TRICKY.length, 'all live');
     const expected = TRICKY.map((c) => c.trim());
-    expect(socket.messages().filter((m) => m.type === 'text').map((m) => m.content).sort()).toEqual([...expected].sort());
+    expect(
+      socket
+        .messages()
+        .filter((m) => m.type === 'text')
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual([...expected].sort());
     const history = await u.history('quotes', '?limit=100');
-    expect(history.body.filter((m) => m.type === 'text').map((m) => m.content).sort()).toEqual([...expected].sort());
-    expect(history.body.filter((m) => m.type === 'text')).toEqual(socket.messages().filter((m) => m.type === 'text').sort((a, b) => a.seq - b.seq));
+    expect(
+      history.body
+        .filter((m) => m.type === 'text')
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual([...expected].sort());
+    expect(history.body.filter((m) => m.type === 'text')).toEqual(
+      socket
+        .messages()
+        .filter((m) => m.type === 'text')
+        .sort((a, b) => a.seq - b.seq),
+    );
     socket.close();
   });
 });

@@ -29,7 +29,7 @@ async function dump(databaseUrl: string, checkpoint: string) {
   }
 }
 
-const lag = async (opsUrl: string) => ((await (await fetch(`${opsUrl}/admin/lag`)).json()) as { lag: number; position: number });
+const lag = async (opsUrl: string) => (await (await fetch(`${opsUrl}/admin/lag`)).json()) as { lag: number; position: number };
 
 describe('projection restart', () => {
   it('stopped mid-stream and restarted, its views equal a fresh rebuild', async () => {

@@ -33,15 +33,23 @@ describe('resume', () => {
     expect(new Set(texts.map((m) => m.id)).size).toBe(600);
     const seqs = second.messages().map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(new Set(texts.map((m) => m.content))).toEqual(new Set([...Array.from({ length: 500 }, (_, i) => `a${i}`), ...Array.from({ length: 100 }, (_, i) => `b${i}`)]));
+    expect(new Set(texts.map((m) => m.content))).toEqual(
+      new Set([...Array.from({ length: 500 }, (_, i) => `a${i}`), ...Array.from({ length: 100 }, (_, i) => `b${i}`)]),
+    );
     expect(seqs.every((seq) => seq > cursor)).toBe(true);
     // `ready` says where the replay ended: everything before it is at or below its cursor, and
     // everything after it is newer.
     const readyAt = second.frames.findIndex((f) => f.type === 'ready');
     const readyCursor = (second.frames[readyAt] as { cursor: number }).cursor;
     const seqOf = (f: (typeof second.frames)[number]) => (f.type === 'message' ? f.message.seq : undefined);
-    const beforeReady = second.frames.slice(0, readyAt).map(seqOf).filter((x): x is number => x !== undefined);
-    const afterReady = second.frames.slice(readyAt + 1).map(seqOf).filter((x): x is number => x !== undefined);
+    const beforeReady = second.frames
+      .slice(0, readyAt)
+      .map(seqOf)
+      .filter((x): x is number => x !== undefined);
+    const afterReady = second.frames
+      .slice(readyAt + 1)
+      .map(seqOf)
+      .filter((x): x is number => x !== undefined);
     expect(beforeReady.length).toBeGreaterThanOrEqual(500);
     expect(Math.max(...beforeReady)).toBe(readyCursor);
     expect(afterReady.every((seq) => seq > readyCursor)).toBe(true);
@@ -54,7 +62,12 @@ describe('resume', () => {
     for (let i = 0; i < 5; i++) await u.post('archive', `h${i}`);
     const socket = await u.connect('archive', { since: '0' });
     await socket.ready();
-    expect(socket.messages().filter((m) => m.type === 'text').map((m) => m.content)).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
+    expect(
+      socket
+        .messages()
+        .filter((m) => m.type === 'text')
+        .map((m) => m.content),
+    ).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
     const third = socket.messages().find((m) => m.content === 'h2')!;
     socket.frames.length = 0;
     socket.send({ type: 'resume', since: third.seq });

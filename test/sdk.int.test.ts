@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ApiError, ChatClient, isAccepted, type ChatClientOptions, type ConnectionState, type FetchLike, type MessageView, type RoomConnection, type RoomEvents } from '@chat/client';
+import {
+  ApiError,
+  ChatClient,
+  isAccepted,
+  type ChatClientOptions,
+  type ConnectionState,
+  type FetchLike,
+  type MessageView,
+  type RoomConnection,
+  type RoomEvents,
+} from '@chat/client';
 import { eventually } from '@chat/testkit';
 import { startStack, type Stack } from './support/stack.ts';
 import { NetworkProxy } from './support/proxy.ts';
@@ -53,7 +63,10 @@ describe('SDK: REST', () => {
     expect((await ann.editMessage('sdk-edits', posted.id, 'final')).content).toBe('final');
     expect((await ann.deleteMessage('sdk-edits', posted.id)).deleted).toBe(true);
     await eventually(() => (updated.length === 2 ? true : undefined), 'two message_updated frames');
-    expect(updated.map((m) => [m.content, m.deleted])).toEqual([['final', false], ['', true]]);
+    expect(updated.map((m) => [m.content, m.deleted])).toEqual([
+      ['final', false],
+      ['', true],
+    ]);
     conn.close();
   });
 
@@ -144,9 +157,11 @@ describe('SDK: live room', () => {
       await new Promise((r) => setTimeout(r, 1500));
       proxy.down = false;
 
-      await seen.until('caught up', () => seen.resumed.length >= 1 && conn.state === 'live').catch((err: Error) => {
-        throw new Error(`${err.message}; state ${conn.state}, states ${seen.states.join(' ')}, resumed ${JSON.stringify(seen.resumed)}`);
-      });
+      await seen
+        .until('caught up', () => seen.resumed.length >= 1 && conn.state === 'live')
+        .catch((err: Error) => {
+          throw new Error(`${err.message}; state ${conn.state}, states ${seen.states.join(' ')}, resumed ${JSON.stringify(seen.resumed)}`);
+        });
       expect(seen.resumed[0]).toMatchObject({ missed: 30, transport: 'websocket' });
       await writer.post('sdk-live', 'after');
       await seen.until('the live one after', () => seen.texts().includes('after'));

@@ -17,7 +17,7 @@ describe('smoke', () => {
     const socket = await ann.connect('lobby');
     await socket.until((f) => f.some((x) => x.type === 'ready'), 'ready');
     socket.send({ type: 'message', content: 'hello', client_msg_id: 'c1' });
-    await socket.until((f) => socket.messages().some((m) => m.content === 'hello'), 'message');
+    await socket.until((_f) => socket.messages().some((m) => m.content === 'hello'), 'message');
     const history = await ann.history('lobby');
     expect(history.status).toBe(200);
     expect(history.body.map((m) => m.content)).toContain('hello');

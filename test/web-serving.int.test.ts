@@ -64,7 +64,11 @@ describe('the gateway serves the web app', () => {
       expect(res.status, path).toBe(404);
       expect(await res.json(), path).toMatchObject({ error: { code: 'not_found' } });
     }
-    const created = await fetch(`${stack.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'Static' }) });
+    const created = await fetch(`${stack.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'Static' }),
+    });
     expect(created.status).toBe(201);
   });
 });

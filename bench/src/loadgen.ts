@@ -71,8 +71,14 @@ function onPayload(c: Conn, chunk: string, start: number, end: number): void {
   if (c.proto === 'sio') {
     // Engine.IO: 0 open, 2 ping, 40 connected, 42 event.
     const k = chunk.charCodeAt(start);
-    if (k === 0x32) return c.ws!.send('3');
-    if (k === 0x30) return c.ws!.send('40');
+    if (k === 0x32) {
+      c.ws!.send('3');
+      return;
+    }
+    if (k === 0x30) {
+      c.ws!.send('40');
+      return;
+    }
     if (k !== 0x34 || chunk.charCodeAt(start + 1) !== 0x32) return;
     start += 2;
   }
@@ -126,7 +132,19 @@ function stats() {
     dups += c.dups;
     if (c.closed) closed++;
   }
-  return { received, expected, lost, dups, extra, errors, errorSamples, closed, sockets: conns.length, activeMs: lastDeliveryAt - phaseStart, hist: hist.toJSON() };
+  return {
+    received,
+    expected,
+    lost,
+    dups,
+    extra,
+    errors,
+    errorSamples,
+    closed,
+    sockets: conns.length,
+    activeMs: lastDeliveryAt - phaseStart,
+    hist: hist.toJSON(),
+  };
 }
 
 function openConn(c: Conn, timeoutMs: number): Promise<number> {
@@ -140,19 +158,29 @@ function openConn(c: Conn, timeoutMs: number): Promise<number> {
       c.onReady = null;
       resolve(performance.now() - started);
     };
-    RawSocket.open(c.url, {
-      onMessage: (str, start, end, ws) => {
-        c.ws = ws;
-        onPayload(c, str, start, end);
+    RawSocket.open(
+      c.url,
+      {
+        onMessage: (str, start, end, ws) => {
+          c.ws = ws;
+          onPayload(c, str, start, end);
+        },
+        onClose: () => {
+          c.closed = true;
+          if (!c.ready) {
+            clearTimeout(timer);
+            reject(new Error(`closed before ready (${c.ws?.closeCode})`));
+          }
+        },
       },
-      onClose: () => {
-        c.closed = true;
-        if (!c.ready) {
-          clearTimeout(timer);
-          reject(new Error(`closed before ready (${c.ws?.closeCode})`));
-        }
+      timeoutMs,
+    ).then(
+      (ws) => (c.ws = ws),
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
       },
-    }, timeoutMs).then((ws) => (c.ws = ws), (err) => (clearTimeout(timer), reject(err)));
+    );
   });
 }
 
@@ -219,7 +247,23 @@ const messageFrame = (roomId: string, seq: number, t: number) =>
 serveParent({
   async open(a: { conns: { url: string; group: string }[]; proto?: Proto; concurrency?: number; timeoutMs?: number }) {
     const started = performance.now();
-    const fresh = a.conns.map((x) => ({ ...x, proto: a.proto ?? 'ws', ws: null, ready: false, readyCursor: 0, lastSeq: 0, received: 0, dups: 0, seqs: null, since: 0, onReady: null, closed: false }) as Conn);
+    const fresh = a.conns.map(
+      (x) =>
+        ({
+          ...x,
+          proto: a.proto ?? 'ws',
+          ws: null,
+          ready: false,
+          readyCursor: 0,
+          lastSeq: 0,
+          received: 0,
+          dups: 0,
+          seqs: null,
+          since: 0,
+          onReady: null,
+          closed: false,
+        }) as Conn,
+    );
     conns.push(...fresh);
     const results = await pool(fresh, a.concurrency ?? 100, (c) => openConn(c, a.timeoutMs ?? 60_000));
     return openResult(results, started);
@@ -264,7 +308,9 @@ serveParent({
           await openConn(c, a.timeoutMs ?? 120_000);
           return performance.now() - t;
         } catch (err) {
-          const reason = String((err as Error).message).replace(/ws:\/\/\S+/g, '').slice(0, 80);
+          const reason = String((err as Error).message)
+            .replace(/ws:\/\/\S+/g, '')
+            .slice(0, 80);
           reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
           c.ws?.destroy();
           if (attempt >= (a.maxAttempts ?? 20)) throw err;
@@ -377,7 +423,11 @@ serveParent({
       const c = members[turn[g]!++ % members.length]!;
       const content = `t=${performance.now().toFixed(3)}`;
       const id = `b${process.pid}_${postCount++}`;
-      c.ws!.send(a.proto === 'sio' ? `42["message",{"content":"${content}","client_msg_id":"${id}"}]` : `{"type":"message","content":"${content}","client_msg_id":"${id}"}`);
+      c.ws!.send(
+        a.proto === 'sio'
+          ? `42["message",{"content":"${content}","client_msg_id":"${id}"}]`
+          : `{"type":"message","content":"${content}","client_msg_id":"${id}"}`,
+      );
       sentPerGroup.set(c.group, (sentPerGroup.get(c.group) ?? 0) + 1);
     });
     return run;
@@ -417,4 +467,3 @@ serveParent({
     return {};
   },
 });
-

@@ -53,7 +53,13 @@ export async function runBench(opts: { size: Size; scenarios: number[]; log?: (m
     date: new Date().toISOString(),
     command: `pnpm bench${opts.size === 'full' ? '' : ` --size ${opts.size}`}`,
     size: opts.size,
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      os: `${os.type()} ${os.release()}`,
+    },
     capacity: ctx.capacity,
     durationSeconds: Math.round((performance.now() - started) / 1000),
     scenarios: results,
@@ -65,7 +71,10 @@ async function main() {
   const args = process.argv.slice(2);
   const sizeArg = args.includes('--size') ? args[args.indexOf('--size') + 1] : 'full';
   if (sizeArg !== 'small' && sizeArg !== 'full') throw new Error('--size small|full');
-  const picked = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6').split(',').map((x) => Number(x.trim())).filter(Boolean);
+  const picked = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6')
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter(Boolean);
   const summary = await runBench({ size: sizeArg, scenarios: picked });
   if (picked.length < 6) summary.command = `BENCH_SCENARIOS=${picked.join(',')} ${summary.command}`;
   const dir = fileURLToPath(new URL('../results/', import.meta.url));

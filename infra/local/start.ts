@@ -56,9 +56,15 @@ function fail(message: string): never {
 const answers = (host: string, port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const socket = net.connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 
 /** host and port of a URL such as `nats://user:pw@host:4222` or `host:4222`. */
@@ -72,20 +78,13 @@ async function checkDependencies(): Promise<void> {
   const natsUrl = env.NATS_URL || 'nats://127.0.0.1:4222';
   const pg = endpoint(databaseUrl, 5432);
   const nats = natsUrl.split(',').map((u) => endpoint(u.trim(), 4222));
-  const [pgUp, natsUp] = await Promise.all([
-    answers(pg.host, pg.port),
-    Promise.all(nats.map((n) => answers(n.host, n.port))).then((up) => up.some(Boolean)),
-  ]);
+  const [pgUp, natsUp] = await Promise.all([answers(pg.host, pg.port), Promise.all(nats.map((n) => answers(n.host, n.port))).then((up) => up.some(Boolean))]);
   const problems: string[] = [];
   if (!pgUp) {
-    problems.push(
-      `PostgreSQL does not answer at ${pg.host}:${pg.port} (DATABASE_URL).\n  Start the local one with:\n    ${PG_START}`,
-    );
+    problems.push(`PostgreSQL does not answer at ${pg.host}:${pg.port} (DATABASE_URL).\n  Start the local one with:\n    ${PG_START}`);
   }
   if (!natsUp) {
-    problems.push(
-      `NATS does not answer at ${nats.map((n) => `${n.host}:${n.port}`).join(', ')} (NATS_URL).\n  Start the local one with:\n    ${NATS_START}`,
-    );
+    problems.push(`NATS does not answer at ${nats.map((n) => `${n.host}:${n.port}`).join(', ')} (NATS_URL).\n  Start the local one with:\n    ${NATS_START}`);
   }
   if (problems.length > 0) fail(`cannot start the stack:\n\n${problems.join('\n\n')}\n`);
 }
@@ -202,7 +201,9 @@ function watchWrappers(): void {
   const read = (pid: number): { ppid: number; started: string; cmd: string } | null => {
     try {
       // The fields after `(comm)`: state, ppid, ... starttime is the 20th of them.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       return { ppid: Number(fields[1]), started: fields[19] ?? '', cmd };
     } catch {

@@ -10,7 +10,16 @@ export const ARTIFACTS = join(root, '.test-artifacts', 'browser');
 
 /** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
@@ -74,14 +83,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function a11yProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const problems: string[] = [];
-    const name = (el: Element) => (el.getAttribute('aria-label') ?? el.textContent ?? '').trim() || el.querySelector('img[alt]:not([alt=""])')?.getAttribute('alt');
+    const name = (el: Element) =>
+      (el.getAttribute('aria-label') ?? el.textContent ?? '').trim() || el.querySelector('img[alt]:not([alt=""])')?.getAttribute('alt');
     for (const el of document.querySelectorAll('input, textarea, select')) {
       const control = el as HTMLInputElement;
       if (control.type === 'hidden') continue;
       if ((control.labels?.length ?? 0) === 0 && !control.getAttribute('aria-label')) problems.push(`unlabelled ${el.tagName.toLowerCase()}#${el.id}`);
     }
     for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push(`img without alt: ${img.getAttribute('src')}`);
-    for (const el of document.querySelectorAll('button, a[href]')) if (!name(el)) problems.push(`${el.tagName.toLowerCase()} without a name: ${el.outerHTML.slice(0, 80)}`);
+    for (const el of document.querySelectorAll('button, a[href]'))
+      if (!name(el)) problems.push(`${el.tagName.toLowerCase()} without a name: ${el.outerHTML.slice(0, 80)}`);
     if (!document.documentElement.lang) problems.push('no lang on <html>');
     if (document.querySelectorAll('h1').length !== 1) problems.push(`${document.querySelectorAll('h1').length} h1 elements`);
     return problems;

@@ -124,7 +124,10 @@ export class LiveSocket {
       if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames).slice(0, 2000)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiters.push(() => (clearTimeout(t), resolve()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     return this.frames;

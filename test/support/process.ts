@@ -5,7 +5,6 @@ import type { Stack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-
 export interface GatewayProcess {
   url: string;
   wsUrl: string;
@@ -26,10 +25,12 @@ export async function spawnGateway(stack: Stack, extra: Record<string, string> =
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   void exited.then(() => process.off('exit', reap));
-  await eventually(async () => ((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok ? true : undefined), 'gateway process ready', 20_000).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
+  await eventually(async () => ((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok ? true : undefined), 'gateway process ready', 20_000).catch(
+    (err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
+    },
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,

@@ -34,7 +34,10 @@ export class NetworkProxy {
         if (this.blockWebSockets && /\r\nupgrade:\s*websocket/i.test(first.toString('latin1'))) return void client.destroy();
         const upstream = net.connect(this.target);
         this.sockets.add(upstream);
-        upstream.once('close', () => (this.sockets.delete(upstream), client.destroy()));
+        upstream.once('close', () => {
+          this.sockets.delete(upstream);
+          client.destroy();
+        });
         client.once('close', () => upstream.destroy());
         upstream.on('error', () => client.destroy());
         upstream.write(first);
@@ -43,7 +46,12 @@ export class NetworkProxy {
       });
       client.on('error', () => undefined);
     });
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => ((this.port = (this.server.address() as net.AddressInfo).port), resolve())));
+    return new Promise((resolve) =>
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = (this.server.address() as net.AddressInfo).port;
+        resolve();
+      }),
+    );
   }
 
   /** Drops every open connection at once, with no close handshake. */

@@ -10,7 +10,7 @@ export const defaultAvatar = (userId: string) => `/avatars/default/${encodeURICo
  * the generated default avatar instead.
  */
 export function avatarSrc(url: string | undefined, userId: string): string {
-  return url && url.startsWith('/') && !url.startsWith('//') ? url : defaultAvatar(userId);
+  return url?.startsWith('/') && !url.startsWith('//') ? url : defaultAvatar(userId);
 }
 
 /** An avatar image; uploaded ones come as the 64 px version where that is enough. */

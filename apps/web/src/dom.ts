@@ -3,6 +3,7 @@
  * HTML), so a message or a name can never inject markup.
  */
 type Child = Node | string | number | null | undefined | false | Child[];
+// biome-ignore lint/suspicious/noExplicitAny: each handler names its own event type (MouseEvent, KeyboardEvent, …)
 type Handler = (ev: any) => void;
 export type Props = Record<string, string | number | boolean | Handler | null | undefined>;
 

@@ -32,7 +32,10 @@ export async function measureCapacity(natsUrl: string, seconds: number, readers 
       await gen.open(writers.map((w) => ({ ...w, url: w.url.replace(`:${port}/sink`, `:${q.port}/drop`) })));
       const { perSecond: sendPerSecond } = await gen.call<{ perSecond: number }>('sendCapacity', { durationMs: seconds * 1000 });
       await gen.call('natsConnect', { url: natsUrl });
-      const { perSecond: publishPerSecond } = await gen.call<{ perSecond: number }>('publishCapacity', { durationMs: seconds * 1000, subject: `bench_capacity.${process.pid}` });
+      const { perSecond: publishPerSecond } = await gen.call<{ perSecond: number }>('publishCapacity', {
+        durationMs: seconds * 1000,
+        subject: `bench_capacity.${process.pid}`,
+      });
       return { receivePerSecond: Math.round(receivePerSecond), sendPerSecond: Math.round(sendPerSecond), publishPerSecond: Math.round(publishPerSecond) };
     } finally {
       await quiet.stop();

@@ -62,15 +62,24 @@ export async function measureFloor(natsUrl: string, databaseUrl: string, ns: str
     });
     await isReady;
     uwsDelivery = (
-      await timeEach(n, () => new Promise<void>((resolve) => {
-        waiting = resolve;
-        ws.send('{"type":"message","content":"floor"}');
-      }))
+      await timeEach(
+        n,
+        () =>
+          new Promise<void>((resolve) => {
+            waiting = resolve;
+            ws.send('{"type":"message","content":"floor"}');
+          }),
+      )
     ).percentile(50);
     ws.destroy();
   } finally {
     await bare.stop();
   }
   const r = (x: number) => round(x, 3);
-  return { jetstreamAck: r(jetstreamAck), postgresCommit: r(postgresCommit), uwsDelivery: r(uwsDelivery), total: r(jetstreamAck + postgresCommit + uwsDelivery) };
+  return {
+    jetstreamAck: r(jetstreamAck),
+    postgresCommit: r(postgresCommit),
+    uwsDelivery: r(uwsDelivery),
+    total: r(jetstreamAck + postgresCommit + uwsDelivery),
+  };
 }

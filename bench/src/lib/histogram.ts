@@ -23,7 +23,7 @@ export class Histogram {
   max = 0;
 
   record(ms: number): void {
-    const v = ms < MIN_MS ? MIN_MS : ms;
+    const v = Math.max(ms, MIN_MS);
     const i = Math.min(BUCKETS - 1, Math.floor(Math.log(v / MIN_MS) / LOG_GROWTH));
     this.counts[i]!++;
     this.count++;

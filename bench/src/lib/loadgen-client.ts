@@ -1,5 +1,5 @@
 import { Histogram, type LatencySummary } from './histogram.ts';
-import { Child, forkTs } from './proc.ts';
+import { type Child, forkTs } from './proc.ts';
 
 export interface PhaseStats {
   received: number;

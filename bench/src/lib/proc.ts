@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BENCH_SRC = fileURLToPath(new URL('../', import.meta.url));
 
-
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Resident memory of a process, in bytes (Linux). */
@@ -46,7 +45,10 @@ export class Child {
   readonly exited: Promise<number | null>;
   private readonly listeners = new Set<(msg: any) => void>();
 
-  constructor(readonly proc: ChildProcess, readonly name: string) {
+  constructor(
+    readonly proc: ChildProcess,
+    readonly name: string,
+  ) {
     this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
     proc.on('message', (msg: any) => {
       if (msg && typeof msg.id === 'number' && this.pending.has(msg.id)) {
@@ -74,8 +76,14 @@ export class Child {
         reject(new Error(`${this.name}.${cmd} timed out`));
       }, timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       if (!this.proc.connected) return this.pending.get(id)!.reject(new Error(`${this.name} is gone`));
       this.proc.send({ id, cmd, args }, (err) => err && this.pending.get(id)?.reject(err));
@@ -102,7 +110,13 @@ export class Child {
 export function forkTs(file: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], quiet = false): Child {
   const proc = fork(fileURLToPath(new URL(`../${file}`, import.meta.url)), args, {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--max-old-space-size=4096',
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'pipe', 'ipc'],
   });

@@ -49,7 +49,21 @@ export class RawSocket {
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head.subarray(0, 16).toString('latin1'))?.[1]);
         if (status !== 101) {
           // Wait a moment for the body: it says why.
-          setTimeout(() => fail(Object.assign(new Error(`upgrade refused: ${status} ${head.subarray(end + 4).toString('utf8').slice(0, 300)}`), { status })), 20);
+          setTimeout(
+            () =>
+              fail(
+                Object.assign(
+                  new Error(
+                    `upgrade refused: ${status} ${head
+                      .subarray(end + 4)
+                      .toString('utf8')
+                      .slice(0, 300)}`,
+                  ),
+                  { status },
+                ),
+              ),
+            20,
+          );
           return;
         }
         clearTimeout(timer);
@@ -149,7 +163,10 @@ export class RawSocket {
   }
 
   private onFrame(fin: number, opcode: number, str: string, start: number, end: number): void {
-    if (opcode === 0x9) return this.control(0xa, Buffer.from(str.slice(start, end), 'latin1'));
+    if (opcode === 0x9) {
+      this.control(0xa, Buffer.from(str.slice(start, end), 'latin1'));
+      return;
+    }
     if (opcode === 0xa) return;
     if (opcode === 0x8) {
       this.closeCode = end - start >= 2 ? (str.charCodeAt(start) << 8) | str.charCodeAt(start + 1) : 1005;
@@ -161,7 +178,8 @@ export class RawSocket {
       return;
     }
     if (!fin || opcode === 0) {
-      (this.fragments ??= []).push(str.slice(start, end));
+      this.fragments ??= [];
+      this.fragments.push(str.slice(start, end));
       if (!fin) return;
       const whole = this.fragments.join('');
       this.fragments = null;

@@ -13,7 +13,11 @@ const encoder = new TextEncoder();
  * for each ack), never more than `window` ahead of what the stream has stored, and the stream's
  * own count must come out exact.
  */
-export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: string; users: number; messages: number; window?: number }): Promise<{ firstSeq: number; lastSeq: number; events: number; ms: number }> {
+export async function seedRoom(
+  nc: NatsConnection,
+  s: Subjects,
+  opts: { roomId: string; users: number; messages: number; window?: number },
+): Promise<{ firstSeq: number; lastSeq: number; events: number; ms: number }> {
   await ensureEventStream(await nc.jetstreamManager(), s);
   const js = nc.jetstream();
   const started = performance.now();
@@ -21,12 +25,33 @@ export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: 
   const now = new Date();
   const userIds = Array.from({ length: opts.users }, (_, i) => `u_seed${i}`);
   const setup: [string, ChatEvent][] = [
-    ...userIds.map((id, i) => [s.events.user(id), wrapEvent({ type: 'UserRegistered', data: { user_id: id, username: `seed ${i}`, avatar: null } } as EventDraft, now, meta)] as [string, ChatEvent]),
-    [s.events.room(opts.roomId), wrapEvent({ type: 'RoomCreated', data: { room_id: opts.roomId, name: 'History', created_by: userIds[0]! } } as EventDraft, now, { ...meta, actor: userIds[0]! })],
-    ...userIds.map((id) => [s.events.room(opts.roomId), wrapEvent({ type: 'UserJoined', data: { room_id: opts.roomId, user_id: id } } as EventDraft, now, { ...meta, actor: id })] as [string, ChatEvent]),
+    ...userIds.map(
+      (id, i) =>
+        [s.events.user(id), wrapEvent({ type: 'UserRegistered', data: { user_id: id, username: `seed ${i}`, avatar: null } } as EventDraft, now, meta)] as [
+          string,
+          ChatEvent,
+        ],
+    ),
+    [
+      s.events.room(opts.roomId),
+      wrapEvent({ type: 'RoomCreated', data: { room_id: opts.roomId, name: 'History', created_by: userIds[0]! } } as EventDraft, now, {
+        ...meta,
+        actor: userIds[0]!,
+      }),
+    ],
+    ...userIds.map(
+      (id) =>
+        [
+          s.events.room(opts.roomId),
+          wrapEvent({ type: 'UserJoined', data: { room_id: opts.roomId, user_id: id } } as EventDraft, now, { ...meta, actor: id }),
+        ] as [string, ChatEvent],
+    ),
   ];
   const template = wrapEvent(
-    { type: 'MessagePosted', data: { room_id: opts.roomId, message_id: 'm_template', user_id: userIds[0]!, content: 'template', client_msg_id: null } } as EventDraft,
+    {
+      type: 'MessagePosted',
+      data: { room_id: opts.roomId, message_id: 'm_template', user_id: userIds[0]!, content: 'template', client_msg_id: null },
+    } as EventDraft,
     now,
     meta,
   );
@@ -84,7 +109,13 @@ export async function seedRoom(nc: NatsConnection, s: Subjects, opts: { roomId: 
       ...template,
       id: nuid.next(),
       meta: { ...meta, actor: author },
-      data: { room_id: opts.roomId, message_id: `m_${nuid.next()}`, user_id: author, content: `history message ${i} ${'lorem ipsum '.repeat(1 + (i % 8))}`.trim(), client_msg_id: null },
+      data: {
+        room_id: opts.roomId,
+        message_id: `m_${nuid.next()}`,
+        user_id: author,
+        content: `history message ${i} ${'lorem ipsum '.repeat(1 + (i % 8))}`.trim(),
+        client_msg_id: null,
+      },
     } as ChatEvent;
     const h = natsHeaders();
     h.set('Chat-Event-Type', event.type);

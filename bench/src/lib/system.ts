@@ -2,7 +2,7 @@ import { call } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
 import { connect, type NatsConnection } from 'nats';
-import { Child, forkTs, waitUntil } from './proc.ts';
+import { type Child, forkTs, waitUntil } from './proc.ts';
 
 export const BENCH_SECRET = 'bench-secret-that-is-at-least-32-characters-long';
 

@@ -39,7 +39,10 @@ function panel(title: string, steps: LoadStep[], x0: number, limitMs?: number): 
   }
   systems.forEach((name, i) => {
     const own = steps.filter((s) => s.system === name).sort((a, b) => a.offered - b.offered);
-    for (const [key, dash] of [['p99', ''], ['p50', ' stroke-dasharray="4 3"']] as const) {
+    for (const [key, dash] of [
+      ['p99', ''],
+      ['p50', ' stroke-dasharray="4 3"'],
+    ] as const) {
       const pts = own.filter((s) => s.latency[key] > 0).map((s) => `${px(s.offered).toFixed(1)},${py(s.latency[key]).toFixed(1)}`);
       out.push(`<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
       for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="2.5" fill="${COLORS[i % COLORS.length]}"/>`);

@@ -19,7 +19,9 @@ export function renderTable(summary: Summary): string {
     for (const r of s.rows) {
       const baseline = r.baseline === undefined ? '' : `${fmt(r.baseline)}${r.baselineName ? ` (${r.baselineName})` : ''}`;
       const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
-      lines.push(`| ${s.id} | ${s.name} | ${r.metric} | ${fmt(r.ours)} | ${baseline} | ${r.ratio === undefined ? '' : `${r.ratio}×`} | ${r.target ?? ''} | ${met} |`);
+      lines.push(
+        `| ${s.id} | ${s.name} | ${r.metric} | ${fmt(r.ours)} | ${baseline} | ${r.ratio === undefined ? '' : `${r.ratio}×`} | ${r.target ?? ''} | ${met} |`,
+      );
     }
   }
   lines.push('', '| # | nothing lost, nothing duplicated | load generator: capacity / most asked (≥ 2 needed) |', '|---|---|---|');

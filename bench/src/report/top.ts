@@ -13,7 +13,9 @@ interface Node {
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: top.ts <dir of .cpuprofile files>');
 const limit = Number(process.argv[3] ?? 12);
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.cpuprofile'))
+  .sort()) {
   const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -28,7 +30,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sor
   const idle = self.get('(idle) ') ?? 0;
   if (total - idle < 200_000) continue; // under 0.2 s of CPU: not worth a line
   console.log(`\n${file}: ${(total / 1e6).toFixed(1)} s sampled, busy ${(100 * (1 - idle / total)).toFixed(0)} %`);
-  for (const [k, v] of [...self].filter(([k]) => k !== '(idle) ').sort((a, b) => b[1] - a[1]).slice(0, limit)) {
+  for (const [k, v] of [...self]
+    .filter(([k]) => k !== '(idle) ')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)) {
     console.log(`  ${(v / 1e3).toFixed(0).padStart(7)} ms  ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
   }
 }

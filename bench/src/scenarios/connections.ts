@@ -1,6 +1,6 @@
 import { Loadgen } from '../lib/loadgen-client.ts';
 import { round } from '../lib/histogram.ts';
-import { Child, forkTs, rssOf, sleep } from '../lib/proc.ts';
+import { type Child, forkTs, rssOf, sleep } from '../lib/proc.ts';
 import { System } from '../lib/system.ts';
 import type { Ctx, Row, ScenarioResult } from './types.ts';
 
@@ -31,7 +31,10 @@ async function settled(server: Child, samples: number): Promise<{ rss: number; h
 export async function connections(ctx: Ctx): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
   const sys = await System.create();
-  const results: Record<string, { perSocket: number; heapPerSocket: number; opened: number; failed: number; openMs: number; rssBefore: number; rssAfter: number }> = {};
+  const results: Record<
+    string,
+    { perSocket: number; heapPerSocket: number; opened: number; failed: number; openMs: number; rssBefore: number; rssAfter: number }
+  > = {};
   try {
     await sys.startAll();
     const rooms = Array.from({ length: size.rooms }, (_, i) => `idle${i}`);
@@ -42,7 +45,10 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
       const gen = Loadgen.start();
       try {
         // Warm the server with a few sockets first, so lazily loaded code is not counted per socket.
-        await gen.open(Array.from({ length: 20 }, (_, i) => ({ url: url(i), group: 'warm' })), { proto });
+        await gen.open(
+          Array.from({ length: 20 }, (_, i) => ({ url: url(i), group: 'warm' })),
+          { proto },
+        );
         const before = await settled(server, size.samples);
         const conns = Array.from({ length: size.sockets }, (_, i) => ({ url: url(i), group: rooms[i % rooms.length]! }));
         const opened = await gen.open(conns, { proto, concurrency: 200, timeoutMs: 120_000 });
@@ -50,8 +56,18 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
         const n = Math.max(1, opened.opened);
         const perSocket = (after.rss - before.rss) / n;
         const heapPerSocket = (after.heapUsed - before.heapUsed) / n;
-        results[name] = { perSocket: Math.round(perSocket), heapPerSocket: Math.round(heapPerSocket), opened: opened.opened, failed: opened.failed, openMs: Math.round(opened.ms), rssBefore: before.rss, rssAfter: after.rss };
-        ctx.log(`connections ${name}: ${opened.opened} open (${opened.failed} failed) in ${Math.round(opened.ms)} ms; ${Math.round(perSocket)} B/socket RSS, ${Math.round(heapPerSocket)} B/socket JS heap ${opened.failures.join('; ')}`);
+        results[name] = {
+          perSocket: Math.round(perSocket),
+          heapPerSocket: Math.round(heapPerSocket),
+          opened: opened.opened,
+          failed: opened.failed,
+          openMs: Math.round(opened.ms),
+          rssBefore: before.rss,
+          rssAfter: after.rss,
+        };
+        ctx.log(
+          `connections ${name}: ${opened.opened} open (${opened.failed} failed) in ${Math.round(opened.ms)} ms; ${Math.round(perSocket)} B/socket RSS, ${Math.round(heapPerSocket)} B/socket JS heap ${opened.failures.join('; ')}`,
+        );
       } finally {
         await gen.stop();
       }
@@ -80,10 +96,30 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
   const sio = results['Socket.IO']!;
   const ratio = gw.perSocket / bare.perSocket;
   const rows: Row[] = [
-    { metric: `memory per idle socket, ${size.sockets.toLocaleString('en-US')} sockets (bytes RSS)`, ours: gw.perSocket, baseline: bare.perSocket, baselineName: 'bare uWS', ratio: round(ratio, 2), target: '≤ 1.5×', met: ratio <= 1.5 },
-    { metric: 'memory per idle socket vs the peer (bytes RSS)', ours: gw.perSocket, baseline: sio.perSocket, baselineName: 'Socket.IO', ratio: round(gw.perSocket / sio.perSocket, 2) },
+    {
+      metric: `memory per idle socket, ${size.sockets.toLocaleString('en-US')} sockets (bytes RSS)`,
+      ours: gw.perSocket,
+      baseline: bare.perSocket,
+      baselineName: 'bare uWS',
+      ratio: round(ratio, 2),
+      target: '≤ 1.5×',
+      met: ratio <= 1.5,
+    },
+    {
+      metric: 'memory per idle socket vs the peer (bytes RSS)',
+      ours: gw.perSocket,
+      baseline: sio.perSocket,
+      baselineName: 'Socket.IO',
+      ratio: round(gw.perSocket / sio.perSocket, 2),
+    },
     { metric: 'of which JS heap per socket (bytes, after GC)', ours: gw.heapPerSocket, baseline: bare.heapPerSocket, baselineName: 'bare uWS' },
-    { metric: `time to open ${size.sockets.toLocaleString('en-US')} sockets, 200 at a time (ms)`, ours: gw.openMs, baseline: bare.openMs, baselineName: 'bare uWS', ratio: round(gw.openMs / bare.openMs, 1) },
+    {
+      metric: `time to open ${size.sockets.toLocaleString('en-US')} sockets, 200 at a time (ms)`,
+      ours: gw.openMs,
+      baseline: bare.openMs,
+      baselineName: 'bare uWS',
+      ratio: round(gw.openMs / bare.openMs, 1),
+    },
   ];
   const failed = gw.failed + bare.failed + sio.failed;
   return {

@@ -38,7 +38,9 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
     ctx.log(`end to end: one post at a time: ${JSON.stringify(breakdown)}`);
     const { port: peerPort } = await peer.call<{ port: number }>('port');
     const gw = rooms.flatMap((r) => users.map((u) => ({ url: sys.wsPath(r, u), group: `gw:${r}` })));
-    const sio = rooms.flatMap((r) => users.map((u) => ({ url: `ws://127.0.0.1:${peerPort}/socket.io/?EIO=4&transport=websocket&room=${r}&user=${u.id}`, group: `sio:${r}` })));
+    const sio = rooms.flatMap((r) =>
+      users.map((u) => ({ url: `ws://127.0.0.1:${peerPort}/socket.io/?EIO=4&transport=websocket&room=${r}&user=${u.id}`, group: `sio:${r}` })),
+    );
 
     // Two generators' worth of sockets in one generator would post to both systems at once: keep
     // them apart by opening each system's sockets only for its own steps.
@@ -100,8 +102,22 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
       id: 2,
       name: 'End to end',
       rows: [
-        { metric: `sustained posts/s, p99 < ${limit} ms (5× floor ${floor.total} ms), ${size.rooms}×${size.members} members`, ours: ours?.posts ?? 0, baseline: theirs?.posts ?? 0, baselineName: 'Socket.IO broadcast, no persistence', ratio: round((ours?.posts ?? 0) / Math.max(1, theirs?.posts ?? 0), 2) },
-        { metric: 'sustained deliveries/s', ours: ours?.deliveries ?? 0, baseline: `${theirs?.deliveries ?? 0}${peerCapped ? ' (the top step tried)' : ''}`, baselineName: 'Socket.IO', ratio: round(ratio, 2), target: '≥ 2×', met: ratio >= 2 },
+        {
+          metric: `sustained posts/s, p99 < ${limit} ms (5× floor ${floor.total} ms), ${size.rooms}×${size.members} members`,
+          ours: ours?.posts ?? 0,
+          baseline: theirs?.posts ?? 0,
+          baselineName: 'Socket.IO broadcast, no persistence',
+          ratio: round((ours?.posts ?? 0) / Math.max(1, theirs?.posts ?? 0), 2),
+        },
+        {
+          metric: 'sustained deliveries/s',
+          ours: ours?.deliveries ?? 0,
+          baseline: `${theirs?.deliveries ?? 0}${peerCapped ? ' (the top step tried)' : ''}`,
+          baselineName: 'Socket.IO',
+          ratio: round(ratio, 2),
+          target: '≥ 2×',
+          met: ratio >= 2,
+        },
         { metric: 'p99 ms at the sustained step', ours: ours?.p99 ?? 'none sustained', baseline: theirs?.p99 ?? '', baselineName: 'Socket.IO' },
         {
           metric: 'highest step delivered in full, any latency: deliveries/s (p99 ms)',
@@ -110,10 +126,23 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
           baselineName: 'Socket.IO',
           ratio: round((keptUp.gateway?.deliveries ?? 0) / Math.max(1, keptUp[PEER]?.deliveries ?? 0), 2),
         },
-        { metric: 'one post at a time, p50 ms: room service (post → ack) + projection (ack → live frame on NATS)', ours: `${breakdown.room.p50} + ${breakdown.projection.p50}`, baseline: floor.total, baselineName: 'the whole floor' },
-        { metric: `messages persisted / posted (over the gateway, and ${breakdown.posts} probes to the room service)`, ours: `${persisted} / ${Math.round(gatewayPosts)}` },
+        {
+          metric: 'one post at a time, p50 ms: room service (post → ack) + projection (ack → live frame on NATS)',
+          ours: `${breakdown.room.p50} + ${breakdown.projection.p50}`,
+          baseline: floor.total,
+          baselineName: 'the whole floor',
+        },
+        {
+          metric: `messages persisted / posted (over the gateway, and ${breakdown.posts} probes to the room service)`,
+          ours: `${persisted} / ${Math.round(gatewayPosts)}`,
+        },
       ],
-      correctness: { ok: lost === 0 && dups === 0 && persisted === Math.round(gatewayPosts), lost, duplicated: dups, detail: { persisted, posted: Math.round(gatewayPosts) } },
+      correctness: {
+        ok: lost === 0 && dups === 0 && persisted === Math.round(gatewayPosts),
+        lost,
+        duplicated: dups,
+        detail: { persisted, posted: Math.round(gatewayPosts) },
+      },
       generator: { asked, capacity, ratio: round(capacity / asked, 2), ok: capacity >= 2 * asked, what: 'frames read per second' },
       steps,
       raw: { floor, limitMs: limit, sustained, keptUp, breakdown },

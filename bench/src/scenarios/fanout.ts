@@ -62,8 +62,17 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
         lost += st.lost;
         dups += st.dups;
         const achieved = (st.received * 1000) / Math.max(st.activeMs, run.ms);
-        steps.push({ system: name, offered: round((run.sent * size.perRoom * 1000) / run.ms, 0), achieved: round(achieved, 0), latency: st.latency, lost: st.lost, dups: st.dups });
-        ctx.log(`fan-out ${name}: offered ${round(rate * size.perRoom, 0)}/s achieved ${round(achieved, 0)}/s p50 ${st.latency.p50} p99 ${st.latency.p99} ms lost ${st.lost} dup ${st.dups} closed ${st.closed}`);
+        steps.push({
+          system: name,
+          offered: round((run.sent * size.perRoom * 1000) / run.ms, 0),
+          achieved: round(achieved, 0),
+          latency: st.latency,
+          lost: st.lost,
+          dups: st.dups,
+        });
+        ctx.log(
+          `fan-out ${name}: offered ${round(rate * size.perRoom, 0)}/s achieved ${round(achieved, 0)}/s p50 ${st.latency.p50} p99 ${st.latency.p99} ms lost ${st.lost} dup ${st.dups} closed ${st.closed}`,
+        );
       }
     }
     const of = (name: string) => steps.filter((s) => s.system === name);
@@ -79,9 +88,31 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       id: 1,
       name: 'Fan-out',
       rows: [
-        { metric: `deliveries/s (${size.rooms}×${size.perRoom} sockets)`, ours: best('gateway'), baseline: best('bare uWS'), baselineName: 'bare uWS app.publish', ratio: round(tputRatio), target: '≥ 0.8×', met: tputRatio >= 0.8 },
-        { metric: `p50 / p99 / p99.9 ms at the top step, ${gw.offered}/s`, ours: `${gw.latency.p50} / ${gw.latency.p99} / ${gw.latency.p999}`, baseline: `${base.latency.p50} / ${base.latency.p99} / ${base.latency.p999}`, baselineName: 'bare uWS app.publish', ratio: round(gw.latency.p99 / base.latency.p99, 2) },
-        { metric: `p99 against bare uWS at each step (${of('gateway').map((g) => g.offered).join(', ')} /s)`, ours: p99Ratios.map((r) => `${r}×`).join(', '), ratio: worst, target: 'p99 ≤ 1.5× at every step', met: worst <= 1.5 },
+        {
+          metric: `deliveries/s (${size.rooms}×${size.perRoom} sockets)`,
+          ours: best('gateway'),
+          baseline: best('bare uWS'),
+          baselineName: 'bare uWS app.publish',
+          ratio: round(tputRatio),
+          target: '≥ 0.8×',
+          met: tputRatio >= 0.8,
+        },
+        {
+          metric: `p50 / p99 / p99.9 ms at the top step, ${gw.offered}/s`,
+          ours: `${gw.latency.p50} / ${gw.latency.p99} / ${gw.latency.p999}`,
+          baseline: `${base.latency.p50} / ${base.latency.p99} / ${base.latency.p999}`,
+          baselineName: 'bare uWS app.publish',
+          ratio: round(gw.latency.p99 / base.latency.p99, 2),
+        },
+        {
+          metric: `p99 against bare uWS at each step (${of('gateway')
+            .map((g) => g.offered)
+            .join(', ')} /s)`,
+          ours: p99Ratios.map((r) => `${r}×`).join(', '),
+          ratio: worst,
+          target: 'p99 ≤ 1.5× at every step',
+          met: worst <= 1.5,
+        },
       ],
       correctness: { ok: lost === 0 && dups === 0, lost, duplicated: dups },
       generator: { asked, capacity, ratio: round(capacity / asked, 2), ok: capacity >= 2 * asked, what: 'frames read per second' },

@@ -23,7 +23,10 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
     const rooms = Array.from({ length: size.rooms }, (_, i) => `storm${i}`);
     const users = await sys.registerUsers(Math.max(1, Math.ceil(size.sockets / 500)), 'storm');
     await sys.joinAll(users, rooms);
-    const conns = Array.from({ length: size.sockets }, (_, i) => ({ url: sys.wsPath(rooms[i % rooms.length]!, users[i % users.length]!), group: rooms[i % rooms.length]! }));
+    const conns = Array.from({ length: size.sockets }, (_, i) => ({
+      url: sys.wsPath(rooms[i % rooms.length]!, users[i % users.length]!),
+      group: rooms[i % rooms.length]!,
+    }));
     const opened = await gen.open(conns, { concurrency: 200, timeoutMs: 120_000 });
     if (opened.failed) throw new Error(`reconnect: ${opened.failed} sockets failed to open: ${opened.failures.join('; ')}`);
 
@@ -50,19 +53,29 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
     const targets = Object.fromEntries(rooms.map((r) => [r, [...missed[r]!, ...during[r]!]]));
     const check = await gen.call('caughtUp', { targets, timeoutMs: 120_000 }, 300_000);
     const totalMs = performance.now() - started;
-    ctx.log(`reconnect: all live in ${Math.round(reopen.ms)} ms (${reopen.retries} retries: ${JSON.stringify(reopen.retryReasons)}), caught up in ${Math.round(totalMs)} ms; ${JSON.stringify(check)}`);
+    ctx.log(
+      `reconnect: all live in ${Math.round(reopen.ms)} ms (${reopen.retries} retries: ${JSON.stringify(reopen.retryReasons)}), caught up in ${Math.round(totalMs)} ms; ${JSON.stringify(check)}`,
+    );
     const ok = reopen.failed === 0 && check.missing === 0 && check.duplicated === 0 && check.unexpected === 0 && check.behind === 0;
     return {
       id: 6,
       name: 'Reconnect storm',
       rows: [
         { metric: `${size.sockets.toLocaleString('en-US')} sockets reconnect at once with their cursors: all live (ready), ms`, ours: Math.round(reopen.ms) },
-        { metric: `… and all caught up (${size.missed} missed + ${size.during} posted during the storm per room, ${size.rooms} rooms), ms`, ours: Math.round(totalMs) },
+        {
+          metric: `… and all caught up (${size.missed} missed + ${size.during} posted during the storm per room, ${size.rooms} rooms), ms`,
+          ours: Math.round(totalMs),
+        },
         { metric: 'handshake → ready per socket p50 / p99 ms (retries included)', ours: `${reopen.connectMs.p50} / ${reopen.connectMs.p99}` },
         { metric: 'attempts refused or closed (503 / 1013) and retried with backoff', ours: reopen.retries },
         { metric: 'resumed sockets per second', ours: round((reopen.opened * 1000) / totalMs, 0) },
       ],
-      correctness: { ok, lost: check.missing + reopen.failed, duplicated: check.duplicated + check.unexpected, detail: { ...check, failedToReopen: reopen.failed, failures: reopen.failures } },
+      correctness: {
+        ok,
+        lost: check.missing + reopen.failed,
+        duplicated: check.duplicated + check.unexpected,
+        detail: { ...check, failedToReopen: reopen.failed, failures: reopen.failures },
+      },
       raw: { reopen, check, totalMs: Math.round(totalMs) },
       notes: reopen.retries ? [`${reopen.retries} reconnect attempts were refused or closed and retried: ${JSON.stringify(reopen.retryReasons)}.`] : [],
     };

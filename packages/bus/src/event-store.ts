@@ -9,14 +9,20 @@ export interface StoredEvent<E extends ChatEvent = ChatEvent> {
 
 /** Someone else appended to the aggregate first: reload and decide again. */
 export class ConcurrencyError extends Error {
-  constructor(readonly subject: string, readonly expected: number) {
+  constructor(
+    readonly subject: string,
+    readonly expected: number,
+  ) {
     super(`concurrent write on ${subject} (expected last sequence ${expected})`);
     this.name = 'ConcurrencyError';
   }
 }
 
 export class CorruptEventError extends Error {
-  constructor(readonly seq: number, reason: string) {
+  constructor(
+    readonly seq: number,
+    reason: string,
+  ) {
     super(`event at seq ${seq} does not match its schema: ${reason}`);
     this.name = 'CorruptEventError';
   }

@@ -167,12 +167,14 @@ export class ChatClient {
   /** Joins (creating the room if it does not exist); joining twice is harmless. */
   async join(roomId: string): Promise<MembershipResponse> {
     const json = { user_id: this.userId };
-    return (await this.http.request<MembershipResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/join`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+    return (await this.http.request<MembershipResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/join`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS }))
+      .body;
   }
 
   async leave(roomId: string): Promise<MembershipResponse> {
     const json = { user_id: this.userId };
-    return (await this.http.request<MembershipResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/leave`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+    return (await this.http.request<MembershipResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/leave`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS }))
+      .body;
   }
 
   // ---- messages --------------------------------------------------------------------------

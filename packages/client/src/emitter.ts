@@ -7,7 +7,10 @@ export class Emitter<Events extends Record<string, unknown>> {
   /** Adds a listener; the returned function removes it. */
   on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(type);
-    if (!set) this.listeners.set(type, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
     set.add(listener as Listener<never>);
     return () => set.delete(listener as Listener<never>);
   }

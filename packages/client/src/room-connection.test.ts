@@ -131,7 +131,10 @@ describe('room connection (against a fake socket)', () => {
     conn.on('presence', ({ online }) => seen.push([...online].sort()));
     ws.frame({ type: 'presence', online: ['u1', 'u2'], seq: 1 });
     ws.frame({ type: 'presence', joined: ['u3'], left: ['u2'], seq: 2 });
-    expect(seen).toEqual([['u1', 'u2'], ['u1', 'u3']]);
+    expect(seen).toEqual([
+      ['u1', 'u2'],
+      ['u1', 'u3'],
+    ]);
     conn.close();
   });
 

@@ -13,10 +13,10 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: any) => void) | null;
-  onmessage: ((ev: any) => void) | null;
-  onclose: ((ev: any) => void) | null;
-  onerror: ((ev: any) => void) | null;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: string }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
 }
 export type WebSocketCtor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
@@ -140,7 +140,8 @@ export class RoomConnection extends Emitter<RoomEvents> {
   ) {
     super();
     this.cursor = new Cursor(opts.since);
-    const hasNetworkEvents = typeof (globalThis as { addEventListener?: unknown }).addEventListener === 'function' && typeof browserNavigator()?.onLine === 'boolean';
+    const hasNetworkEvents =
+      typeof (globalThis as { addEventListener?: unknown }).addEventListener === 'function' && typeof browserNavigator()?.onLine === 'boolean';
     this.opts = {
       transport: opts.transport ?? 'auto',
       reconnect: opts.reconnect ?? RECONNECT_BACKOFF,
@@ -223,7 +224,8 @@ export class RoomConnection extends Emitter<RoomEvents> {
     try {
       ws = new Ctor(url, protocols);
     } catch (err) {
-      return this.onSocketGone(null, DROPPED, err instanceof Error ? err.message : 'cannot open a WebSocket', probe);
+      this.onSocketGone(null, DROPPED, err instanceof Error ? err.message : 'cannot open a WebSocket', probe);
+      return;
     }
     const socket: Socket = {
       ws,
@@ -374,7 +376,10 @@ export class RoomConnection extends Emitter<RoomEvents> {
     if (socket && this.socket !== socket) return;
     this.socket = null;
     this.stopHeartbeat();
-    if (code === CloseCode.notMember) return this.fail(new ApiError(403, 'not_member', reason || 'no longer a member of this room'));
+    if (code === CloseCode.notMember) {
+      this.fail(new ApiError(403, 'not_member', reason || 'no longer a member of this room'));
+      return;
+    }
     if (socket?.ready && Date.now() - socket.readyAt > STABLE_MS) this.backoff.reset();
     this.lostConnection();
     if (!socket?.ready && this.opts.transport === 'auto') {

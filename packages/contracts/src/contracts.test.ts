@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, AvatarInput, ClientFrame, ExternalAvatarUrl, HistoryQuery, MessageContent, Username, avatarUrl, customAvatarPath, isPlaceholderAvatar, parseEvent, subjects } from './index.ts';
+import {
+  AppError,
+  AvatarInput,
+  ClientFrame,
+  ExternalAvatarUrl,
+  HistoryQuery,
+  MessageContent,
+  Username,
+  avatarUrl,
+  customAvatarPath,
+  isPlaceholderAvatar,
+  parseEvent,
+  subjects,
+} from './index.ts';
 
 describe('subjects', () => {
   const s = subjects('chat');

@@ -54,9 +54,7 @@ export class AppError extends Error {
   }
 
   toBody(): ErrorBody {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
   }
 }
 
@@ -69,7 +67,7 @@ export function validationError(error: z.ZodError, what = 'input'): AppError {
     message: issue.message,
   }));
   const first = details[0];
-  const where = first && first.path ? ` at ${first.path}` : '';
+  const where = first?.path ? ` at ${first.path}` : '';
   return new AppError('validation_failed', `invalid ${what}${where}: ${first?.message ?? 'bad value'}`, details);
 }
 

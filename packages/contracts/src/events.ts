@@ -14,6 +14,7 @@ export const RoomName = z
   .string()
   .transform((s) => s.normalize('NFC').trim())
   .refine((s) => s.length >= 1 && s.length <= 100, 'must be 1-100 characters')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
 
 export const EventMeta = z.object({
@@ -33,10 +34,7 @@ const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
     meta: EventMeta,
   });
 
-export const RoomCreated = event(
-  'RoomCreated',
-  z.object({ room_id: RoomId, name: RoomName, created_by: UserId.nullable() }),
-);
+export const RoomCreated = event('RoomCreated', z.object({ room_id: RoomId, name: RoomName, created_by: UserId.nullable() }));
 export const UserJoined = event('UserJoined', z.object({ room_id: RoomId, user_id: UserId }));
 export const UserLeft = event('UserLeft', z.object({ room_id: RoomId, user_id: UserId }));
 export const MessagePosted = event(
@@ -49,20 +47,11 @@ export const MessagePosted = event(
     client_msg_id: ClientMsgId.nullable(),
   }),
 );
-export const MessageEdited = event(
-  'MessageEdited',
-  z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent }),
-);
+export const MessageEdited = event('MessageEdited', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent }));
 export const MessageDeleted = event('MessageDeleted', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId }));
-export const UserRegistered = event(
-  'UserRegistered',
-  z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }),
-);
+export const UserRegistered = event('UserRegistered', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 /** Carries the whole new profile, so a projection needs no earlier state to apply it. */
-export const ProfileUpdated = event(
-  'ProfileUpdated',
-  z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }),
-);
+export const ProfileUpdated = event('ProfileUpdated', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 
 export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft]);
 export const MessageEvent = z.discriminatedUnion('type', [MessagePosted, MessageEdited, MessageDeleted]);
@@ -93,9 +82,7 @@ export type ChatEvent = z.infer<typeof ChatEvent>;
 export type ChatEventType = ChatEvent['type'];
 
 /** What a decider returns: an event before the envelope (id, time, meta) is put around it. */
-export type EventDraft<E extends ChatEvent = ChatEvent> = E extends ChatEvent
-  ? Pick<E, 'type' | 'data'>
-  : never;
+export type EventDraft<E extends ChatEvent = ChatEvent> = E extends ChatEvent ? Pick<E, 'type' | 'data'> : never;
 
 /**
  * Upcasters turn an older stored version of an event into the current one. Stored events are

@@ -6,9 +6,7 @@ import { z } from 'zod';
  */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const Id = z
-  .string()
-  .regex(ID_PATTERN, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+export const Id = z.string().regex(ID_PATTERN, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
 
 export const RoomId = Id.describe('room id');
 export const UserId = Id.describe('user id');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testImages } from '@chat/testkit';
-import { AppError } from './errors.ts';
+import type { AppError } from './errors.ts';
 import { magicType, sniffImage } from './image-sniff.ts';
 
 const refusal = (bytes: Uint8Array) => {
@@ -22,7 +22,13 @@ describe('recognising images by their bytes', () => {
   });
 
   it('refuses SVG, HTML, text and unknown bytes with 415, whatever they claim to be', () => {
-    for (const bytes of [testImages.svg(), testImages.html(), Buffer.from('just text'), Buffer.from([0, 1, 2, 3]), Buffer.from('RIFF\x10\x00\x00\x00WAVEfmt ')]) {
+    for (const bytes of [
+      testImages.svg(),
+      testImages.html(),
+      Buffer.from('just text'),
+      Buffer.from([0, 1, 2, 3]),
+      Buffer.from('RIFF\x10\x00\x00\x00WAVEfmt '),
+    ]) {
       expect(refusal(bytes)).toMatchObject({ status: 415 });
     }
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 // Control characters (C0, DEL, C1), line/paragraph separators and bidi overrides: invisible
 // or layout-breaking in a chat list, so never part of a name.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 export const USERNAME_MAX = 32;
@@ -61,8 +62,7 @@ export const AvatarSize = z.union([z.literal(256), z.literal(64)]);
 export type AvatarSize = z.infer<typeof AvatarSize>;
 
 /** Where an uploaded avatar is served; the 64 px one for lists is `-64` before the extension. */
-export const customAvatarPath = (key: string, size: AvatarSize = 256): string =>
-  size === 256 ? `/avatars/${key}.webp` : `/avatars/${key}-${size}.webp`;
+export const customAvatarPath = (key: string, size: AvatarSize = 256): string => (size === 256 ? `/avatars/${key}.webp` : `/avatars/${key}-${size}.webp`);
 
 export const AvatarKind = z.enum(['custom', 'external', 'default']);
 export type AvatarKind = z.infer<typeof AvatarKind>;

@@ -6,10 +6,7 @@ import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
 import { MemberView, MessageView, RoomView, UserView } from './views.ts';
 
 /** Every NATS reply: a result or an error, never a bare value. */
-export const Reply = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), data: z.unknown() }),
-  z.object({ ok: z.literal(false), error: ErrorBody }),
-]);
+export const Reply = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data: z.unknown() }), z.object({ ok: z.literal(false), error: ErrorBody })]);
 
 /** A request/reply endpoint: its request and reply schemas, shared by caller and server. */
 export interface Endpoint<Req extends z.ZodType, Res extends z.ZodType> {
@@ -36,11 +33,7 @@ export const Rpc = {
     z.object({ room_id: RoomId, user_id: UserId }),
     z.object({ room_id: RoomId, user_id: UserId, joined: z.boolean(), room_created: z.boolean(), seq: Seq }),
   ),
-  leaveRoom: endpoint(
-    'leaveRoom',
-    z.object({ room_id: RoomId, user_id: UserId }),
-    z.object({ room_id: RoomId, user_id: UserId, left: z.boolean(), seq: Seq }),
-  ),
+  leaveRoom: endpoint('leaveRoom', z.object({ room_id: RoomId, user_id: UserId }), z.object({ room_id: RoomId, user_id: UserId, left: z.boolean(), seq: Seq })),
   postMessage: endpoint(
     'postMessage',
     z.object({ room_id: RoomId, user_id: UserId, content: MessageContent, client_msg_id: ClientMsgId.optional() }),
@@ -57,11 +50,7 @@ export const Rpc = {
     z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId }),
     z.object({ seq: Seq, changed: z.boolean() }),
   ),
-  membership: endpoint(
-    'membership',
-    z.object({ room_id: RoomId, user_id: UserId }),
-    z.object({ room_exists: z.boolean(), member: z.boolean() }),
-  ),
+  membership: endpoint('membership', z.object({ room_id: RoomId, user_id: UserId }), z.object({ room_exists: z.boolean(), member: z.boolean() })),
   registerUser: endpoint(
     'registerUser',
     z.object({ user_id: UserId.optional(), username: Username, avatar: AvatarInput.nullable().optional() }),

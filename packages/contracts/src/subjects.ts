@@ -3,9 +3,7 @@ import { AppError } from './errors.ts';
 import { isValidId } from './ids.ts';
 import type { RpcName } from './rpc.ts';
 
-export const Namespace = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, _ or -');
+export const Namespace = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, _ or -');
 
 function token(kind: string, value: string): string {
   if (!isValidId(value)) {

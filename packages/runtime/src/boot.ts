@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
-import { baseConfig, loadConfig } from './config.ts';
+import { type baseConfig, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, startOpsServer, type ReadinessCheck } from './ops-server.ts';
 

@@ -57,7 +57,11 @@ export const testImages = {
   },
   /** A valid 1×1 PNG whose header claims 20000×20000 pixels, with a correct checksum. */
   hugeDeclaredPng: async (side = 20000) => {
-    const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ff0000' } }).png().toBuffer());
+    const png = Buffer.from(
+      await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ff0000' } })
+        .png()
+        .toBuffer(),
+    );
     // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4), …, CRC over type+data.
     png.writeUInt32BE(side, 16);
     png.writeUInt32BE(side, 20);

@@ -60,7 +60,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const sockets = new Set<WebSocket<SocketData>>();
   const hub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, opts.metrics?.slowSocket);
   const presence = new PresenceTracker(await openPresenceBucket(opts.nc, opts.s), opts.log, (roomId, change) => {
-    const skipped = hub.sendEphemeral(roomId, { type: 'presence', joined: change.joined, left: change.left, seq: change.seq }, (ws) => !ws.getUserData().presenceReady);
+    const skipped = hub.sendEphemeral(
+      roomId,
+      { type: 'presence', joined: change.joined, left: change.left, seq: change.seq },
+      (ws) => !ws.getUserData().presenceReady,
+    );
     for (const ws of skipped) ws.getUserData().presenceDirty = true;
   });
 

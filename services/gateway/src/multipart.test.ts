@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '@chat/contracts';
+import type { AppError } from '@chat/contracts';
 import { boundaryOf, isMultipart, parseMultipartFile } from './multipart.ts';
 
 const CT = 'multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW';

@@ -41,7 +41,8 @@ export function parseMultipartFile(body: Buffer, contentType: string, maxFileByt
   let at = body.subarray(0, delimiter.length).equals(delimiter) ? 0 : indexOrThrow(body, nextDelimiter, 0, 'no parts') + 2;
   for (;;) {
     at += delimiter.length;
-    if (body.subarray(at, at + 2).toString('latin1') === '--') throw new AppError('bad_request', 'the form has no file: send it as a part named "avatar" or "file"');
+    if (body.subarray(at, at + 2).toString('latin1') === '--')
+      throw new AppError('bad_request', 'the form has no file: send it as a part named "avatar" or "file"');
     at = skipLineEnd(body, at);
     if (body[at] === 0x0d && body[at + 1] === 0x0a) throw bad('a part has no headers');
     const headersEnd = body.indexOf('\r\n\r\n', at, 'latin1');
@@ -92,8 +93,9 @@ function parseDisposition(value: string | undefined): { name: string | undefined
 function parseParams(text: string): Map<string, string> {
   const params = new Map<string, string>();
   const param = /\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))\s*(?:;|$)/gy;
-  let match: RegExpExecArray | null;
-  while (param.lastIndex < text.length && (match = param.exec(text)) !== null) {
+  while (param.lastIndex < text.length) {
+    const match = param.exec(text);
+    if (match === null) break;
     const key = match[1]!.toLowerCase();
     const value = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : match[3]!.trim();
     if (!params.has(key)) params.set(key, value);

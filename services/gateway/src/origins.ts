@@ -9,7 +9,10 @@ export class OriginPolicy {
   private readonly allowed: Set<string> | null;
 
   constructor(list: string | undefined) {
-    const origins = (list ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+    const origins = (list ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
     this.allowed = origins.length > 0 ? new Set(origins.map((o) => o.toLowerCase())) : null;
   }
 

@@ -166,7 +166,9 @@ export class RoomHub {
   private open(roomId: string): Room {
     const room: Room = { sockets: new Set(), replaying: new Set(), subs: [], waiters: new Set(), holds: 0 };
     room.subs.push(
-      this.nc.subscribe(this.s.live.room(roomId), { callback: (err, msg) => (err ? this.log.warn({ err }, 'live subscription') : this.onLive(roomId, room, msg.data)) }),
+      this.nc.subscribe(this.s.live.room(roomId), {
+        callback: (err, msg) => (err ? this.log.warn({ err }, 'live subscription') : this.onLive(roomId, room, msg.data)),
+      }),
       this.nc.subscribe(this.s.live.typing(roomId), { callback: (err, msg) => (err ? undefined : this.onTyping(roomId, msg.data)) }),
     );
     this.rooms.set(roomId, room);

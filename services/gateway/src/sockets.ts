@@ -1,5 +1,18 @@
 import { nuid } from '@chat/bus';
-import { AppError, ClientFrame, CloseCode, FRAME_MAX_BYTES, MessageContent, RoomIdParam, UserIdParam, WsQuery, isAppError, parseOrThrow, validationError, type ServerFrame } from '@chat/contracts';
+import {
+  AppError,
+  ClientFrame,
+  CloseCode,
+  FRAME_MAX_BYTES,
+  MessageContent,
+  RoomIdParam,
+  UserIdParam,
+  WsQuery,
+  isAppError,
+  parseOrThrow,
+  validationError,
+  type ServerFrame,
+} from '@chat/contracts';
 import type { GatewayContext } from './context.ts';
 import { errorReply, send } from './http.ts';
 import type { PresenceTracker } from './presence.ts';
@@ -47,7 +60,10 @@ const REPLAY_PAGE = 100;
 
 /** A token in `Sec-WebSocket-Protocol` (browsers cannot set headers), and the protocol to echo. */
 export function protocolToken(header: string): { token: string | undefined; echo: string } {
-  const offered = header.split(',').map((p) => p.trim()).filter(Boolean);
+  const offered = header
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
   // Echo only a protocol that carries no secret.
   const echo = offered.find((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX)) ?? '';
@@ -157,7 +173,10 @@ export function registerSockets(
         } catch (err) {
           if (held) hub.release(held);
           if (state.aborted) return;
-          send(res, err instanceof URIError ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {}) : errorReply(err, ctx.log, { correlationId }));
+          send(
+            res,
+            err instanceof URIError ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {}) : errorReply(err, ctx.log, { correlationId }),
+          );
         }
       })();
     },

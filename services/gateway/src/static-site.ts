@@ -132,7 +132,10 @@ const matches = (header: string, etag: string): boolean => header === '*' || hea
 function reply(res: HttpResponse, file: StaticFile, acceptEncoding: string, ifNoneMatch: string, head: boolean): void {
   const gzip = file.gzip !== null && /\bgzip\b/i.test(acceptEncoding);
   const headers = headersOf(file, gzip);
-  if (ifNoneMatch && matches(ifNoneMatch, file.etag)) return send(res, { status: 304, body: undefined, headers });
+  if (ifNoneMatch && matches(ifNoneMatch, file.etag)) {
+    send(res, { status: 304, body: undefined, headers });
+    return;
+  }
   const body = gzip ? file.gzip! : file.body;
   if (head) {
     res.cork(() => {

@@ -27,5 +27,4 @@ export function loadUws(): typeof Uws {
   return uws;
 }
 
-export const isNative = (uws: typeof Uws): boolean =>
-  typeof uws.App === 'function' && Function.prototype.toString.call(uws.App).includes('[native code]');
+export const isNative = (uws: typeof Uws): boolean => typeof uws.App === 'function' && Function.prototype.toString.call(uws.App).includes('[native code]');

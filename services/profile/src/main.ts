@@ -18,7 +18,12 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         const uploads = await openUploadStore(nc, s);
         const service = await startProfileService({ nc, s, log, db, uploads, onRequest: observeRequest });
         return {
-          checks: { postgres: async () => (await sql`SELECT 1`.execute(db), true) },
+          checks: {
+            postgres: async () => {
+              await sql`SELECT 1`.execute(db);
+              return true;
+            },
+          },
           stop: async () => {
             await service.stop();
             await db.destroy();

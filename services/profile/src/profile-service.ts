@@ -65,50 +65,55 @@ export async function startProfileService({ nc, s, log, db, uploads, now = () =>
     return { kind: 'custom', key: normalised.key };
   }
 
-  return serveRpc(nc, s, { name: 'profile', version: '0.2.0', log, onRequest }, {
-    registerUser: async (req, ctx) => {
-      const userId = req.user_id ?? `u_${nuid.next()}`;
-      const { after } = await handle(userId, ctx, async (state) => {
-        if (state.status === 'registered') throw new AppError('conflict', `user ${userId} already exists`);
-        const avatar = req.avatar ? await resolveAvatar(req.avatar) : null;
-        return { type: 'RegisterUser', data: { user_id: userId, username: req.username, avatar } };
-      });
-      return { user: toUserView(after.state), seq: after.seq };
-    },
+  return serveRpc(
+    nc,
+    s,
+    { name: 'profile', version: '0.2.0', log, onRequest },
+    {
+      registerUser: async (req, ctx) => {
+        const userId = req.user_id ?? `u_${nuid.next()}`;
+        const { after } = await handle(userId, ctx, async (state) => {
+          if (state.status === 'registered') throw new AppError('conflict', `user ${userId} already exists`);
+          const avatar = req.avatar ? await resolveAvatar(req.avatar) : null;
+          return { type: 'RegisterUser', data: { user_id: userId, username: req.username, avatar } };
+        });
+        return { user: toUserView(after.state), seq: after.seq };
+      },
 
-    ensureUser: async (req, ctx) => {
-      const { before, after } = await handle(req.user_id, ctx, async (state) => {
-        // Fill-only: an avatar a user already has is never replaced, so such an upload is not even read.
-        const fills = state.status === 'none' || state.avatar === null;
-        const avatar = req.avatar && fills ? await resolveAvatar(req.avatar) : undefined;
-        return { type: 'EnsureUser', data: { user_id: req.user_id, username: req.username, avatar } };
-      });
-      return { user: toUserView(after.state), created: before.state.status === 'none' };
-    },
+      ensureUser: async (req, ctx) => {
+        const { before, after } = await handle(req.user_id, ctx, async (state) => {
+          // Fill-only: an avatar a user already has is never replaced, so such an upload is not even read.
+          const fills = state.status === 'none' || state.avatar === null;
+          const avatar = req.avatar && fills ? await resolveAvatar(req.avatar) : undefined;
+          return { type: 'EnsureUser', data: { user_id: req.user_id, username: req.username, avatar } };
+        });
+        return { user: toUserView(after.state), created: before.state.status === 'none' };
+      },
 
-    updateUser: async (req, ctx) => {
-      const { after } = await handle(req.user_id, ctx, async (state) => {
-        if (state.status === 'none') throw new AppError('not_found', `user ${req.user_id} does not exist`);
-        const avatar = req.avatar ? await resolveAvatar(req.avatar) : req.avatar;
-        return { type: 'UpdateProfile', data: { user_id: req.user_id, username: req.username, avatar } };
-      });
-      return { user: toUserView(after.state), seq: after.seq };
-    },
+      updateUser: async (req, ctx) => {
+        const { after } = await handle(req.user_id, ctx, async (state) => {
+          if (state.status === 'none') throw new AppError('not_found', `user ${req.user_id} does not exist`);
+          const avatar = req.avatar ? await resolveAvatar(req.avatar) : req.avatar;
+          return { type: 'UpdateProfile', data: { user_id: req.user_id, username: req.username, avatar } };
+        });
+        return { user: toUserView(after.state), seq: after.seq };
+      },
 
-    getUser: async (req) => toUserView((await users.load(req.user_id)).state),
+      getUser: async (req) => toUserView((await users.load(req.user_id)).state),
 
-    defaultAvatar: async (req) => {
-      const { state } = await users.load(req.user_id);
-      if (state.status !== 'registered') throw new AppError('not_found', `user ${req.user_id} does not exist`);
-      return { svg: defaultAvatarSvg(state.id, state.username) };
-    },
+      defaultAvatar: async (req) => {
+        const { state } = await users.load(req.user_id);
+        if (state.status !== 'registered') throw new AppError('not_found', `user ${req.user_id} does not exist`);
+        return { svg: defaultAvatarSvg(state.id, state.username) };
+      },
 
-    getAvatar: async (req) => {
-      const bytes = await avatarStore.load(db, req.key, req.size);
-      if (!bytes) throw new AppError('not_found', 'no such avatar');
-      return { webp: bytes.toString('base64') };
+      getAvatar: async (req) => {
+        const bytes = await avatarStore.load(db, req.key, req.size);
+        if (!bytes) throw new AppError('not_found', 'no such avatar');
+        return { webp: bytes.toString('base64') };
+      },
     },
-  });
+  );
 }
 
 /** The bytes the gateway staged, refused past the upload limit before they are read. */

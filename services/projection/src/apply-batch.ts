@@ -54,12 +54,7 @@ export async function applyBatch(
   throughSeq: number,
   live: boolean,
 ): Promise<{ applied: number; lastSeq: number; updates: LiveUpdate[] }> {
-  const current = await trx
-    .selectFrom('projection.checkpoint')
-    .select('seq')
-    .where('name', '=', checkpointName)
-    .forUpdate()
-    .executeTakeFirst();
+  const current = await trx.selectFrom('projection.checkpoint').select('seq').where('name', '=', checkpointName).forUpdate().executeTakeFirst();
   const from = current?.seq ?? 0;
   if (throughSeq <= from) return { applied: 0, lastSeq: from, updates: [] };
   const events = batch.filter((e) => e.seq > from);
@@ -83,7 +78,11 @@ export async function applyBatch(
   await flushMessages();
 
   for (const [roomId, seq] of roomLastSeq) {
-    await trx.updateTable('projection.rooms').set({ last_seq: sql<number>`greatest(last_seq, ${seq})` }).where('id', '=', roomId).execute();
+    await trx
+      .updateTable('projection.rooms')
+      .set({ last_seq: sql<number>`greatest(last_seq, ${seq})` })
+      .where('id', '=', roomId)
+      .execute();
   }
 
   const lastSeq = throughSeq;
@@ -217,7 +216,14 @@ async function liveUpdates(
 ): Promise<LiveUpdate[]> {
   const ordered: { seq: number; roomId: string; frame: LiveFrame }[] = [];
   if (changed.length > 0) {
-    const views = new Map((await readModels.messagesBySeq(trx, changed.map((c) => c.messageSeq))).map((m) => [m.seq, m]));
+    const views = new Map(
+      (
+        await readModels.messagesBySeq(
+          trx,
+          changed.map((c) => c.messageSeq),
+        )
+      ).map((m) => [m.seq, m]),
+    );
     for (const c of changed) {
       const message = views.get(c.messageSeq);
       if (message) ordered.push({ seq: c.seq, roomId: message.room_id, frame: { type: 'message_updated', message } });
@@ -245,7 +251,10 @@ async function liveUpdates(
     ordered.push({ seq: message.seq, roomId: message.room_id, frame: { type: 'message', message } });
   }
   if (joined.length > 0) {
-    const byId = await authorsOf(trx, joined.map((j) => j.userId));
+    const byId = await authorsOf(
+      trx,
+      joined.map((j) => j.userId),
+    );
     for (const j of joined) {
       const u = byId.get(j.userId);
       const member = toMemberView({ user_id: j.userId, joined_at: j.at, username: u?.username ?? null, avatar_url: u?.avatar_url ?? null });

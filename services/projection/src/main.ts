@@ -8,7 +8,10 @@ import { serveQueries } from './projection-service.ts';
 import { Projector } from './projector.ts';
 
 export const projectionConfig = baseConfig(8083).extend({
-  PROJECTION_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('projection'),
+  PROJECTION_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('projection'),
 });
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
@@ -22,7 +25,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
       await migrateToLatest(db, SCHEMA, migrations);
       const batchSeconds = new Histogram({ name: 'chat_projection_batch_seconds', help: 'time to apply one batch', registers: [registry] });
       const position = new Gauge({ name: 'chat_projection_position', help: 'last applied stream sequence', registers: [registry] });
-          const projector = new Projector({
+      const projector = new Projector({
         nc,
         db,
         s,
@@ -49,7 +52,12 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
       })();
       const queries = await serveQueries({ nc, s, db, projector, log, onRequest: observeRequest });
       return {
-        checks: { postgres: async () => (await sql`SELECT 1`.execute(db), true) },
+        checks: {
+          postgres: async () => {
+            await sql`SELECT 1`.execute(db);
+            return true;
+          },
+        },
         extendOps: (app) => {
           app.get('/admin/lag', async () => {
             const info = await (await nc.jetstreamManager()).streams.info(s.stream);

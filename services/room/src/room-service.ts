@@ -24,9 +24,7 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
   const lock = new KeyedLock();
 
   const handle = (command: Exclude<RoomCommand, { type: 'PostMessage' }>, meta: EventMeta) =>
-    lock.run(command.data.room_id, () =>
-      runCommand(rooms, command.data.room_id, (state) => decide(command, state), { meta, now, onConflict }),
-    );
+    lock.run(command.data.room_id, () => runCommand(rooms, command.data.room_id, (state) => decide(command, state), { meta, now, onConflict }));
 
   /**
    * Edits and deletions: the message's state is its post (found by seq, and checked to be that
@@ -47,55 +45,63 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
     return lock.run(`msg:${message_id}`, () => runCommand(changes, message_id, (state) => decideMessage(command, state), { meta, now, onConflict }));
   };
 
-  return serveRpc(nc, s, { name: 'room', version: '0.1.0', log, onRequest }, {
-    createRoom: async (req, ctx) => {
-      const roomId = req.room_id ?? `r_${nuid.next()}`;
-      const { after } = await handle({ type: 'CreateRoom', data: { room_id: roomId, name: req.name, user_id: req.user_id } }, metaFor(ctx, req.user_id));
-      const room = after.state;
-      if (room.status !== 'open') throw new AppError('internal', 'room missing after creation');
-      return { room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: room.createdAt }, seq: after.seq };
-    },
+  return serveRpc(
+    nc,
+    s,
+    { name: 'room', version: '0.1.0', log, onRequest },
+    {
+      createRoom: async (req, ctx) => {
+        const roomId = req.room_id ?? `r_${nuid.next()}`;
+        const { after } = await handle({ type: 'CreateRoom', data: { room_id: roomId, name: req.name, user_id: req.user_id } }, metaFor(ctx, req.user_id));
+        const room = after.state;
+        if (room.status !== 'open') throw new AppError('internal', 'room missing after creation');
+        return { room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: room.createdAt }, seq: after.seq };
+      },
 
-    joinRoom: async (req, ctx) => {
-      const { after, drafts } = await handle({ type: 'JoinRoom', data: req }, metaFor(ctx, req.user_id));
-      return { ...req, joined: drafts.length > 0, room_created: drafts.some((d) => d.type === 'RoomCreated'), seq: after.seq };
-    },
+      joinRoom: async (req, ctx) => {
+        const { after, drafts } = await handle({ type: 'JoinRoom', data: req }, metaFor(ctx, req.user_id));
+        return { ...req, joined: drafts.length > 0, room_created: drafts.some((d) => d.type === 'RoomCreated'), seq: after.seq };
+      },
 
-    leaveRoom: async (req, ctx) => {
-      const { after, drafts } = await handle({ type: 'LeaveRoom', data: req }, metaFor(ctx, req.user_id));
-      return { ...req, left: drafts.length > 0, seq: after.seq };
-    },
+      leaveRoom: async (req, ctx) => {
+        const { after, drafts } = await handle({ type: 'LeaveRoom', data: req }, metaFor(ctx, req.user_id));
+        return { ...req, left: drafts.length > 0, seq: after.seq };
+      },
 
-    postMessage: async (req, ctx) => {
-      // A post changes no room state, so it takes no lock: it needs only current membership.
-      const { state } = await rooms.load(req.room_id);
-      const clientMsgId = req.client_msg_id ?? null;
-      const messageId = `m_${nuid.next()}`;
-      const [draft] = decide(
-        { type: 'PostMessage', data: { room_id: req.room_id, user_id: req.user_id, message_id: messageId, content: req.content, client_msg_id: clientMsgId } },
-        state,
-      );
-      if (!draft) throw new AppError('internal', 'post decided nothing');
-      // The client's id makes a retry the same message: JetStream drops the copy and names the first.
-      const msgId = clientMsgId ? `${req.room_id}:${req.user_id}:${clientMsgId}` : messageId;
-      const appended = await store.append(s.events.messages(req.room_id), draft, { msgId, meta: metaFor(ctx, req.user_id), now: now() });
-      const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
-      return { message_id: original.data.message_id, seq: appended.seq, duplicate: appended.duplicate, occurred_at: original.occurred_at };
-    },
+      postMessage: async (req, ctx) => {
+        // A post changes no room state, so it takes no lock: it needs only current membership.
+        const { state } = await rooms.load(req.room_id);
+        const clientMsgId = req.client_msg_id ?? null;
+        const messageId = `m_${nuid.next()}`;
+        const [draft] = decide(
+          {
+            type: 'PostMessage',
+            data: { room_id: req.room_id, user_id: req.user_id, message_id: messageId, content: req.content, client_msg_id: clientMsgId },
+          },
+          state,
+        );
+        if (!draft) throw new AppError('internal', 'post decided nothing');
+        // The client's id makes a retry the same message: JetStream drops the copy and names the first.
+        const msgId = clientMsgId ? `${req.room_id}:${req.user_id}:${clientMsgId}` : messageId;
+        const appended = await store.append(s.events.messages(req.room_id), draft, { msgId, meta: metaFor(ctx, req.user_id), now: now() });
+        const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
+        return { message_id: original.data.message_id, seq: appended.seq, duplicate: appended.duplicate, occurred_at: original.occurred_at };
+      },
 
-    editMessage: async (req, ctx) => {
-      const { after, drafts } = await changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id));
-      return { seq: after.seq, changed: drafts.length > 0 };
-    },
+      editMessage: async (req, ctx) => {
+        const { after, drafts } = await changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id));
+        return { seq: after.seq, changed: drafts.length > 0 };
+      },
 
-    deleteMessage: async (req, ctx) => {
-      const { after, drafts } = await changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id));
-      return { seq: after.seq, changed: drafts.length > 0 };
-    },
+      deleteMessage: async (req, ctx) => {
+        const { after, drafts } = await changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id));
+        return { seq: after.seq, changed: drafts.length > 0 };
+      },
 
-    membership: async (req) => {
-      const { state } = await rooms.load(req.room_id);
-      return { room_exists: state.status === 'open', member: isMember(state, req.user_id) };
+      membership: async (req) => {
+        const { state } = await rooms.load(req.room_id);
+        return { room_exists: state.status === 'open', member: isMember(state, req.user_id) };
+      },
     },
-  });
+  );
 }

@@ -1,4 +1,13 @@
-import { Timeline, isAccepted, newClientMsgId, type MemberView, type MessageView, type ProfileChange, type RoomConnection, type RoomEvents } from '@chat/client';
+import {
+  Timeline,
+  isAccepted,
+  newClientMsgId,
+  type MemberView,
+  type MessageView,
+  type ProfileChange,
+  type RoomConnection,
+  type RoomEvents,
+} from '@chat/client';
 import { describe, handleAuthError, header, type App, type View } from '../app.ts';
 import { avatarImg, setAvatar } from '../avatar.ts';
 import { h, mount } from '../dom.ts';
@@ -44,12 +53,27 @@ export function chatView(app: App, roomId: string): View {
   const olderButton = h('button', { type: 'button', class: 'link older', hidden: true }, 'Load older messages');
   const list = h('ol', { class: 'messages', 'aria-label': 'Messages' });
   const pendingList = h('ol', { class: 'messages pending-list', 'aria-label': 'Messages being sent' });
-  const scroller = h('section', { class: 'timeline', 'aria-labelledby': 'messages-h', tabindex: 0 }, h('h2', { id: 'messages-h', class: 'visually-hidden' }, 'Messages'), olderButton, list, pendingList);
+  const scroller = h(
+    'section',
+    { class: 'timeline', 'aria-labelledby': 'messages-h', tabindex: 0 },
+    h('h2', { id: 'messages-h', class: 'visually-hidden' }, 'Messages'),
+    olderButton,
+    list,
+    pendingList,
+  );
   // New messages are read out by a polite live region of their own (the list itself would also
   // announce history pages and avatar updates).
   const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const typing = h('p', { class: 'typing', 'aria-live': 'polite' });
-  const input = h('textarea', { id: 'composer-input', name: 'content', rows: 1, maxlength: 4000, placeholder: 'Write a message', enterkeyhint: 'send', autocomplete: 'off' });
+  const input = h('textarea', {
+    id: 'composer-input',
+    name: 'content',
+    rows: 1,
+    maxlength: 4000,
+    placeholder: 'Write a message',
+    enterkeyhint: 'send',
+    autocomplete: 'off',
+  });
   const sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
 
   // ---- rendering --------------------------------------------------------------------------
@@ -69,7 +93,15 @@ export function chatView(app: App, roomId: string): View {
       h(
         'div',
         { class: 'bubble' },
-        h('p', { class: 'meta' }, h('span', { class: 'name' }, m.username), mine && h('span', { class: 'visually-hidden' }, ' (you)'), ' ', time, m.edited_at && h('span', { class: 'edited' }, ' (edited)')),
+        h(
+          'p',
+          { class: 'meta' },
+          h('span', { class: 'name' }, m.username),
+          mine && h('span', { class: 'visually-hidden' }, ' (you)'),
+          ' ',
+          time,
+          m.edited_at && h('span', { class: 'edited' }, ' (edited)'),
+        ),
         m.deleted ? h('p', { class: 'text deleted' }, 'This message was deleted.') : h('p', { class: 'text' }, m.content),
       ),
     );
@@ -123,7 +155,13 @@ export function chatView(app: App, roomId: string): View {
     for (const [id, until] of typers) if (until < now) typers.delete(id);
     const names = [...typers.keys()].map(nameOf);
     typing.textContent =
-      names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : 'Several people are typing…';
+      names.length === 0
+        ? ''
+        : names.length === 1
+          ? `${names[0]} is typing…`
+          : names.length === 2
+            ? `${names[0]} and ${names[1]} are typing…`
+            : 'Several people are typing…';
   }
   const typingTimer = setInterval(renderTyping, 1000);
 
@@ -141,13 +179,31 @@ export function chatView(app: App, roomId: string): View {
   // ---- sending ----------------------------------------------------------------------------
 
   function send(content: string, clientMsgId = newClientMsgId()): void {
-    const retry = h('button', { type: 'button', class: 'link', hidden: true, onclick: () => (li.remove(), pendingItems.delete(clientMsgId), send(content, clientMsgId)) }, 'Retry');
+    const retry = h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        hidden: true,
+        onclick: () => {
+          li.remove();
+          pendingItems.delete(clientMsgId);
+          send(content, clientMsgId);
+        },
+      },
+      'Retry',
+    );
     const note = h('span', { class: 'pending-note' }, 'Sending…');
     const li = h(
       'li',
       { class: 'msg mine pending', 'data-client-msg-id': clientMsgId },
       avatarImg(app.me!.avatar, me.id, 40),
-      h('div', { class: 'bubble' }, h('p', { class: 'meta' }, h('span', { class: 'name' }, app.me!.username), ' ', note, ' ', retry), h('p', { class: 'text' }, content)),
+      h(
+        'div',
+        { class: 'bubble' },
+        h('p', { class: 'meta' }, h('span', { class: 'name' }, app.me!.username), ' ', note, ' ', retry),
+        h('p', { class: 'text' }, content),
+      ),
     );
     pendingItems.set(clientMsgId, li);
     pendingList.append(li);

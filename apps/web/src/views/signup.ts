@@ -7,7 +7,15 @@ import { saveSession } from '../session.ts';
 /** Sign up: a name and, if wanted, an avatar picture (previewed before it is sent). */
 export function signupView(app: App): View {
   const heading = h('h1', { id: 'signup-h' }, 'Join the chat');
-  const name = h('input', { id: 'signup-name', name: 'username', required: true, maxlength: 32, autocomplete: 'nickname', autocapitalize: 'words', spellcheck: false });
+  const name = h('input', {
+    id: 'signup-name',
+    name: 'username',
+    required: true,
+    maxlength: 32,
+    autocomplete: 'nickname',
+    autocapitalize: 'words',
+    spellcheck: false,
+  });
   const picker = avatarPicker('signup-avatar', 'Avatar (optional)');
   const status = h('p', { class: 'form-status', role: 'status' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign up');

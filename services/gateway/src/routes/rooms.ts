@@ -36,8 +36,7 @@ export async function admitUser(
   if (ctx.mode === 'token' && !hint) return;
   const parsedName = ctx.mode === 'open' && hints.username !== undefined ? Username.safeParse(hints.username) : undefined;
   const username = parsedName?.success ? parsedName.data : undefined;
-  const ensure = (avatar: AvatarInput | undefined) =>
-    ctx.call('ensureUser', { user_id: userId, username, avatar }, correlationId, UPLOAD_CALL_TIMEOUT_MS);
+  const ensure = (avatar: AvatarInput | undefined) => ctx.call('ensureUser', { user_id: userId, username, avatar }, correlationId, UPLOAD_CALL_TIMEOUT_MS);
   if (hint?.kind !== 'bytes') {
     await ensure(hint);
     return;
@@ -73,7 +72,7 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
     const roomId = roomIdOf(req);
     const messageId = parseOrThrow(MessageId, req.params[1], 'message id');
     const { message } = await ctx.call('messageById', { room_id: roomId, message_id: messageId }, req.correlationId);
-    if (!message || message.type !== 'text') throw new AppError('not_found', `message ${messageId} does not exist in room ${roomId}`);
+    if (message?.type !== 'text') throw new AppError('not_found', `message ${messageId} does not exist in room ${roomId}`);
     return { roomId, message };
   };
 

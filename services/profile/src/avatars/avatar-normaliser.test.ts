@@ -22,7 +22,10 @@ const near = (actual: number[], expected: number[]) => actual.every((v, i) => Ma
 describe('avatar normaliser', () => {
   it.each(['png', 'jpeg', 'webp', 'gif'] as const)('turns a %s into 256 px and 64 px WebP keyed by the hash of the 256 px one', async (kind) => {
     const out = await normaliseAvatar(await testImages[kind]());
-    for (const [bytes, side] of [[out.size256, 256], [out.size64, 64]] as const) {
+    for (const [bytes, side] of [
+      [out.size256, 256],
+      [out.size64, 64],
+    ] as const) {
       const meta = await sharp(bytes).metadata();
       expect(meta).toMatchObject({ format: 'webp', width: side, height: side });
     }
@@ -64,9 +67,17 @@ describe('avatar normaliser', () => {
   });
 
   it('takes 16-bit, greyscale and transparent pictures', async () => {
-    const sixteen = await sharp(await testImages.png(40, 40)).toColourspace('rgb16').png().toBuffer();
-    const grey = await sharp(await testImages.png(40, 40)).greyscale().png().toBuffer();
-    const alpha = await sharp({ create: { width: 40, height: 40, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    const sixteen = await sharp(await testImages.png(40, 40))
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
+    const grey = await sharp(await testImages.png(40, 40))
+      .greyscale()
+      .png()
+      .toBuffer();
+    const alpha = await sharp({ create: { width: 40, height: 40, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     for (const bytes of [sixteen, grey, alpha]) {
       expect(await sharp((await normaliseAvatar(bytes)).size256).metadata()).toMatchObject({ format: 'webp', width: 256, height: 256 });
     }

@@ -45,10 +45,7 @@ export async function normaliseAvatar(bytes: Uint8Array): Promise<NormalisedAvat
         .raw()
         .toBuffer({ resolveWithObject: true });
       const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
-      const [size256, size64] = await Promise.all([
-        sharp(data, raw).webp(WEBP).toBuffer(),
-        sharp(data, raw).resize(64, 64).webp(WEBP).toBuffer(),
-      ]);
+      const [size256, size64] = await Promise.all([sharp(data, raw).webp(WEBP).toBuffer(), sharp(data, raw).resize(64, 64).webp(WEBP).toBuffer()]);
       return { key: createHash('sha256').update(size256).digest('hex'), size256, size64 };
     } catch (err) {
       throw decodeError(err);

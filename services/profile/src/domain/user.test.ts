@@ -4,10 +4,7 @@ import { ANONYMOUS, decide, evolve, initialState, type UserCommand } from './use
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
 const given = (...drafts: EventDraft<UserEvent>[]) =>
-  drafts.reduce(
-    (state, d, i) => evolve(state, { id: `e${i}`, version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, ...d } as UserEvent),
-    initialState(),
-  );
+  drafts.reduce((state, d, i) => evolve(state, { id: `e${i}`, version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, ...d } as UserEvent), initialState());
 const code = (fn: () => unknown) => appErrorOf(fn)?.code;
 
 const custom: Avatar = { kind: 'external', url: 'https://cdn.example.com/ann.png' };
@@ -34,9 +31,7 @@ describe('user decider', () => {
   });
 
   it('ensure fills an empty avatar', () => {
-    expect(decide(ensure(custom), given(noAvatar))).toEqual([
-      { type: 'ProfileUpdated', data: { user_id: 'ann', username: 'Ann', avatar: custom } },
-    ]);
+    expect(decide(ensure(custom), given(noAvatar))).toEqual([{ type: 'ProfileUpdated', data: { user_id: 'ann', username: 'Ann', avatar: custom } }]);
   });
 
   it('ensure keeps the existing name', () => {

@@ -5,7 +5,11 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T00-00_read_models': {
     async up(db: Kysely<any>) {
       const p = db.withSchema('projection').schema;
-      await p.createTable('checkpoint').addColumn('name', 'text', (c) => c.primaryKey()).addColumn('seq', 'bigint', (c) => c.notNull()).execute();
+      await p
+        .createTable('checkpoint')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .execute();
       await p
         .createTable('users')
         .addColumn('id', 'text', (c) => c.primaryKey())

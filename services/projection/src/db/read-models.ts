@@ -9,7 +9,20 @@ const messagesWithAuthor = (db: Db) =>
   db
     .selectFrom('projection.messages as m')
     .leftJoin('projection.users as u', 'u.id', 'm.user_id')
-    .select(['m.seq', 'm.id', 'm.room_id', 'm.user_id', 'm.type', 'm.content', 'm.client_msg_id', 'm.created_at', 'm.edited_at', 'm.deleted', 'u.username', 'u.avatar_url']);
+    .select([
+      'm.seq',
+      'm.id',
+      'm.room_id',
+      'm.user_id',
+      'm.type',
+      'm.content',
+      'm.client_msg_id',
+      'm.created_at',
+      'm.edited_at',
+      'm.deleted',
+      'u.username',
+      'u.avatar_url',
+    ]);
 
 /**
  * The read side. Names and avatars are joined at read time rather than copied into each message:

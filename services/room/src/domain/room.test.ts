@@ -3,8 +3,7 @@ import { appErrorOf, type RoomEvent } from '@chat/contracts';
 import { decide, fold, isMember, type RoomCommand, type RoomDraft } from './room.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
-const stored = (draft: RoomDraft, i: number): RoomEvent =>
-  ({ id: `e${i}`, version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, ...draft }) as RoomEvent;
+const stored = (draft: RoomDraft, i: number): RoomEvent => ({ id: `e${i}`, version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, ...draft }) as RoomEvent;
 
 /** given these events, when this command: the events it decides (or the error it throws). */
 const spec = (given: RoomDraft[]) => ({
@@ -35,10 +34,7 @@ describe('room decider', () => {
   });
 
   it('creates the room implicitly on the first join', () => {
-    expect(spec([]).when(join('ann'))()).toEqual([
-      { type: 'RoomCreated', data: { room_id: 'lobby', name: 'lobby', created_by: 'ann' } },
-      annJoined,
-    ]);
+    expect(spec([]).when(join('ann'))()).toEqual([{ type: 'RoomCreated', data: { room_id: 'lobby', name: 'lobby', created_by: 'ann' } }, annJoined]);
   });
 
   it('joins an existing room', () => {

@@ -29,7 +29,14 @@ export const initialState = (): RoomState => ({ status: 'none' });
 export function evolve(state: RoomState, event: RoomEvent): RoomState {
   switch (event.type) {
     case 'RoomCreated':
-      return { status: 'open', id: event.data.room_id, name: event.data.name, createdBy: event.data.created_by, createdAt: event.occurred_at, members: new Set() };
+      return {
+        status: 'open',
+        id: event.data.room_id,
+        name: event.data.name,
+        createdBy: event.data.created_by,
+        createdAt: event.occurred_at,
+        members: new Set(),
+      };
     case 'UserJoined': {
       if (state.status !== 'open') return state;
       const members = new Set(state.members);
