@@ -1,5 +1,5 @@
+import { connect, jetstreamManager, type NatsConnection, Objm } from '@chat/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
 import sharp from 'sharp';
 import { subjects, type ServerFrame, type UserView } from '@chat/contracts';
@@ -30,12 +30,12 @@ class Probe {
   }
 
   async events(): Promise<number> {
-    return (await (await this.nc.jetstreamManager()).streams.info(subjects(this.stack.env.namespace).stream)).state.messages;
+    return (await (await jetstreamManager(this.nc)).streams.info(subjects(this.stack.env.namespace).stream)).state.messages;
   }
 
   /** Staged uploads still there: none once every request has answered. */
   async stagedUploads(): Promise<number> {
-    const os = await this.nc.jetstream().views.os(subjects(this.stack.env.namespace).uploads);
+    const os = await new Objm(this.nc).open(subjects(this.stack.env.namespace).uploads);
     return (await os.list()).filter((o) => !o.deleted).length;
   }
 

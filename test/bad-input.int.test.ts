@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@chat/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjects } from '@chat/contracts';
 import { startStack, type Stack } from './support/stack.ts';
@@ -7,7 +8,7 @@ let stack: Stack;
 let ann: TestUser;
 let outsider: TestUser;
 
-const streamSize = async () => (await (await stack.nc.jetstreamManager()).streams.info(subjects(stack.env.namespace).stream)).state.messages;
+const streamSize = async () => (await (await jetstreamManager(stack.nc)).streams.info(subjects(stack.env.namespace).stream)).state.messages;
 
 beforeAll(async () => {
   stack = await startStack();

@@ -1,10 +1,10 @@
+import { connect, type NatsConnection } from '@chat/bus';
 /**
  * The load generator, in a process of its own: opens sockets with the bench's raw WebSocket client,
  * offers load at a set rate (messages into NATS for fan-out, posts over the sockets end to end),
  * and records, per delivery, latency from the moment of sending (one clock: this process) and
  * whether anything was lost or came twice. Driven by the runner over IPC; stops with it.
  */
-import { connect, type NatsConnection } from 'nats';
 import { Histogram } from './lib/histogram.ts';
 import { RawSocket } from './lib/raw-ws.ts';
 import { serveParent, sleep } from './lib/proc.ts';

@@ -2,10 +2,9 @@ import { start as startGateway } from '@chat/gateway';
 import { start as startProfile } from '@chat/profile';
 import { start as startProjection } from '@chat/projection';
 import { start as startRoom } from '@chat/room';
-import { call } from '@chat/bus';
+import { call, connect, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
-import { connect, type NatsConnection } from 'nats';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
 

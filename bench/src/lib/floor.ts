@@ -1,4 +1,4 @@
-import { connect, StorageType } from 'nats';
+import { connect, jetstream, jetstreamManager, StorageType } from '@chat/bus';
 import pg from 'pg';
 import { round, timeEach } from './histogram.ts';
 import { forkTs } from './proc.ts';
@@ -20,12 +20,12 @@ export interface Floor {
  */
 export async function measureFloor(natsUrl: string, databaseUrl: string, ns: string, n: number): Promise<Floor> {
   const nc = await connect({ servers: natsUrl, name: 'bench-floor' });
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const stream = `BENCH_FLOOR_${ns.toUpperCase()}`;
   let jetstreamAck: number;
   try {
     await jsm.streams.add({ name: stream, subjects: [`${ns}_floor.>`], storage: StorageType.File });
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const payload = new Uint8Array(300);
     jetstreamAck = (await timeEach(n, () => js.publish(`${ns}_floor.x`, payload))).percentile(50);
   } finally {

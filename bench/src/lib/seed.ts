@@ -1,6 +1,5 @@
-import { ensureEventStream, wrapEvent } from '@chat/bus';
+import { ensureEventStream, headers as natsHeaders, jetstream, jetstreamManager, type NatsConnection, nuid, type PubAck, wrapEvent } from '@chat/bus';
 import type { ChatEvent, EventDraft, Subjects } from '@chat/contracts';
-import { headers as natsHeaders, nuid, type NatsConnection, type PubAck } from 'nats';
 
 const encoder = new TextEncoder();
 
@@ -18,8 +17,8 @@ export async function seedRoom(
   s: Subjects,
   opts: { roomId: string; users: number; messages: number; window?: number },
 ): Promise<{ firstSeq: number; lastSeq: number; events: number; ms: number }> {
-  await ensureEventStream(await nc.jetstreamManager(), s);
-  const js = nc.jetstream();
+  await ensureEventStream(await jetstreamManager(nc), s);
+  const js = jetstream(nc);
   const started = performance.now();
   const meta = { correlation_id: 'bench-seed', causation_id: null, actor: null };
   const now = new Date();
@@ -95,7 +94,7 @@ export async function seedRoom(
   };
   for (const [subject, event] of setup) await publish(subject, event);
   await flush();
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const stored = async () => (await jsm.streams.info(s.stream)).state;
   const base = (await stored()).messages;
   const ahead = opts.window ?? 20_000;
@@ -136,7 +135,7 @@ export async function seedRoom(
 /** Reads every event of the stream with an ordered consumer (no decoding): the raw read rate. */
 export async function rawRead(nc: NatsConnection, stream: string, lastSeq: number): Promise<{ events: number; ms: number }> {
   const started = performance.now();
-  const consumer = await nc.jetstream().consumers.get(stream);
+  const consumer = await jetstream(nc).consumers.get(stream);
   const messages = await consumer.consume({ max_messages: 2000 });
   let n = 0;
   for await (const m of messages) {

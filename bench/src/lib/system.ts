@@ -1,7 +1,6 @@
-import { call } from '@chat/bus';
+import { call, connect, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
-import { connect, type NatsConnection } from 'nats';
 import { type Child, forkTs, waitUntil } from './proc.ts';
 
 export const BENCH_SECRET = 'bench-secret-that-is-at-least-32-characters-long';

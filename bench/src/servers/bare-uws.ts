@@ -1,3 +1,4 @@
+import { connect } from '@chat/bus';
 /**
  * The fan-out baseline: a bare uWebSockets.js server that does the least a live path can do. It
  * subscribes to the same NATS live subjects as the gateway and hands each payload, untouched, to
@@ -9,7 +10,6 @@
  */
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
-import { connect } from 'nats';
 import { serveParent } from '../lib/proc.ts';
 
 const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof Uws;

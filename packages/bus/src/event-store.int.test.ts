@@ -1,5 +1,5 @@
+import { connect, jetstreamManager, type NatsConnection } from '@chat/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
 import { subjects, type EventMeta } from '@chat/contracts';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
 import { ConcurrencyError, EventStore } from './event-store.ts';
@@ -15,8 +15,8 @@ beforeAll(async () => {
   env = await createTestEnv();
   nc = await connect({ servers: env.natsUrl });
   const s = subjects(env.namespace);
-  await ensureEventStream(await nc.jetstreamManager(), s);
-  await ensureEventStream(await nc.jetstreamManager(), s); // idempotent
+  await ensureEventStream(await jetstreamManager(nc), s);
+  await ensureEventStream(await jetstreamManager(nc), s); // idempotent
   store = await EventStore.open(nc, s.stream);
 });
 afterAll(async () => {

@@ -1,6 +1,16 @@
-import { nuid, headers as natsHeaders, DeliverPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
-import { type ChatEvent, type EventDraft, type EventMeta, ChatEvent as ChatEventSchema, parseEvent } from '@chat/contracts';
-import { isNotFound } from './stream.ts';
+import { AppError, ChatEvent as ChatEventSchema, parseEvent, type ChatEvent, type EventDraft, type EventMeta } from '@chat/contracts';
+import { transientAsUnavailable } from './errors.ts';
+import {
+  DeliverPolicy,
+  JetStreamApiError,
+  headers as natsHeaders,
+  jetstream,
+  jetstreamManager,
+  nuid,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from './nats.ts';
 
 export interface StoredEvent<E extends ChatEvent = ChatEvent> {
   seq: number;
@@ -65,7 +75,7 @@ export class EventStore {
   ) {}
 
   static async open(nc: NatsConnection, stream: string): Promise<EventStore> {
-    return new EventStore(nc.jetstream(), await nc.jetstreamManager(), stream);
+    return new EventStore(jetstream(nc), await jetstreamManager(nc), stream);
   }
 
   /** Validates and appends one event; returns its sequence and whether JetStream saw it before. */
@@ -81,27 +91,31 @@ export class EventStore {
       });
       return { seq: ack.seq, duplicate: ack.duplicate, event };
     } catch (err) {
-      const apiError = (err as { api_error?: { err_code?: number } }).api_error;
-      if (apiError?.err_code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(err))) {
+      if ((err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) || /wrong last sequence/i.test(String(err))) {
         throw new ConcurrencyError(subject, opts.expectedLastSeq ?? -1);
       }
-      throw err;
+      throw transientAsUnavailable(err, 'the event log');
     }
   }
 
-  /** The sequence of the last event on `subject`, 0 when there is none. */
+  /** The sequence of the last event on `subject`, 0 when there is none (asked of the stream's leader). */
   async lastSeq(subject: string): Promise<number> {
     try {
       const msg = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
-      return msg.seq;
+      return msg?.seq ?? 0;
     } catch (err) {
-      if (isNotFound(err)) return 0;
-      throw err;
+      throw transientAsUnavailable(err, 'the event log');
     }
   }
 
   async get(seq: number): Promise<StoredEvent> {
-    const msg = await this.jsm.streams.getMessage(this.stream, { seq });
+    let msg: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
+    try {
+      msg = await this.jsm.streams.getMessage(this.stream, { seq });
+    } catch (err) {
+      throw transientAsUnavailable(err, 'the event log');
+    }
+    if (!msg) throw new AppError('not_found', `no event at seq ${seq}`);
     return decodeEvent(msg.seq, msg.data);
   }
 
@@ -109,20 +123,26 @@ export class EventStore {
   async read(subject: string, fromSeq = 1): Promise<{ events: StoredEvent[]; lastSeq: number }> {
     const lastSeq = await this.lastSeq(subject);
     if (lastSeq < fromSeq) return { events: [], lastSeq };
-    const consumer = await this.js.consumers.get(this.stream, {
-      filterSubjects: subject,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: fromSeq,
-    });
     const events: StoredEvent[] = [];
-    const messages = await consumer.consume({ max_messages: 256 });
     try {
-      for await (const m of messages) {
-        events.push(decodeEvent(m.seq, m.data));
-        if (m.seq >= lastSeq) break;
+      const consumer = await this.js.consumers.get(this.stream, {
+        filter_subjects: subject,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: fromSeq,
+      });
+      const messages = await consumer.consume({ max_messages: 256, expires: 5000 });
+      try {
+        for await (const m of messages) {
+          events.push(decodeEvent(m.seq, m.data));
+          if (m.seq >= lastSeq) break;
+        }
+      } finally {
+        messages.stop();
+        // An ordered consumer would otherwise linger on the server until its inactivity threshold.
+        void consumer.delete().catch(() => undefined);
       }
-    } finally {
-      messages.stop();
+    } catch (err) {
+      throw transientAsUnavailable(err, 'the event log');
     }
     return { events, lastSeq };
   }

@@ -1,9 +1,11 @@
+export * from './nats.ts';
+export * from './errors.ts';
 export * from './connect.ts';
 export * from './stream.ts';
 export * from './event-store.ts';
 export * from './rpc.ts';
 export * from './aggregate-repository.ts';
 export * from './presence-bucket.ts';
+export * from './kv-watch.ts';
 export * from './lease.ts';
 export * from './uploads.ts';
-export { nuid } from 'nats';

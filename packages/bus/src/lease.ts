@@ -1,11 +1,11 @@
-import { StorageType, type KV, type NatsConnection } from 'nats';
 import type { Subjects } from '@chat/contracts';
+import { Kvm, StorageType, type KV, type NatsConnection } from './nats.ts';
 
 export const LEASE_TTL_MS = 10_000;
 
 /** Leases for work that must have one active copy (e.g. a projection writing its read models). */
 export function openLeaseBucket(nc: NatsConnection, s: Subjects): Promise<KV> {
-  return nc.jetstream().views.kv(s.leaseBucket, { history: 1, ttl: LEASE_TTL_MS, storage: StorageType.Memory });
+  return new Kvm(nc).create(s.leaseBucket, { history: 1, ttl: LEASE_TTL_MS, storage: StorageType.Memory });
 }
 
 /**
@@ -35,7 +35,9 @@ export class Lease {
         await new Promise((r) => setTimeout(r, this.pollMs));
       }
     }
-    const lost = new Promise<void>((resolve) => (this.lostResolve = resolve));
+    const lost = new Promise<void>((resolve) => {
+      this.lostResolve = resolve;
+    });
     if (signal.aborted) {
       this.lostResolve?.();
       return { lost };

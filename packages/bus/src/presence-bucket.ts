@@ -1,5 +1,5 @@
-import { StorageType, type KV, type NatsConnection } from 'nats';
 import type { Subjects } from '@chat/contracts';
+import { Kvm, StorageType, type KV, type NatsConnection } from './nats.ts';
 
 /** How long a presence lease lives without renewal: a crashed gateway's users are gone after it. */
 export const PRESENCE_LEASE_MS = 12_000;
@@ -9,5 +9,5 @@ export const PRESENCE_LEASE_MS = 12_000;
  * rebuilt within one lease after a restart) and aged out by the server as a storage bound.
  */
 export function openPresenceBucket(nc: NatsConnection, s: Subjects): Promise<KV> {
-  return nc.jetstream().views.kv(s.presenceBucket, { history: 1, ttl: 2 * PRESENCE_LEASE_MS, storage: StorageType.Memory });
+  return new Kvm(nc).create(s.presenceBucket, { history: 1, ttl: 2 * PRESENCE_LEASE_MS, storage: StorageType.Memory });
 }

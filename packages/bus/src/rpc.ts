@@ -1,7 +1,11 @@
-import { headers as natsHeaders, nuid, type Msg, type NatsConnection, type NatsError, type Service, type ServiceMsg } from 'nats';
-import type { z } from 'zod';
 import { AppError, Reply, Rpc, isAppError, validationError, type RpcName, type Subjects } from '@chat/contracts';
+import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { isTransient } from './errors.ts';
+import { RequestError, headers as natsHeaders, nuid, type Msg, type NatsConnection } from './nats.ts';
+
+export type { Service };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -33,13 +37,18 @@ export async function serveRpc(
   service: { name: string; version: string; log: Logger; onRequest?: (name: RpcName, ms: number, ok: boolean) => void },
   handlers: Partial<Handlers>,
 ): Promise<Service> {
-  const srv = await nc.services.add({ name: service.name, version: service.version, queue: `${s.ns}-${service.name}` });
+  // The services package carries its own copy of the core client's types; the connection is the same object.
+  const srv = await new Svcm(nc as unknown as ConstructorParameters<typeof Svcm>[0]).add({
+    name: service.name,
+    version: service.version,
+    queue: `${s.ns}-${service.name}`,
+  });
   for (const name of Object.keys(handlers) as RpcName[]) {
     const endpoint = Rpc[name];
     const handler = handlers[name] as (req: unknown, ctx: RequestContext) => Promise<unknown>;
     srv.addEndpoint(name, {
       subject: s.rpc[name],
-      handler: (err: NatsError | null, msg: ServiceMsg) => {
+      handler: (err: Error | null, msg: ServiceMsg) => {
         if (err) {
           service.log.error({ err, endpoint: name }, 'endpoint subscription failed');
           return;
@@ -54,8 +63,13 @@ export async function serveRpc(
             const data = await handler(parsed.data, { correlationId });
             reply = { ok: true, data };
           } catch (e) {
-            if (!isAppError(e)) service.log.error({ err: e, endpoint: name, correlationId }, 'handler failed');
-            reply = { ok: false, error: isAppError(e) ? e.toBody() : { code: 'internal', message: 'internal error' } };
+            const error = isAppError(e)
+              ? e.toBody()
+              : isTransient(e)
+                ? { code: 'unavailable' as const, message: `${name} could not reach what it needs; try again` }
+                : { code: 'internal' as const, message: 'internal error' };
+            if (error.code === 'internal' || error.code === 'unavailable') service.log.error({ err: e, endpoint: name, correlationId }, 'handler failed');
+            reply = { ok: false, error };
           }
           service.onRequest?.(name, performance.now() - started, reply.ok);
           msg.respond(encoder.encode(JSON.stringify(reply)));
@@ -85,9 +99,8 @@ export async function call<N extends RpcName>(
   try {
     msg = await nc.request(s.rpc[name], encoder.encode(JSON.stringify(request)), { timeout: opts.timeoutMs ?? 5000, headers: h });
   } catch (err) {
-    const code = (err as NatsError).code;
-    if (code === '503') throw new AppError('unavailable', `no ${name} service is running`);
-    if (code === 'TIMEOUT') throw new AppError('unavailable', `${name} did not answer in time`);
+    if (err instanceof RequestError && err.isNoResponders()) throw new AppError('unavailable', `no ${name} service is running`);
+    if (isTransient(err)) throw new AppError('unavailable', `${name} did not answer in time`);
     throw err;
   }
   const envelope = Reply.safeParse(parseJsonReply(msg.data));

@@ -1,5 +1,5 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 import type { Subjects } from '@chat/contracts';
+import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from './nats.ts';
 
 const NANOS_PER_MS = 1_000_000;
 export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
@@ -10,7 +10,7 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
  * when the stream is created: on a cluster, create it with `STREAM_REPLICAS=3`).
  */
 export async function ensureEventStream(jsm: JetStreamManager, s: Subjects, opts: { replicas?: number } = {}): Promise<void> {
-  const config: Partial<StreamConfig> = {
+  const config: Partial<StreamConfig> & { name: string } = {
     name: s.stream,
     subjects: [s.events.all],
     storage: StorageType.File,
@@ -36,7 +36,20 @@ export async function ensureEventStream(jsm: JetStreamManager, s: Subjects, opts
   }
 }
 
-export const isNotFound = (err: unknown): boolean => {
-  const e = err as { code?: string; api_error?: { code?: number; err_code?: number } };
-  return e?.api_error?.code === 404 || e?.code === '404' || /not found/i.test(String((err as Error)?.message));
-};
+/** Which stream a position belongs to: the same name can be deleted and created again. */
+export interface StreamIdentity {
+  name: string;
+  /** When the stream was created (ISO 8601, as the server reports it). */
+  created: string;
+  lastSeq: number;
+}
+
+export async function streamIdentity(jsm: JetStreamManager, stream: string): Promise<StreamIdentity> {
+  const info = await jsm.streams.info(stream);
+  return { name: info.config.name, created: info.created, lastSeq: info.state.last_seq };
+}
+
+const STREAM_NOT_FOUND = 10059;
+
+export const isNotFound = (err: unknown): boolean =>
+  (err instanceof JetStreamApiError && (err.code === STREAM_NOT_FOUND || err.status === 404)) || /not found/i.test(String((err as Error)?.message));

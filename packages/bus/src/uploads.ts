@@ -1,5 +1,5 @@
-import { StorageType, type NatsConnection, type ObjectStore } from 'nats';
 import type { Subjects } from '@chat/contracts';
+import { Objm, StorageType, type NatsConnection, type ObjectStore } from './nats.ts';
 
 const NANOS_PER_MS = 1_000_000;
 /** An upload lives only until the profile service has read it; this bounds what a crash leaves. */
@@ -19,7 +19,7 @@ export const UPLOADS_MAX_BYTES = 128 * 1024 * 1024;
  * Created here and nowhere else; opening it again leaves it as it is.
  */
 export async function openUploadStore(nc: NatsConnection, s: Subjects): Promise<ObjectStore> {
-  return nc.jetstream().views.os(s.uploads, {
+  return new Objm(nc).create(s.uploads, {
     description: 'avatar uploads staged by the gateway for the profile service',
     storage: StorageType.Memory,
     ttl: UPLOAD_TTL_MS * NANOS_PER_MS,

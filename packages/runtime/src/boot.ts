@@ -1,7 +1,6 @@
-import { connectNats, ensureEventStream } from '@chat/bus';
+import { connectNats, ensureEventStream, jetstreamManager, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { NatsConnection } from 'nats';
 import { Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import { type baseConfig, loadConfig } from './config.ts';
@@ -55,12 +54,12 @@ export async function bootService<S extends z.ZodObject>(opts: {
     labelNames: ['endpoint', 'ok'],
     registers: [registry],
   });
-  const nc = await connectNats(config.NATS_URL, opts.name, log);
+  const nc = await connectNats(config.NATS_URL, { name: opts.name, log });
   const s = subjects(config.CHAT_NAMESPACE);
   let service: StartedService;
   try {
     // Every service writes or follows the event log, so each makes sure it exists.
-    await ensureEventStream(await nc.jetstreamManager(), s, { replicas: config.STREAM_REPLICAS });
+    await ensureEventStream(await jetstreamManager(nc), s, { replicas: config.STREAM_REPLICAS });
     service = await opts.start({
       config,
       log,

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { connect, nuid } from 'nats';
+import { connect, jetstreamManager, nuid } from '@chat/bus';
 import pg from 'pg';
 
 export interface TestEnv {
@@ -89,7 +89,7 @@ export async function createTestEnv(): Promise<TestEnv> {
     async cleanup() {
       const nc = await connect({ servers: natsUrl });
       try {
-        const jsm = await nc.jetstreamManager();
+        const jsm = await jetstreamManager(nc);
         const stream = `CHAT_${namespace.toUpperCase().replace(/-/g, '_')}`;
         // The event log, and the object store where the gateway stages avatar uploads.
         for (const name of [stream, `OBJ_${stream}_UPLOADS`]) await jsm.streams.delete(name).catch(() => undefined);

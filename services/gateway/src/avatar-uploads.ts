@@ -1,7 +1,6 @@
-import { nuid } from '@chat/bus';
+import { nuid, type ObjectStore } from '@chat/bus';
 import { AVATAR_UPLOAD_MAX_BYTES, AppError, sniffImage, type AvatarUpload } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
-import type { ObjectStore } from 'nats';
 
 /** Normalising a large image takes a moment; a request carrying one may wait this long. */
 export const UPLOAD_CALL_TIMEOUT_MS = 20_000;

@@ -1,7 +1,6 @@
-import { call } from '@chat/bus';
+import { call, type NatsConnection } from '@chat/bus';
 import { AppError, ExternalAvatarUrl, isPlaceholderAvatar, parseOrThrow, type AvatarInput, type RpcName, type Rpc, type Subjects } from '@chat/contracts';
 import { ConcurrencyLimit, type Logger } from '@chat/runtime';
-import type { NatsConnection } from 'nats';
 import type { z } from 'zod';
 import { bearer, type Tokens } from './auth.ts';
 import type { AvatarUploads } from './avatar-uploads.ts';

@@ -1,7 +1,6 @@
-import { nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
+import { nuid, openPresenceBucket, openUploadStore, type NatsConnection } from '@chat/bus';
 import { AVATAR_JSON_BODY_MAX_BYTES, JSON_BODY_MAX_BYTES, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
-import type { NatsConnection } from 'nats';
 import { Tokens } from './auth.ts';
 import { AvatarCache } from './avatar-cache.ts';
 import { AvatarUploads } from './avatar-uploads.ts';
@@ -59,7 +58,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, origins, onResponse: opts.metrics?.response };
   const sockets = new Set<WebSocket<SocketData>>();
   const hub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, opts.metrics?.slowSocket);
-  const presence = new PresenceTracker(await openPresenceBucket(opts.nc, opts.s), opts.log, (roomId, change) => {
+  const presence = new PresenceTracker(opts.nc, await openPresenceBucket(opts.nc, opts.s), opts.s.presenceBucket, opts.log, (roomId, change) => {
     const skipped = hub.sendEphemeral(
       roomId,
       { type: 'presence', joined: change.joined, left: change.left, seq: change.seq },

@@ -1,6 +1,5 @@
-import { PRESENCE_LEASE_MS } from '@chat/bus';
+import { PRESENCE_LEASE_MS, watchBucket, type BucketWatch, type KV, type NatsConnection } from '@chat/bus';
 import type { Logger } from '@chat/runtime';
-import type { KV, KvEntry, QueuedIterator } from 'nats';
 
 export interface PresenceChange {
   joined: string[];
@@ -17,7 +16,7 @@ interface RoomView {
   dirty: Set<string>;
   online: Set<string>;
   seq: number;
-  watcher: QueuedIterator<KvEntry> | null;
+  watcher: BucketWatch | null;
   ready: Promise<void>;
 }
 
@@ -40,7 +39,9 @@ export class PresenceTracker {
   private renewing = false;
 
   constructor(
+    private readonly nc: NatsConnection,
     private readonly kv: KV,
+    private readonly bucket: string,
     private readonly log: Logger,
     private readonly emit: (roomId: string, change: PresenceChange) => void,
     private readonly leaseMs = PRESENCE_LEASE_MS,
@@ -92,19 +93,11 @@ export class PresenceTracker {
   async read(roomId: string): Promise<string[]> {
     const now = Date.now();
     const users = new Set<string>();
-    const entries = await this.kv.watch({ key: `${roomId}.>` });
-    await new Promise<void>((resolve) => {
-      void (async () => {
-        for await (const e of entries) {
-          if (e.operation === 'PUT' && now - e.created.getTime() < this.leaseMs) users.add(e.key.split('.')[1]!);
-          if (e.delta === 0) break;
-        }
-        resolve();
-      })();
-      // An empty bucket delivers nothing at all.
-      setTimeout(resolve, 250).unref();
+    const watch = await watchBucket(this.nc, this.bucket, `${roomId}.>`, (e) => {
+      if (e.initial && e.operation === 'PUT' && now - e.created.getTime() < this.leaseMs) users.add(e.key.split('.')[1]!);
     });
-    entries.stop();
+    await watch.ready;
+    watch.stop();
     return [...users].sort();
   }
 
@@ -123,28 +116,23 @@ export class PresenceTracker {
     const view: RoomView = { leases: new Map(), counts: new Map(), dirty: new Set(), online: new Set(), seq: 0, watcher: null, ready };
     room = view;
     this.rooms.set(roomId, view);
-    let initial = true;
-    void this.kv
-      .watch({
-        key: `${roomId}.>`,
-        initializedFn: () => {
-          initial = false;
-          initialized();
-        },
-      })
-      .then(async (watcher) => {
-        view.watcher = watcher;
-        for await (const entry of watcher) {
-          const [, user] = entry.key.split('.');
-          if (!user) continue;
-          if (entry.operation === 'PUT') {
-            // A key from before this watch may belong to a crashed gateway: date it by the server.
-            setLease(view, entry.key, { user, at: initial ? entry.created.getTime() : Date.now() });
-          } else {
-            dropLease(view, entry.key);
-          }
-          if (!initial) this.recompute(roomId, view);
-        }
+    void watchBucket(this.nc, this.bucket, `${roomId}.>`, (entry) => {
+      const [, user] = entry.key.split('.');
+      if (!user) return;
+      if (entry.operation === 'PUT') {
+        // A key from before this watch may belong to a crashed gateway: date it by the server.
+        setLease(view, entry.key, { user, at: entry.initial ? entry.created.getTime() : Date.now() });
+      } else {
+        dropLease(view, entry.key);
+      }
+      if (!entry.initial) this.recompute(roomId, view);
+    })
+      .then(async (watch) => {
+        view.watcher = watch;
+        // Stopped while the watch was being set up.
+        if (this.rooms.get(roomId) !== view) watch.stop();
+        await watch.ready;
+        initialized();
       })
       .catch((err: unknown) => {
         this.log.warn({ err, roomId }, 'presence watch failed');

@@ -1,6 +1,6 @@
 import { CloseCode, LiveFrame, TypingSignal, type ServerFrame, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from '@chat/bus';
 import type { SocketData } from './sockets.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
 

@@ -13,7 +13,7 @@ import {
 } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
 import type { Kysely } from 'kysely';
-import type { NatsConnection, ObjectStore, Service } from 'nats';
+import type { NatsConnection, ObjectStore, Service } from '@chat/bus';
 import { normaliseAvatar } from './avatars/avatar-normaliser.ts';
 import { avatarStore } from './db/avatar-store.ts';
 import type { Database } from './db/schema.ts';

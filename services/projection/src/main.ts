@@ -1,4 +1,4 @@
-import { Lease, nuid, openLeaseBucket } from '@chat/bus';
+import { Lease, jetstreamManager, nuid, openLeaseBucket } from '@chat/bus';
 import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
 import { Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { z } from 'zod';
@@ -60,7 +60,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         },
         extendOps: (app) => {
           app.get('/admin/lag', async () => {
-            const info = await (await nc.jetstreamManager()).streams.info(s.stream);
+            const info = await (await jetstreamManager(nc)).streams.info(s.stream);
             const last = info.state.last_seq;
             return { active: projector.active, position: projector.position, stream_last_seq: last, lag: Math.max(0, last - projector.position) };
           });

@@ -2,7 +2,7 @@ import { serveRpc } from '@chat/bus';
 import { AppError, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { Kysely } from 'kysely';
-import type { NatsConnection, Service } from 'nats';
+import type { NatsConnection, Service } from '@chat/bus';
 import { readModels } from './db/read-models.ts';
 import type { Database } from './db/schema.ts';
 import type { Projector } from './projector.ts';

@@ -1,8 +1,17 @@
-import { decodeEvent, type StoredEvent } from '@chat/bus';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  decodeEvent,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JsMsg,
+  type NatsConnection,
+  type StoredEvent,
+} from '@chat/bus';
 import type { Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { Kysely } from 'kysely';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { applyBatch, type LiveUpdate } from './apply-batch.ts';
 import { readModels } from './db/read-models.ts';
 import type { Database } from './db/schema.ts';
@@ -108,7 +117,7 @@ export class Projector {
 
   private async consume(): Promise<void> {
     const { nc, s, name } = this.opts;
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await jsm.consumers.delete(s.stream, name).catch(() => undefined);
     await jsm.consumers.add(s.stream, {
       durable_name: name,
@@ -120,7 +129,7 @@ export class Projector {
       max_ack_pending: 4 * MAX_BATCH,
       ack_wait: 30_000_000_000,
     });
-    const consumer = await nc.jetstream().consumers.get(s.stream, name);
+    const consumer = await jetstream(nc).consumers.get(s.stream, name);
     const messages = await consumer.consume({ max_messages: 2 * MAX_BATCH });
     this.messages = messages;
 

@@ -1,7 +1,7 @@
 import { AggregateRepository, EventStore, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
 import { AppError, type EventMeta, type MessageDeleted, type MessageEdited, type MessagePosted, type RoomEvent, type Subjects } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
-import type { NatsConnection, Service } from 'nats';
+import type { NatsConnection, Service } from '@chat/bus';
 import { decideMessage, evolveMessage, initialMessage, type MessageCommand, type MessageState } from './domain/message.ts';
 import { decide, evolve, initialState, isMember, type RoomCommand, type RoomState } from './domain/room.ts';
 
