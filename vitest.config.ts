@@ -7,6 +7,7 @@ const notDeps = ['**/node_modules/**', '**/dist/**'];
  * Three tiers, each a vitest project:
  * - unit: pure logic, no servers, seconds (`pnpm test:unit`);
  * - integration: real Postgres, NATS, sockets and Chromium (`pnpm test:integration`);
+ * - faults: kills, pauses and restarts NATS, Postgres and the services, on servers of its own (`pnpm test:faults`);
  * - bench: the benchmark scenarios at their smallest size, for correctness only (`pnpm test:bench`).
  * `pnpm test` runs unit and integration.
  */
@@ -28,6 +29,16 @@ export default defineConfig({
           exclude: [...notDeps, 'bench/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.fault.test.ts'],
+          exclude: notDeps,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -35,8 +35,16 @@ export interface Stack {
  * The whole system in this process against the real NATS and Postgres, in a namespace and
  * database of its own: `rooms` copies of the room service, one profile, projection and gateway.
  */
-export async function startStack(opts: { mode?: 'token' | 'open'; rooms?: number; gatewayEnv?: Record<string, string> } = {}): Promise<Stack> {
-  const env = await createTestEnv();
+export async function startStack(
+  opts: {
+    mode?: 'token' | 'open';
+    rooms?: number;
+    gatewayEnv?: Record<string, string>;
+    /** Servers of the test's own (see `servers.ts`) instead of the machine's. */
+    servers?: { natsUrl: string; postgresUrl: string };
+  } = {},
+): Promise<Stack> {
+  const env = await createTestEnv(opts.servers);
   const mode = opts.mode ?? 'token';
   const envFor = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     NATS_URL: env.natsUrl,

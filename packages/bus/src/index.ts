@@ -5,6 +5,7 @@ export * from './stream.ts';
 export * from './event-store.ts';
 export * from './rpc.ts';
 export * from './aggregate-repository.ts';
+export * from './buckets.ts';
 export * from './presence-bucket.ts';
 export * from './kv-watch.ts';
 export * from './lease.ts';

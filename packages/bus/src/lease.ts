@@ -1,11 +1,14 @@
 import type { Subjects } from '@chat/contracts';
+import { type BucketOptions, prepareBucketStream } from './buckets.ts';
 import { Kvm, StorageType, type KV, type NatsConnection } from './nats.ts';
+import { isNotFound } from './stream.ts';
 
 export const LEASE_TTL_MS = 10_000;
 
 /** Leases for work that must have one active copy (e.g. a projection writing its read models). */
-export function openLeaseBucket(nc: NatsConnection, s: Subjects): Promise<KV> {
-  return new Kvm(nc).create(s.leaseBucket, { history: 1, ttl: LEASE_TTL_MS, storage: StorageType.Memory });
+export async function openLeaseBucket(nc: NatsConnection, s: Subjects, opts: BucketOptions = {}): Promise<KV> {
+  await prepareBucketStream(nc, `KV_${s.leaseBucket}`, opts);
+  return new Kvm(nc).create(s.leaseBucket, { history: 1, ttl: LEASE_TTL_MS, storage: StorageType.File, replicas: opts.replicas ?? 1 });
 }
 
 /**
@@ -17,9 +20,11 @@ export class Lease {
   private revision = 0;
   private renewTimer: NodeJS.Timeout | null = null;
   private lostResolve: (() => void) | null = null;
+  private kv: KV | null = null;
 
+  /** `open` gives the bucket; it is called again when the bucket has gone (a server that lost it). */
   constructor(
-    private readonly kv: KV,
+    private readonly open: () => Promise<KV>,
     private readonly key: string,
     private readonly holder: string,
     private readonly pollMs = LEASE_TTL_MS / 5,
@@ -29,9 +34,12 @@ export class Lease {
   async acquire(signal: AbortSignal): Promise<{ lost: Promise<void> }> {
     while (!signal.aborted) {
       try {
+        this.kv ??= await this.open();
         this.revision = await this.kv.create(this.key, new TextEncoder().encode(this.holder));
         break;
-      } catch {
+      } catch (err) {
+        // Held by another copy ("wrong last sequence"), or the bucket or server is not there now.
+        if (isNotFound(err)) this.kv = null;
         await new Promise((r) => setTimeout(r, this.pollMs));
       }
     }
@@ -51,11 +59,12 @@ export class Lease {
   async release(): Promise<void> {
     const held = this.revision;
     this.stopRenewing();
-    if (held > 0) await this.kv.delete(this.key, { previousSeq: held }).catch(() => undefined);
+    if (held > 0) await this.kv?.delete(this.key, { previousSeq: held }).catch(() => undefined);
   }
 
   private async renew(): Promise<void> {
     try {
+      if (!this.kv) throw new Error('no lease bucket');
       this.revision = await this.kv.update(this.key, new TextEncoder().encode(this.holder), this.revision);
     } catch {
       this.stopRenewing();

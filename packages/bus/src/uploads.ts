@@ -1,4 +1,5 @@
 import type { Subjects } from '@chat/contracts';
+import { type BucketOptions, prepareBucketStream } from './buckets.ts';
 import { Objm, StorageType, type NatsConnection, type ObjectStore } from './nats.ts';
 
 const NANOS_PER_MS = 1_000_000;
@@ -15,13 +16,16 @@ export const UPLOADS_MAX_BYTES = 128 * 1024 * 1024;
  * chunks them (128 KiB messages) and any copy of the profile service can read them, which chunked
  * requests to a queue group could not promise. The request then carries only the object's name.
  *
- * Memory storage: uploads are transient (deleted after use, expired after `UPLOAD_TTL_MS`).
+ * Uploads are transient (deleted after use, expired after `UPLOAD_TTL_MS`), but kept in file
+ * storage with the stream's replicas all the same, so a NATS restart does not lose one in flight.
  * Created here and nowhere else; opening it again leaves it as it is.
  */
-export async function openUploadStore(nc: NatsConnection, s: Subjects): Promise<ObjectStore> {
+export async function openUploadStore(nc: NatsConnection, s: Subjects, opts: BucketOptions = {}): Promise<ObjectStore> {
+  await prepareBucketStream(nc, `OBJ_${s.uploads}`, opts);
   return new Objm(nc).create(s.uploads, {
     description: 'avatar uploads staged by the gateway for the profile service',
-    storage: StorageType.Memory,
+    storage: StorageType.File,
+    replicas: opts.replicas ?? 1,
     ttl: UPLOAD_TTL_MS * NANOS_PER_MS,
     max_bytes: UPLOADS_MAX_BYTES,
   });

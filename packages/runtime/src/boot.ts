@@ -13,6 +13,8 @@ export interface ServiceContext<C> {
   registry: Registry;
   nc: NatsConnection;
   s: Subjects;
+  /** Copies of the event stream and of every bucket on a NATS cluster (`STREAM_REPLICAS`). */
+  replicas: number;
   /** Records one handled request into `chat_rpc_seconds`. */
   observeRequest: (endpoint: string, ms: number, ok: boolean) => void;
 }
@@ -66,6 +68,7 @@ export async function bootService<S extends z.ZodObject>(opts: {
       registry,
       nc,
       s,
+      replicas: config.STREAM_REPLICAS,
       observeRequest: (endpoint, ms, ok) => latency.observe({ endpoint, ok: String(ok) }, ms / 1000),
     });
   } catch (err) {

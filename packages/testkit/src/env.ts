@@ -67,8 +67,9 @@ const withDatabase = (url: string, name: string) => {
   return u.toString();
 };
 
-export async function createTestEnv(): Promise<TestEnv> {
-  const { natsUrl, postgresUrl } = await findServers();
+/** A namespace and database of their own, on the given servers or on those `findServers` finds. */
+export async function createTestEnv(servers?: { natsUrl: string; postgresUrl: string }): Promise<TestEnv> {
+  const { natsUrl, postgresUrl } = servers ?? (await findServers());
   const id = nuid.next().toLowerCase();
   const namespace = `t${id.slice(-12)}`;
   const dbName = `chat_test_${id}`;
@@ -87,19 +88,30 @@ export async function createTestEnv(): Promise<TestEnv> {
     databaseUrl: withDatabase(postgresUrl, dbName),
     namespace,
     async cleanup() {
-      const nc = await connect({ servers: natsUrl });
-      try {
-        const jsm = await jetstreamManager(nc);
-        const stream = `CHAT_${namespace.toUpperCase().replace(/-/g, '_')}`;
-        // The event log, and the object store where the gateway stages avatar uploads.
-        for (const name of [stream, `OBJ_${stream}_UPLOADS`]) await jsm.streams.delete(name).catch(() => undefined);
-      } finally {
-        await nc.close();
+      // A test that killed its own servers has nothing left to clean there.
+      const nc = await connect({ servers: natsUrl, timeout: 2000, reconnect: false }).catch(() => null);
+      if (nc) {
+        try {
+          const jsm = await jetstreamManager(nc);
+          const stream = `CHAT_${namespace.toUpperCase().replace(/-/g, '_')}`;
+          // The event log, the object store where the gateway stages avatar uploads, the buckets.
+          const bucket = namespace.replace(/-/g, '_');
+          for (const name of [stream, `OBJ_${stream}_UPLOADS`, `KV_leases_${bucket}`, `KV_presence_${bucket}`]) {
+            await jsm.streams.delete(name).catch(() => undefined);
+          }
+        } finally {
+          await nc.close();
+        }
       }
-      const client = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      await client.end();
+      const client = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres'), connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      } catch {
+        // The test's own Postgres may be gone already.
+      } finally {
+        await client.end().catch(() => undefined);
+      }
     },
   };
 }

@@ -22,6 +22,8 @@ export interface GatewayOptions {
   nc: NatsConnection;
   s: Subjects;
   log: Logger;
+  /** Replicas of the buckets the gateway opens (the event stream's count). */
+  replicas?: number;
   host: string;
   port: number;
   mode: AuthMode;
@@ -51,21 +53,27 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const gatewayId = `gw_${nuid.next()}`;
   const origins = new OriginPolicy(opts.allowedOrigins);
   const tokens = opts.mode === 'token' ? new Tokens(opts.secret ?? '') : null;
-  const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s), opts.log);
+  const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s, { replicas: opts.replicas }), opts.log);
   const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
   const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, uploads, limits);
   const cache = new AvatarCache(opts.avatarCacheBytes ?? DEFAULT_AVATAR_CACHE_BYTES);
   const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, origins, onResponse: opts.metrics?.response };
   const sockets = new Set<WebSocket<SocketData>>();
   const hub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, opts.metrics?.slowSocket);
-  const presence = new PresenceTracker(opts.nc, await openPresenceBucket(opts.nc, opts.s), opts.s.presenceBucket, opts.log, (roomId, change) => {
-    const skipped = hub.sendEphemeral(
-      roomId,
-      { type: 'presence', joined: change.joined, left: change.left, seq: change.seq },
-      (ws) => !ws.getUserData().presenceReady,
-    );
-    for (const ws of skipped) ws.getUserData().presenceDirty = true;
-  });
+  const presence = new PresenceTracker(
+    opts.nc,
+    await openPresenceBucket(opts.nc, opts.s, { replicas: opts.replicas }),
+    opts.s.presenceBucket,
+    opts.log,
+    (roomId, change) => {
+      const skipped = hub.sendEphemeral(
+        roomId,
+        { type: 'presence', joined: change.joined, left: change.left, seq: change.seq },
+        (ws) => !ws.getUserData().presenceReady,
+      );
+      for (const ws of skipped) ws.getUserData().presenceDirty = true;
+    },
+  );
 
   const users = userRoutes(ctx);
   const avatars = avatarRoutes(ctx, cache);

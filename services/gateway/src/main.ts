@@ -28,7 +28,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     schema: gatewayConfig,
     env,
     opsPort: (config) => config.OPS_PORT,
-    start: async ({ config, nc, s, log, registry }) => {
+    start: async ({ config, nc, s, log, registry, replicas }) => {
       const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
       const site = webRoot ? loadStaticSite(webRoot) : null;
       if (config.WEB_ROOT && !site) throw new Error(`WEB_ROOT=${config.WEB_ROOT} holds no index.html (build the app with pnpm --filter @chat/web build)`);
@@ -42,6 +42,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         nc,
         s,
         log,
+        replicas,
         host: config.HOST,
         port: config.PORT,
         mode: config.AUTH_MODE,

@@ -10,12 +10,12 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     name: 'profile',
     schema: baseConfig(8082),
     env,
-    start: async ({ config, nc, s, log, observeRequest }) => {
+    start: async ({ config, nc, s, log, observeRequest, replicas }) => {
       await ensureDatabase(config.DATABASE_URL);
       const db = createDb<Database>(config.DATABASE_URL);
       try {
         await migrateToLatest(db, SCHEMA, migrations);
-        const uploads = await openUploadStore(nc, s);
+        const uploads = await openUploadStore(nc, s, { replicas });
         const service = await startProfileService({ nc, s, log, db, uploads, onRequest: observeRequest });
         return {
           checks: {

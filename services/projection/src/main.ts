@@ -19,7 +19,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     name: 'projection',
     schema: projectionConfig,
     env,
-    start: async ({ config, nc, s, log, registry, observeRequest }) => {
+    start: async ({ config, nc, s, log, registry, observeRequest, replicas }) => {
       await ensureDatabase(config.DATABASE_URL);
       const db = createDb<Database>(config.DATABASE_URL);
       await migrateToLatest(db, SCHEMA, migrations);
@@ -37,7 +37,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         },
       });
       // One copy applies events; the others answer queries and take over when its lease lapses.
-      const lease = new Lease(await openLeaseBucket(nc, s), `projection.${config.PROJECTION_NAME}`, nuid.next());
+      const lease = new Lease(() => openLeaseBucket(nc, s, { replicas }), `projection.${config.PROJECTION_NAME}`, nuid.next());
       const stopping = new AbortController();
       const leading = (async () => {
         while (!stopping.signal.aborted) {
