@@ -26,6 +26,11 @@ export class AggregateRepository<S, E extends ChatEvent> {
     private readonly capacity = 10_000,
   ) {}
 
+  /** What is cached for `id`, without asking the log (may be behind it). */
+  peek(id: string): Snapshot<S> | undefined {
+    return this.cache.get(id);
+  }
+
   async load(id: string): Promise<Snapshot<S>> {
     const cached = this.cache.get(id) ?? { state: this.aggregate.initialState(), seq: 0 };
     const { events } = await this.store.read(this.aggregate.subject(id), cached.seq + 1);

@@ -1,4 +1,4 @@
-import { AppError, ChatEvent as ChatEventSchema, parseEvent, type ChatEvent, type EventDraft, type EventMeta } from '@chat/contracts';
+import { AppError, ChatEvent as ChatEventSchema, EVENT_VERSIONS, parseEvent, type ChatEvent, type EventDraft, type EventMeta } from '@chat/contracts';
 import { transientAsUnavailable } from './errors.ts';
 import {
   DeliverPolicy,
@@ -52,7 +52,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export const wrapEvent = (draft: EventDraft, now: Date, meta: EventMeta): ChatEvent =>
-  ChatEventSchema.parse({ id: nuid.next(), version: 1, occurred_at: now.toISOString(), meta, ...draft });
+  ChatEventSchema.parse({ id: nuid.next(), version: EVENT_VERSIONS[draft.type], occurred_at: now.toISOString(), meta, ...draft });
 
 export function decodeEvent(seq: number, data: Uint8Array): StoredEvent {
   let raw: unknown;

@@ -8,5 +8,6 @@ export * from './aggregate-repository.ts';
 export * from './buckets.ts';
 export * from './presence-bucket.ts';
 export * from './kv-watch.ts';
+export * from './follow.ts';
 export * from './lease.ts';
 export * from './uploads.ts';

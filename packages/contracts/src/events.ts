@@ -1,21 +1,37 @@
 import { z } from 'zod';
-import { ClientMsgId, MessageId, RoomId, UserId } from './ids.ts';
+import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { Avatar, Username } from './profile.ts';
+import { FORBIDDEN_IN_NAME, hasControlCharacters, normaliseLineBreaks } from './text.ts';
 
 export const MESSAGE_MAX = 4000;
 
+/** Message text as stored events hold it (the rules it was written under; see `MessageContentInput`). */
 export const MessageContent = z
   .string()
   .transform((s) => s.trim())
   .refine((s) => s.length > 0, 'must not be empty')
   .refine((s) => s.length <= MESSAGE_MAX, `must be at most ${MESSAGE_MAX} characters`);
 
+/** Message text as a client sends it: line breaks normalised; no NUL or other control character but tab and line feed. */
+export const MessageContentInput = z
+  .string()
+  .transform(normaliseLineBreaks)
+  .refine((s) => !hasControlCharacters(s), 'must not contain control characters (line breaks and tabs are fine)')
+  .pipe(MessageContent);
+
+/** A room name as stored events hold it. */
 export const RoomName = z
   .string()
   .transform((s) => s.normalize('NFC').trim())
   .refine((s) => s.length >= 1 && s.length <= 100, 'must be 1-100 characters')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+/** A room name as a client sends it: also no C1 control, line separator or bidirectional override. */
+export const RoomNameInput = z
+  .string()
+  .refine((s) => !FORBIDDEN_IN_NAME.test(s), 'must not contain control characters or bidirectional overrides')
+  .pipe(RoomName);
 
 export const EventMeta = z.object({
   correlation_id: z.string().min(1).max(128),
@@ -24,11 +40,11 @@ export const EventMeta = z.object({
 });
 export type EventMeta = z.infer<typeof EventMeta>;
 
-const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+const event = <T extends string, D extends z.ZodType, V extends number = 1>(type: T, data: D, version: V = 1 as V) =>
   z.object({
     id: z.string().min(1).max(64),
     type: z.literal(type),
-    version: z.literal(1),
+    version: z.literal(version),
     occurred_at: z.iso.datetime(),
     data,
     meta: EventMeta,
@@ -47,8 +63,21 @@ export const MessagePosted = event(
     client_msg_id: ClientMsgId.nullable(),
   }),
 );
-export const MessageEdited = event('MessageEdited', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent }));
-export const MessageDeleted = event('MessageDeleted', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId }));
+/**
+ * Where a changed message was posted, so a change can be shown without looking the post up:
+ * its seq, time and client id. Version 1 of the change events did not carry it (null once upcast).
+ */
+const ChangedPost = {
+  message_seq: Seq.nullable(),
+  posted_at: z.iso.datetime().nullable(),
+  client_msg_id: ClientMsgId.nullable(),
+};
+export const MessageEdited = event(
+  'MessageEdited',
+  z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent, ...ChangedPost }),
+  2,
+);
+export const MessageDeleted = event('MessageDeleted', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, ...ChangedPost }), 2);
 export const UserRegistered = event('UserRegistered', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 /** Carries the whole new profile, so a projection needs no earlier state to apply it. */
 export const ProfileUpdated = event('ProfileUpdated', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
@@ -89,7 +118,27 @@ export type EventDraft<E extends ChatEvent = ChatEvent> = E extends ChatEvent ? 
  * never rewritten; a schema change adds a version here and the readers see only the latest.
  * Keyed by `${type}@${version}`.
  */
-const upcasters: Record<string, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
+const withoutPost = (raw: Record<string, unknown>) => ({
+  ...raw,
+  version: 2,
+  data: { message_seq: null, posted_at: null, client_msg_id: null, ...(raw.data as Record<string, unknown>) },
+});
+const upcasters: Record<string, (raw: Record<string, unknown>) => Record<string, unknown>> = {
+  'MessageEdited@1': withoutPost,
+  'MessageDeleted@1': withoutPost,
+};
+
+/** The version each event type is written at now. */
+export const EVENT_VERSIONS: Record<ChatEventType, number> = {
+  RoomCreated: 1,
+  UserJoined: 1,
+  UserLeft: 1,
+  MessagePosted: 1,
+  MessageEdited: 2,
+  MessageDeleted: 2,
+  UserRegistered: 1,
+  ProfileUpdated: 1,
+};
 
 export function upcast(raw: unknown): unknown {
   let current = raw as Record<string, unknown>;

@@ -12,10 +12,21 @@ export const ClientFrame = z.discriminatedUnion('type', [
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
-/** Frames the projection publishes on a room's live subject, forwarded to sockets as they are. */
+/**
+ * A change to a room's timeline: a new message, or a change to an older one. `seq` is the seq of
+ * the event it reports (for `message_updated`, the edit's or deletion's own), so a client's
+ * cursor is the last frame seq it saw, and a resume after it delivers every later change.
+ */
+export const TimelineFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), message: MessageView, seq: Seq }),
+  z.object({ type: z.literal('message_updated'), message: MessageView, seq: Seq }),
+]);
+export type TimelineFrame = z.infer<typeof TimelineFrame>;
+
+/** Frames about a room that every socket in it gets, built by the gateways from the event log. */
 export const LiveFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message'), message: MessageView }),
-  z.object({ type: z.literal('message_updated'), message: MessageView }),
+  z.object({ type: z.literal('message'), message: MessageView, seq: Seq }),
+  z.object({ type: z.literal('message_updated'), message: MessageView, seq: Seq }),
   z.object({ type: z.literal('member_joined'), member: MemberView, seq: Seq }),
   z.object({ type: z.literal('member_left'), user_id: UserId, seq: Seq }),
   z.object({ type: z.literal('profile_updated'), user: UserView, seq: Seq }),

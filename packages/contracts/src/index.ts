@@ -9,3 +9,4 @@ export * from './rpc.ts';
 export * from './frames.ts';
 export * from './http.ts';
 export * from './api.ts';
+export * from './text.ts';

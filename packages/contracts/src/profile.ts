@@ -1,9 +1,5 @@
 import { z } from 'zod';
-
-// Control characters (C0, DEL, C1), line/paragraph separators and bidi overrides: invisible
-// or layout-breaking in a chat list, so never part of a name.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+import { FORBIDDEN_IN_NAME } from './text.ts';
 
 export const USERNAME_MAX = 32;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
-import { MessageContent, RoomName } from './events.ts';
+import { MessageContentInput, RoomNameInput } from './events.ts';
+import { TimelineFrame } from './frames.ts';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
 import { MemberView, MessageView, RoomView, UserView } from './views.ts';
@@ -22,10 +23,36 @@ const endpoint = <Req extends z.ZodType, Res extends z.ZodType>(name: string, re
 
 export const HISTORY_LIMIT_MAX = 100;
 
+/**
+ * A message as the room service knows it right after a post, an edit or a deletion: enough for
+ * the gateway to answer with the whole view at once (the author's name and avatar come from its
+ * profile directory), whatever the read models are doing.
+ */
+export const MessageState = z.object({
+  message_id: MessageId,
+  room_id: RoomId,
+  /** The author. */
+  user_id: UserId,
+  content: z.string(),
+  client_msg_id: ClientMsgId.nullable(),
+  posted_at: z.string(),
+  edited_at: z.string().nullable(),
+  deleted: z.boolean(),
+  /** The post's seq. */
+  seq: Seq,
+});
+export type MessageState = z.infer<typeof MessageState>;
+
+/**
+ * Read your writes: a query waits (boundedly) until the read models hold every event up to this
+ * seq, which the gateway knows from its own writes and its live feed. Past the wait it is a 503.
+ */
+const MinPosition = { min_position: Seq.optional() };
+
 export const Rpc = {
   createRoom: endpoint(
     'createRoom',
-    z.object({ room_id: RoomId.optional(), name: RoomName, user_id: UserId }),
+    z.object({ room_id: RoomId.optional(), name: RoomNameInput, user_id: UserId }),
     z.object({ room: z.object({ id: RoomId, name: z.string(), created_by: UserId.nullable(), created_at: z.string() }), seq: Seq }),
   ),
   joinRoom: endpoint(
@@ -34,23 +61,26 @@ export const Rpc = {
     z.object({ room_id: RoomId, user_id: UserId, joined: z.boolean(), room_created: z.boolean(), seq: Seq }),
   ),
   leaveRoom: endpoint('leaveRoom', z.object({ room_id: RoomId, user_id: UserId }), z.object({ room_id: RoomId, user_id: UserId, left: z.boolean(), seq: Seq })),
+  /** A post; a repeated `client_msg_id` answers the original message (`duplicate`). */
   postMessage: endpoint(
     'postMessage',
-    z.object({ room_id: RoomId, user_id: UserId, content: MessageContent, client_msg_id: ClientMsgId.optional() }),
-    z.object({ message_id: z.string(), seq: Seq, duplicate: z.boolean(), occurred_at: z.string() }),
+    z.object({ room_id: RoomId, user_id: UserId, content: MessageContentInput, client_msg_id: ClientMsgId.optional() }),
+    MessageState.extend({ duplicate: z.boolean() }),
   ),
   /** Changes a message; `seq` locates the original post, which the room service checks. */
   editMessage: endpoint(
     'editMessage',
-    z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId, content: MessageContent }),
-    z.object({ seq: Seq, changed: z.boolean() }),
+    z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId, content: MessageContentInput }),
+    z.object({ changed: z.boolean(), change_seq: Seq, message: MessageState }),
   ),
   deleteMessage: endpoint(
     'deleteMessage',
     z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId }),
-    z.object({ seq: Seq, changed: z.boolean() }),
+    z.object({ changed: z.boolean(), change_seq: Seq, message: MessageState }),
   ),
   membership: endpoint('membership', z.object({ room_id: RoomId, user_id: UserId }), z.object({ room_exists: z.boolean(), member: z.boolean() })),
+  /** A room's members as the log says now, and the seq of the room's last membership event. */
+  roomMembers: endpoint('roomMembers', z.object({ room_id: RoomId }), z.object({ room_exists: z.boolean(), members: z.array(UserId), seq: Seq })),
   registerUser: endpoint(
     'registerUser',
     z.object({ user_id: UserId.optional(), username: Username, avatar: AvatarInput.nullable().optional() }),
@@ -70,9 +100,9 @@ export const Rpc = {
   defaultAvatar: endpoint('defaultAvatar', z.object({ user_id: UserId }), z.object({ svg: z.string() })),
   /** An uploaded avatar's normalised WebP bytes (a few KiB to some tens of KiB: fits a message). */
   getAvatar: endpoint('getAvatar', z.object({ key: AvatarKey, size: AvatarSize }), z.object({ webp: z.base64() })),
-  listRooms: endpoint('listRooms', z.object({ limit: z.number().int().min(1).max(500).default(100) }), z.array(RoomView)),
-  getRoom: endpoint('getRoom', z.object({ room_id: RoomId }), RoomView),
-  members: endpoint('members', z.object({ room_id: RoomId }), z.array(MemberView)),
+  listRooms: endpoint('listRooms', z.object({ limit: z.number().int().min(1).max(500).default(100), ...MinPosition }), z.array(RoomView)),
+  getRoom: endpoint('getRoom', z.object({ room_id: RoomId, ...MinPosition }), RoomView),
+  members: endpoint('members', z.object({ room_id: RoomId, ...MinPosition }), z.array(MemberView)),
   messages: endpoint(
     'messages',
     z.object({
@@ -80,22 +110,29 @@ export const Rpc = {
       before: Seq.optional(),
       after: Seq.optional(),
       limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).default(50),
+      ...MinPosition,
     }),
     z.array(MessageView),
   ),
-  /** A message by its seq, waiting up to `wait_ms` for the projection to reach it. */
-  messageAt: endpoint(
-    'messageAt',
-    z.object({ room_id: RoomId, seq: Seq, wait_ms: z.number().int().min(0).max(5000).default(0) }),
-    z.object({ message: MessageView.nullable() }),
+  /**
+   * Every change to a room's timeline after `after`, in seq order: new messages (`message`) and
+   * edits or deletions of older ones (`message_updated`, with the change's own seq). What a
+   * resuming socket needs, page by page.
+   */
+  changes: endpoint(
+    'changes',
+    z.object({
+      room_id: RoomId,
+      /** The resume cursor: messages posted after it come as `message`, changes to older ones as `message_updated`. */
+      since: Seq,
+      /** Where this page starts (the last frame seq of the previous page; `since` for the first). */
+      after: Seq.optional(),
+      limit: z.number().int().min(1).max(1000).default(100),
+      ...MinPosition,
+    }),
+    z.array(TimelineFrame),
   ),
-  messageById: endpoint('messageById', z.object({ room_id: RoomId, message_id: MessageId }), z.object({ message: MessageView.nullable() })),
-  /** Waits up to `wait_ms` until the projection has applied `seq`: read-your-writes for clients. */
-  awaitPosition: endpoint(
-    'awaitPosition',
-    z.object({ seq: Seq, wait_ms: z.number().int().min(0).max(5000).default(0) }),
-    z.object({ reached: z.boolean(), position: Seq }),
-  ),
+  messageById: endpoint('messageById', z.object({ room_id: RoomId, message_id: MessageId, ...MinPosition }), z.object({ message: MessageView.nullable() })),
   ping: endpoint('ping', z.object({}), z.object({ pong: z.literal(true) })),
 } as const;
 

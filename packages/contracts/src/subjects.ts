@@ -32,6 +32,7 @@ export function subjects(ns: string) {
   } as const;
   const qry = {
     membership: `${ns}.qry.room.membership`,
+    roomMembers: `${ns}.qry.room.members-now`,
     getUser: `${ns}.qry.user.get`,
     defaultAvatar: `${ns}.qry.avatar.default`,
     getAvatar: `${ns}.qry.avatar.get`,
@@ -39,9 +40,8 @@ export function subjects(ns: string) {
     getRoom: `${ns}.qry.room.get`,
     members: `${ns}.qry.room.members`,
     messages: `${ns}.qry.messages.page`,
-    messageAt: `${ns}.qry.messages.at`,
+    changes: `${ns}.qry.messages.changes`,
     messageById: `${ns}.qry.messages.by-id`,
-    awaitPosition: `${ns}.qry.projection.position`,
     ping: `${ns}.qry.ping`,
   } as const;
   const rpc: Record<RpcName, string> = { ...cmd, ...qry };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
-import { AvatarKind } from './profile.ts';
+import { AvatarKind, defaultAvatarPath } from './profile.ts';
 
 export const UserView = z.object({
   id: UserId,
@@ -44,3 +44,53 @@ export const MemberView = z.object({
   joined_at: z.string(),
 });
 export type MemberView = z.infer<typeof MemberView>;
+
+/** A message as stored (system lines hold what happened, `joined` or `left`), before it is shown. */
+export interface MessageFacts {
+  id: string;
+  room_id: string;
+  user_id: string;
+  type: 'text' | 'system';
+  content: string;
+  client_msg_id: string | null;
+  created_at: string;
+  edited_at: string | null;
+  deleted: boolean;
+  seq: number;
+}
+
+const SYSTEM_TEXT: Record<string, (name: string) => string> = {
+  joined: (name) => `${name} joined the room`,
+  left: (name) => `${name} left the room`,
+};
+
+/**
+ * The seed's message shape, as history and live frames both show it: name and avatar are the
+ * author's current ones, and the avatar is never empty (an unknown author gets the generated default).
+ */
+export function messageView(m: MessageFacts, author: { username: string | null; avatar: string | null }): MessageView {
+  const username = author.username ?? m.user_id;
+  const system = SYSTEM_TEXT[m.content];
+  return {
+    id: m.id,
+    room_id: m.room_id,
+    user_id: m.user_id,
+    username,
+    content: m.type === 'system' && system ? system(username) : m.content,
+    avatar: author.avatar || defaultAvatarPath(m.user_id),
+    timestamp: m.created_at,
+    type: m.type,
+    seq: m.seq,
+    client_msg_id: m.client_msg_id,
+    edited_at: m.edited_at,
+    deleted: m.deleted,
+  };
+}
+
+/** A member as lists show them, never without a name or an avatar. */
+export const memberView = (userId: string, joinedAt: string, author: { username: string | null; avatar: string | null }): MemberView => ({
+  user_id: userId,
+  username: author.username ?? userId,
+  avatar: author.avatar || defaultAvatarPath(userId),
+  joined_at: joinedAt,
+});

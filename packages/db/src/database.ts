@@ -47,8 +47,22 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-export function createDb<DB>(url: string, poolSize = 10): Kysely<DB> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+export interface DbOptions {
+  poolSize?: number;
+  /**
+   * Sessions left idle inside a transaction (a paused or hung process) are ended by the server
+   * after this long, so their locks cannot hold up the copy that took over.
+   */
+  idleInTransactionMs?: number;
+}
+
+export function createDb<DB>(url: string, opts: DbOptions = {}): Kysely<DB> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...(opts.idleInTransactionMs ? { options: `-c idle_in_transaction_session_timeout=${opts.idleInTransactionMs}` } : {}),
+  });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });

@@ -1,5 +1,16 @@
 import { call, type NatsConnection } from '@chat/bus';
-import { AppError, ExternalAvatarUrl, isPlaceholderAvatar, parseOrThrow, type AvatarInput, type RpcName, type Rpc, type Subjects } from '@chat/contracts';
+import {
+  AppError,
+  type AvatarInput,
+  ExternalAvatarUrl,
+  isPlaceholderAvatar,
+  type MessageState,
+  type MessageView,
+  parseOrThrow,
+  type Rpc,
+  type RpcName,
+  type Subjects,
+} from '@chat/contracts';
 import { ConcurrencyLimit, type Logger } from '@chat/runtime';
 import type { z } from 'zod';
 import { bearer, type Tokens } from './auth.ts';
@@ -11,11 +22,22 @@ import type { OriginPolicy } from './origins.ts';
 
 export type AuthMode = 'token' | 'open';
 
-/** How long a write waits for the projection before answering without its read side. */
-export const READ_YOUR_WRITES_WAIT_MS = 2000;
-
 /** Socket set-up requests (admission, the cursor, history pages to replay) in flight at once. */
 export const SOCKET_SETUP_IN_FLIGHT = 64;
+
+/**
+ * What routes need of the live side: how far each room's log goes (so a read reflects the writes
+ * a client has seen) and views of messages fresh from the room service, enriched at once.
+ */
+export interface LiveState {
+  /** The seq a read of this room must reflect: its last event as far as this gateway knows. */
+  head(roomId: string): number;
+  /** Every event up to here has reached this gateway. */
+  position(): number;
+  /** A write through this gateway that appended `seq` to the room's log. */
+  noteWrite(roomId: string, seq: number): void;
+  messageView(state: MessageState): Promise<MessageView>;
+}
 
 /** What every route needs: how to reach the services and how to tell who is asking. */
 export class GatewayContext {
@@ -35,6 +57,7 @@ export class GatewayContext {
     readonly log: Logger,
     readonly uploads: AvatarUploads,
     limits: RateLimits,
+    readonly live: LiveState,
   ) {
     this.allowances = new Allowances(limits);
   }
@@ -67,14 +90,6 @@ export class GatewayContext {
   /** Runs `use` with the avatar a command should carry: an uploaded picture is staged for it first. */
   withAvatar<T>(hint: AvatarHint | undefined, use: (avatar: AvatarInput | undefined) => Promise<T>): Promise<T> {
     return hint?.kind === 'bytes' ? this.uploads.with(hint.bytes, use) : use(hint);
-  }
-
-  /**
-   * Read your writes: once a write has answered, history and member lists show it. A projection
-   * that is down or slow delays the answer by at most the wait, never fails it.
-   */
-  async awaitProjection(seq: number, correlationId: string): Promise<void> {
-    await this.call('awaitPosition', { seq, wait_ms: READ_YOUR_WRITES_WAIT_MS }, correlationId).catch(() => undefined);
   }
 
   /** Token mode: the token's user (a user acts only as itself). Open mode: whoever the client names. */

@@ -1,10 +1,12 @@
-import { nuid, openPresenceBucket, openUploadStore, type NatsConnection } from '@chat/bus';
-import { AVATAR_JSON_BODY_MAX_BYTES, JSON_BODY_MAX_BYTES, type Subjects } from '@chat/contracts';
+import { jetstreamManager, type NatsConnection, nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
+import { AVATAR_JSON_BODY_MAX_BYTES, JSON_BODY_MAX_BYTES, messageView, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import { Tokens } from './auth.ts';
 import { AvatarCache } from './avatar-cache.ts';
 import { AvatarUploads } from './avatar-uploads.ts';
-import { GatewayContext, type AuthMode } from './context.ts';
+import { type AuthMode, GatewayContext, type LiveState } from './context.ts';
+import { LiveFeed } from './live/live-feed.ts';
+import { ProfileDirectory } from './live/profile-directory.ts';
 import { notFound, preflight, route, type Handler, type HttpOptions } from './http.ts';
 import { rateLimits } from './limits.ts';
 import { OriginPolicy } from './origins.ts';
@@ -43,6 +45,8 @@ export const DEFAULT_AVATAR_CACHE_BYTES = 32 * 1024 * 1024;
 export interface Gateway {
   port: number;
   socketCount(): number;
+  /** Whether the live feed follows the log (readiness). */
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
@@ -55,11 +59,38 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const tokens = opts.mode === 'token' ? new Tokens(opts.secret ?? '') : null;
   const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s, { replicas: opts.replicas }), opts.log);
   const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
-  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, uploads, limits);
+  const jsm = await jetstreamManager(opts.nc);
+  const directory = new ProfileDirectory(jsm, opts.s);
+  const feed: LiveFeed = new LiveFeed(opts.nc, jsm, opts.s, (): RoomHub => hub, directory, opts.log);
+  const live: LiveState = {
+    head: (roomId) => hub.head(roomId),
+    position: () => feed.position,
+    noteWrite: (roomId, seq) => hub.noteEvent(roomId, seq),
+    messageView: async (m) => {
+      const author = await directory.get(m.user_id);
+      const facts = { id: m.message_id, room_id: m.room_id, user_id: m.user_id, type: 'text' as const, content: m.content, client_msg_id: m.client_msg_id };
+      const shown = author.seq > 0 ? { username: author.username, avatar: author.avatar } : { username: null, avatar: null };
+      return messageView({ ...facts, created_at: m.posted_at, edited_at: m.edited_at, deleted: m.deleted, seq: m.seq }, shown);
+    },
+  };
+  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, uploads, limits, live);
   const cache = new AvatarCache(opts.avatarCacheBytes ?? DEFAULT_AVATAR_CACHE_BYTES);
   const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, origins, onResponse: opts.metrics?.response };
   const sockets = new Set<WebSocket<SocketData>>();
-  const hub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, opts.metrics?.slowSocket);
+  const hub: RoomHub = new RoomHub(
+    app,
+    opts.nc,
+    opts.s,
+    opts.log,
+    gatewayId,
+    (): number => feed.position,
+    async (roomId) => {
+      const { members, seq } = await ctx.call('roomMembers', { room_id: roomId });
+      return { members, seq };
+    },
+    opts.metrics?.slowSocket,
+  );
+  await feed.start();
   const presence = new PresenceTracker(
     opts.nc,
     await openPresenceBucket(opts.nc, opts.s, { replicas: opts.replicas }),
@@ -78,7 +109,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const users = userRoutes(ctx);
   const avatars = avatarRoutes(ctx, cache);
   const rooms = roomRoutes(ctx);
-  const live = historyRoutes(ctx, hub, presence);
+  const reads = historyRoutes(ctx, hub, presence);
   // Bodies that may carry a data: avatar get room for it; the upload route for the image itself.
   const withAvatar: Partial<HttpOptions> = { maxBody: AVATAR_JSON_BODY_MAX_BYTES };
   const routes: [Parameters<typeof route>[1], string, Handler, Partial<HttpOptions>?][] = [
@@ -92,14 +123,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ['post', '/rooms', rooms.create!],
     ['get', '/rooms/:id', rooms.get!],
     ['get', '/rooms/:id/members', rooms.members!],
-    ['get', '/rooms/:id/presence', live.presence!],
+    ['get', '/rooms/:id/presence', reads.presence!],
     ['post', '/rooms/:id/join', rooms.join!, withAvatar],
     ['post', '/rooms/:id/leave', rooms.leave!],
     ['post', '/rooms/:id/messages', rooms.post!],
-    ['get', '/rooms/:id/messages', live.history!],
+    ['get', '/rooms/:id/messages', reads.history!],
     ['patch', '/rooms/:id/messages/:message', rooms.editMessage!],
     ['del', '/rooms/:id/messages/:message', rooms.deleteMessage!],
-    ['get', '/ping', live.ping!],
+    ['get', '/ping', reads.ping!],
   ];
   for (const [method, pattern, handler, own] of routes) route(app, method, pattern, handler, { ...http, ...own });
   registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {
@@ -125,7 +156,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       uws.us_listen_socket_close(listenSocket);
       closeAll(sockets);
       await presence.stop();
+      await feed.stop();
       hub.close();
     },
+    ready: () => feed.healthy,
   };
 }

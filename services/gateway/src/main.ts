@@ -59,7 +59,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
           response: (route, status, ms) => http.observe({ route, status: String(status) }, ms / 1000),
         },
       });
-      return { stop: () => gateway.stop(), info: { port: gateway.port } };
+      return { stop: () => gateway.stop(), info: { port: gateway.port }, checks: { live_feed: () => gateway.ready() } };
     },
   });
 

@@ -1,6 +1,6 @@
-import { CloseCode, LiveFrame, TypingSignal, type ServerFrame, type Subjects } from '@chat/contracts';
-import type { Logger } from '@chat/runtime';
 import type { NatsConnection, Subscription } from '@chat/bus';
+import { CloseCode, type LiveFrame, type ServerFrame, type Subjects, TypingSignal, type TimelineFrame } from '@chat/contracts';
+import type { Logger } from '@chat/runtime';
 import type { SocketData } from './sockets.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
 
@@ -11,7 +11,7 @@ export const roomTopic = (roomId: string): string => `room/${roomId}`;
 
 /** Backpressure bounds per socket (bytes waiting to be written to it). */
 export const BUFFER_LIMITS = {
-  /** Past this, ephemeral frames (typing, presence) are dropped or merged. */
+  /** Past this, ephemeral frames (typing, presence) are dropped or merged; a replay waits to drain. */
   ephemeral: 64 * 1024,
   /** Past this, the socket is closed with 1013 and resumes from its cursor. */
   resumable: 512 * 1024,
@@ -22,32 +22,54 @@ export const BUFFER_LIMITS = {
 /** How long a socket closed for falling behind may take to read its close frame. */
 const CLOSE_GRACE_MS = 30_000;
 
-/** Live frames held for a socket while it replays history, bounded; past the bound, replay again. */
-const PENDING_MAX = 5000;
+/** Events of a room kept in memory for sockets that resume or replay: the latest this many. */
+export const RECENT_EVENTS = 256;
+
+/** Rooms whose last event seq is remembered for read-your-writes, held or not. */
+const HEADS_CAPACITY = 100_000;
 
 type Socket = WebSocket<SocketData>;
 
+/** One event's frames for a room, serialised once. */
+interface Recent {
+  seq: number;
+  raws: string[];
+}
+
 interface Room {
   sockets: Set<Socket>;
-  /** Sockets replaying history: they get live frames through their pending list, not the topic. */
-  replaying: Set<Socket>;
-  subs: Subscription[];
+  typing: Subscription;
   /** Long-poll requests waiting for a message after a seq. */
   waiters: Set<(seq: number) => void>;
   holds: number;
+  /** The room's latest events, complete after `recentFrom` (every event of the room past it is here). */
+  recent: Recent[];
+  recentFrom: number;
+  /** Seq of the last event delivered: a repeat is dropped. */
+  lastSeq: number;
+  /** Members, as the room service said at `membersSeq` and the feed has said since; null until known. */
+  members: Set<string> | null;
+  membersSeq: number;
+  /** Membership changes seen while the members were being loaded. */
+  early: { seq: number; joined?: string; left?: string }[];
 }
 
-export const frameSeq = (frame: LiveFrame): number => (frame.type === 'message' || frame.type === 'message_updated' ? frame.message.seq : frame.seq);
+export interface RoomChange {
+  joined?: string | undefined;
+  left?: string | undefined;
+}
 
 /**
- * One gateway's view of its rooms: the NATS subscriptions of rooms that have a socket or a
- * long-poll here, and delivery to sockets. Chat frames go through one uWS topic per room (written
- * once, sent natively to every socket); ephemeral frames go socket by socket so that a socket
- * that is behind can be skipped; and a socket too far behind is closed to resume, never silently
- * left with a hole.
+ * One gateway's rooms: those with a socket or a long-poll here, with their latest events in
+ * memory and their members, and delivery to sockets. The live feed hands every event of a held
+ * room in log order to `deliver`; chat frames go out through one uWS topic per room (written once,
+ * sent natively to every socket); ephemeral frames go socket by socket so that a socket that is
+ * behind can be skipped; and a socket too far behind is closed to resume, never silently left with
+ * a hole.
  */
 export class RoomHub {
   private readonly rooms = new Map<string, Room>();
+  private readonly heads = new Map<string, number>();
   private readonly scan: NodeJS.Timeout;
 
   constructor(
@@ -56,24 +78,50 @@ export class RoomHub {
     private readonly s: Subjects,
     private readonly log: Logger,
     readonly gatewayId: string,
+    /** Where the live feed is: every event up to it has been handed to `deliver`. */
+    private readonly feedPosition: () => number,
+    /** The room's members as the log says now (the room service asked). */
+    private readonly loadMembers: (roomId: string) => Promise<{ members: string[]; seq: number }>,
     private readonly onSlowSocket: () => void = () => undefined,
   ) {
     this.scan = setInterval(() => this.closeSlowSockets(), 100).unref();
   }
 
-  /** Keeps a room's subscriptions while held; call `release` once for every `hold`. */
-  async hold(roomId: string): Promise<void> {
-    const room = this.rooms.get(roomId) ?? this.open(roomId);
+  /**
+   * Keeps a room here while held; call `release` once for every `hold`. From the moment it is held,
+   * every later event of the room reaches it: nothing falls between a hold and live delivery.
+   */
+  hold(roomId: string): void {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      const position = this.feedPosition();
+      room = {
+        sockets: new Set(),
+        typing: this.nc.subscribe(this.s.live.typing(roomId), { callback: (err, msg) => (err ? undefined : this.onTyping(roomId, msg.data)) }),
+        waiters: new Set(),
+        holds: 0,
+        recent: [],
+        recentFrom: position,
+        lastSeq: position,
+        members: null,
+        membersSeq: 0,
+        early: [],
+      };
+      this.rooms.set(roomId, room);
+      void this.fetchMembers(roomId, room);
+    }
     room.holds++;
-    // The subscription is live on the server before the caller reads history or opens a socket.
-    await this.nc.flush();
   }
 
   release(roomId: string): void {
     const room = this.rooms.get(roomId);
     if (!room || --room.holds > 0) return;
-    for (const sub of room.subs) sub.unsubscribe();
+    room.typing.unsubscribe();
     this.rooms.delete(roomId);
+  }
+
+  holds(roomId: string): boolean {
+    return this.rooms.has(roomId);
   }
 
   add(ws: Socket): void {
@@ -81,45 +129,108 @@ export class RoomHub {
   }
 
   remove(ws: Socket): void {
-    const room = this.rooms.get(ws.getUserData().roomId);
-    room?.sockets.delete(ws);
-    room?.replaying.delete(ws);
+    this.rooms.get(ws.getUserData().roomId)?.sockets.delete(ws);
   }
 
   sockets(roomId: string): ReadonlySet<Socket> {
     return this.rooms.get(roomId)?.sockets ?? new Set();
   }
 
-  /** From now on the socket's live frames collect in its pending list instead of arriving. */
-  startReplay(ws: Socket): void {
-    const data = ws.getUserData();
-    data.pending = [];
-    data.pendingOverflow = false;
-    this.rooms.get(data.roomId)?.replaying.add(ws);
-    ws.unsubscribe(roomTopic(data.roomId));
+  /** A cursor for a socket that starts live: every event of the room after it will reach the socket. */
+  cursor(roomId: string): number {
+    return this.rooms.get(roomId)?.lastSeq ?? this.feedPosition();
   }
 
   /**
-   * Ends a replay that reached `cursor`: sends the pending frames past it, then subscribes the
-   * socket to the topic, all in one go, so no frame falls between the replay and live delivery.
-   * Returns false when the pending list overflowed: replay again from the returned cursor.
+   * The seq of a room's last event as far as this gateway knows (its live feed, its own writes), or
+   * the feed's position for a room it has not seen lately: what a read of that room must reflect.
    */
-  finishReplay(ws: Socket, cursor: number): { done: boolean; cursor: number } {
+  head(roomId: string): number {
+    return this.heads.get(roomId) ?? this.feedPosition();
+  }
+
+  /** Records that the room has an event at `seq` (from the feed, or a write through this gateway). */
+  noteEvent(roomId: string, seq: number): void {
+    const current = this.heads.get(roomId);
+    if (current !== undefined && current >= seq) return;
+    this.heads.delete(roomId);
+    this.heads.set(roomId, seq);
+    if (this.heads.size > HEADS_CAPACITY) {
+      const oldest = this.heads.keys().next();
+      if (!oldest.done) this.heads.delete(oldest.value);
+    }
+  }
+
+  /** The members of a held room, once known. */
+  members(roomId: string): ReadonlySet<string> | null {
+    return this.rooms.get(roomId)?.members ?? null;
+  }
+
+  /** Held rooms the user is a member of. */
+  roomsOf(userId: string): string[] {
+    const found: string[] = [];
+    for (const [roomId, room] of this.rooms) if (room.members?.has(userId)) found.push(roomId);
+    return found;
+  }
+
+  /** An event's frames for a held room, in log order. */
+  deliver(roomId: string, seq: number, frames: LiveFrame[], change: RoomChange = {}): void {
+    const room = this.rooms.get(roomId);
+    if (!room || seq <= room.lastSeq) return;
+    room.lastSeq = seq;
+    this.applyMembership(room, seq, change);
+    const raws = frames.map((f) => JSON.stringify(f));
+    room.recent.push({ seq, raws });
+    if (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
+    for (const raw of raws) this.app.publish(roomTopic(roomId), raw, false, false);
+    if (frames.some((f) => f.type === 'message')) for (const waiter of room.waiters) waiter(seq);
+    if (change.left) {
+      // Leaving ends the user's live view of the room at once, on every gateway.
+      for (const ws of room.sockets) {
+        if (ws.getUserData().userId === change.left) ws.end(CloseCode.notMember, 'no longer a member of this room');
+      }
+    }
+  }
+
+  /**
+   * Brings a socket from `since` up to live: the room's changes after it, from the read models
+   * (`page`, which waits until they hold at least what is in memory) as far as the events in
+   * memory do not reach, then from memory, then the topic, in one go with nothing between.
+   * Returns the cursor it ended at, or null when the socket went away or a newer replay took over.
+   */
+  async replay(
+    ws: Socket,
+    since: number,
+    page: (after: number, minPosition: number) => Promise<TimelineFrame[]>,
+    opts: { pageSize: number; current: () => boolean; drained: () => Promise<void> },
+  ): Promise<number | null> {
     const data = ws.getUserData();
-    if (data.pendingOverflow) {
-      data.pending = [];
-      data.pendingOverflow = false;
-      return { done: false, cursor };
+    ws.unsubscribe(roomTopic(data.roomId));
+    let cursor = since;
+    for (;;) {
+      const room = this.rooms.get(data.roomId);
+      if (!room || !opts.current()) return null;
+      if (cursor >= room.recentFrom) {
+        for (const recent of room.recent) {
+          if (recent.seq <= cursor) continue;
+          for (const raw of recent.raws) ws.send(raw);
+          cursor = recent.seq;
+        }
+        ws.subscribe(roomTopic(data.roomId));
+        return cursor;
+      }
+      // The read models must hold everything up to where memory starts.
+      const upTo = room.recentFrom;
+      const frames = await page(cursor, upTo);
+      if (!opts.current()) return null;
+      for (const frame of frames) {
+        ws.send(JSON.stringify(frame));
+        cursor = frame.seq;
+      }
+      // A short page: the read models have nothing more for this room up to `upTo`.
+      if (frames.length < opts.pageSize) cursor = Math.max(cursor, upTo);
+      if (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) await opts.drained();
     }
-    for (const { seq, raw } of data.pending) {
-      if (seq <= cursor) continue;
-      ws.send(raw);
-      cursor = seq;
-    }
-    data.pending = [];
-    this.rooms.get(data.roomId)?.replaying.delete(ws);
-    ws.subscribe(roomTopic(data.roomId));
-    return { done: true, cursor };
   }
 
   /** Waits for a message newer than `after` in a held room, up to `timeoutMs`. */
@@ -159,43 +270,36 @@ export class RoomHub {
 
   close(): void {
     clearInterval(this.scan);
-    for (const room of this.rooms.values()) for (const sub of room.subs) sub.unsubscribe();
+    for (const room of this.rooms.values()) room.typing.unsubscribe();
     this.rooms.clear();
   }
 
-  private open(roomId: string): Room {
-    const room: Room = { sockets: new Set(), replaying: new Set(), subs: [], waiters: new Set(), holds: 0 };
-    room.subs.push(
-      this.nc.subscribe(this.s.live.room(roomId), {
-        callback: (err, msg) => (err ? this.log.warn({ err }, 'live subscription') : this.onLive(roomId, room, msg.data)),
-      }),
-      this.nc.subscribe(this.s.live.typing(roomId), { callback: (err, msg) => (err ? undefined : this.onTyping(roomId, msg.data)) }),
-    );
-    this.rooms.set(roomId, room);
-    return room;
-  }
-
-  private onLive(roomId: string, room: Room, data: Uint8Array): void {
-    const raw = decoder.decode(data);
-    const frame = parseFrame(raw);
-    if (!frame) {
-      this.log.warn({ roomId }, 'dropping a live update that does not match its schema');
-      return;
-    }
-    const seq = frameSeq(frame);
-    this.app.publish(roomTopic(roomId), raw, false, false);
-    for (const ws of room.replaying) {
-      const d = ws.getUserData();
-      if (d.pending.length >= PENDING_MAX) d.pendingOverflow = true;
-      else d.pending.push({ seq, raw });
-    }
-    if (frame.type === 'message') for (const waiter of room.waiters) waiter(seq);
-    if (frame.type === 'member_left') {
-      // Leaving ends the user's live view of the room at once, on every gateway.
-      for (const ws of room.sockets) {
-        if (ws.getUserData().userId === frame.user_id) ws.end(CloseCode.notMember, 'no longer a member of this room');
+  private async fetchMembers(roomId: string, room: Room): Promise<void> {
+    for (let attempt = 0; this.rooms.get(roomId) === room; attempt++) {
+      try {
+        const { members, seq } = await this.loadMembers(roomId);
+        room.members = new Set(members);
+        room.membersSeq = seq;
+        for (const change of room.early) if (change.seq > seq) this.applyMembership(room, change.seq, change);
+        room.early = [];
+        return;
+      } catch (err) {
+        if (attempt === 0) this.log.warn({ err, roomId }, 'room members unavailable; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
       }
     }
+  }
+
+  private applyMembership(room: Room, seq: number, change: RoomChange): void {
+    if (!change.joined && !change.left) return;
+    if (!room.members) {
+      room.early.push({ seq, ...change });
+      return;
+    }
+    if (seq <= room.membersSeq) return;
+    room.membersSeq = seq;
+    if (change.joined) room.members.add(change.joined);
+    if (change.left) room.members.delete(change.left);
   }
 
   private onTyping(roomId: string, data: Uint8Array): void {
@@ -227,14 +331,5 @@ export class RoomHub {
         }, CLOSE_GRACE_MS).unref();
       }
     }
-  }
-}
-
-function parseFrame(raw: string): LiveFrame | null {
-  try {
-    const parsed = LiveFrame.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
   }
 }

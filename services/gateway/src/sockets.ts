@@ -4,7 +4,7 @@ import {
   ClientFrame,
   CloseCode,
   FRAME_MAX_BYTES,
-  MessageContent,
+  MessageContentInput,
   RoomIdParam,
   UserIdParam,
   WsQuery,
@@ -26,15 +26,10 @@ export interface SocketData {
   connectionId: string;
   /** Where to start: replay history after this seq before going live (undefined: live only). */
   since: number | undefined;
-  /** Seq of the last timeline frame the replay sent. */
-  cursor: number;
   /** Set on close: uWS throws on any use of a closed socket, and replies can arrive after it. */
   closed: boolean;
   /** Being closed for falling behind. */
   closing: boolean;
-  /** Live frames held while replaying, and whether more arrived than are held. */
-  pending: { seq: number; raw: string }[];
-  pendingOverflow: boolean;
   /** Bumped by each replay, so a newer `resume` ends an older one. */
   replayGen: number;
   lastTypingAt: number;
@@ -146,21 +141,16 @@ export function registerSockets(
             }
           });
           if (state.aborted) throw new Error('aborted');
-          // Subscribed before the socket opens, so nothing posted from here on is missed.
-          await hub.hold(roomId);
+          // Held before the socket opens, so every event of the room from here on reaches it.
+          hub.hold(roomId);
           held = roomId;
-          const since = q.since ?? (await ctx.socketSetup.run(() => ctx.call('getRoom', { room_id: roomId }, correlationId)).catch(() => null))?.last_seq;
-          if (state.aborted) throw new Error('aborted');
           const data: SocketData = {
             roomId,
             userId,
             connectionId: nuid.next(),
             since: q.since,
-            cursor: since ?? 0,
             closed: false,
             closing: false,
-            pending: [],
-            pendingOverflow: false,
             replayGen: 0,
             lastTypingAt: 0,
             presenceReady: false,
@@ -190,8 +180,10 @@ export function registerSockets(
       if (data.since !== undefined) {
         void replay(ws, data.since);
       } else {
+        // Both in this tick: every event after the cursor reaches the topic after the subscription.
+        const cursor = hub.cursor(data.roomId);
         ws.subscribe(roomTopic(data.roomId));
-        sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor: data.cursor });
+        sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor });
       }
       void presence
         .connect(data.roomId, data.userId, data.connectionId, (snapshot) => {
@@ -247,36 +239,30 @@ export function registerSockets(
     },
   });
 
-  /** History after `since`, page by page at the pace the socket takes it, then live. */
+  /**
+   * Every change after `since`, in order, at the pace the socket takes it, then live (see
+   * `RoomHub.replay`). A resume that cannot be served now (the read models are behind or away)
+   * closes with 1013: the client resumes from its cursor again a moment later, nothing lost.
+   */
   async function replay(ws: Socket, since: number): Promise<void> {
     const data = ws.getUserData();
     const gen = ++data.replayGen;
-    hub.startReplay(ws);
-    let cursor = since;
+    let cursor: number | null;
     try {
-      for (;;) {
-        for (;;) {
-          const page = await ctx.socketSetup.run(() => ctx.call('messages', { room_id: data.roomId, after: cursor, limit: REPLAY_PAGE }));
-          if (data.closed || data.replayGen !== gen) return;
-          for (const message of page) {
-            ws.send(JSON.stringify({ type: 'message', message }));
-            cursor = message.seq;
-          }
-          if (page.length < REPLAY_PAGE) break;
-          if (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) await drained(ws);
-          if (data.closed || data.replayGen !== gen) return;
-        }
-        const finished = hub.finishReplay(ws, cursor);
-        cursor = finished.cursor;
-        if (finished.done) break;
-      }
+      cursor = await hub.replay(
+        ws,
+        since,
+        (after, minPosition) =>
+          ctx.socketSetup.run(() => ctx.call('changes', { room_id: data.roomId, since, after, limit: REPLAY_PAGE, min_position: minPosition })),
+        { pageSize: REPLAY_PAGE, current: () => !data.closed && data.replayGen === gen, drained: () => drained(ws) },
+      );
     } catch (err) {
-      if (data.closed) return;
+      if (data.closed || data.replayGen !== gen) return;
       sendError(ws, err);
       ws.end(CloseCode.tryAgainLater, 'history unavailable: reconnect with since=<cursor>');
       return;
     }
-    data.cursor = cursor;
+    if (cursor === null) return;
     sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor });
   }
 
@@ -314,10 +300,11 @@ export function registerSockets(
         sendFrame(ws, { type: 'pong' });
         return;
       case 'message': {
-        const content = parseOrThrow(MessageContent, frame.content, 'content');
+        const content = parseOrThrow(MessageContentInput, frame.content, 'content');
         ctx.checkPost(data.userId);
         // The message comes back to every socket in the room, this one included.
-        await ctx.call('postMessage', { room_id: data.roomId, user_id: data.userId, content, client_msg_id: frame.client_msg_id });
+        const posted = await ctx.call('postMessage', { room_id: data.roomId, user_id: data.userId, content, client_msg_id: frame.client_msg_id });
+        ctx.live.noteWrite(data.roomId, posted.seq);
         return;
       }
       case 'typing': {

@@ -1,18 +1,30 @@
-import { Lease, jetstreamManager, nuid, openLeaseBucket } from '@chat/bus';
+import { Lease, jetstreamManager, nuid, openLeaseBucket, streamIdentity } from '@chat/bus';
 import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
-import { Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
+import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { z } from 'zod';
+import { CheckpointMismatchError, checkIdentity, resetReadModels } from './db/checkpoint.ts';
+import { deadLetters } from './db/dead-letters.ts';
 import { migrations } from './db/migrations.ts';
-import { SCHEMA, type Database } from './db/schema.ts';
-import { serveQueries } from './projection-service.ts';
-import { Projector } from './projector.ts';
+import { type Database, SCHEMA } from './db/schema.ts';
+import { serveQueries } from './queries.ts';
+import { STALL_MS, Writer } from './writer.ts';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
 
 export const projectionConfig = baseConfig(8083).extend({
   PROJECTION_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('projection'),
+  /** Empty the read models and build them again from the log (e.g. after the stream was recreated). */
+  PROJECTION_REBUILD: flag,
 });
+
+/** How often the stream's end is read for the lag gauge and readiness. */
+const LAG_EVERY_MS = 1000;
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
   bootService({
@@ -21,56 +33,139 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     env,
     start: async ({ config, nc, s, log, registry, observeRequest, replicas }) => {
       await ensureDatabase(config.DATABASE_URL);
-      const db = createDb<Database>(config.DATABASE_URL);
-      await migrateToLatest(db, SCHEMA, migrations);
+      const db = createDb<Database>(config.DATABASE_URL, { idleInTransactionMs: 10_000 });
+      const name = config.PROJECTION_NAME;
+      const jsm = await jetstreamManager(nc);
+      const identity = () => streamIdentity(jsm, s.stream);
+      try {
+        await migrateToLatest(db, SCHEMA, migrations);
+        // A checkpoint written for another stream stops us here, before anything is applied.
+        try {
+          await checkIdentity(db, name, await identity());
+        } catch (err) {
+          if (!(err instanceof CheckpointMismatchError) || !config.PROJECTION_REBUILD) throw err;
+        }
+        if (config.PROJECTION_REBUILD) {
+          log.warn({ name }, 'PROJECTION_REBUILD: emptying the read models to build them again from the log');
+          await resetReadModels(db, name, await identity());
+        }
+      } catch (err) {
+        await db.destroy();
+        throw err;
+      }
+
       const batchSeconds = new Histogram({ name: 'chat_projection_batch_seconds', help: 'time to apply one batch', registers: [registry] });
-      const position = new Gauge({ name: 'chat_projection_position', help: 'last applied stream sequence', registers: [registry] });
-      const projector = new Projector({
+      const positionGauge = new Gauge({ name: 'chat_projection_position', help: 'last stream sequence applied to the read models', registers: [registry] });
+      const lagGauge = new Gauge({ name: 'chat_projection_lag', help: 'events in the log not yet applied to the read models', registers: [registry] });
+      const activeGauge = new Gauge({ name: 'chat_projection_active', help: '1 when this copy is the one writing the read models', registers: [registry] });
+      const deadLettered = new Counter({ name: 'chat_projection_dead_letters_total', help: 'events sent to the dead letters', registers: [registry] });
+
+      let halted: Error | null = null;
+      let haltWriter: (() => void) | null = null;
+      const writer = new Writer({
         nc,
         db,
         s,
         log,
-        name: config.PROJECTION_NAME,
+        name,
+        identity,
         onBatch: (_applied, ms) => {
           batchSeconds.observe(ms / 1000);
-          position.set(projector.position);
+          positionGauge.set(writer.position);
+        },
+        onDeadLetter: () => deadLettered.inc(),
+        onHalt: (err) => {
+          if (err instanceof CheckpointMismatchError) halted = err;
+          haltWriter?.();
         },
       });
-      // One copy applies events; the others answer queries and take over when its lease lapses.
-      const lease = new Lease(() => openLeaseBucket(nc, s, { replicas }), `projection.${config.PROJECTION_NAME}`, nuid.next());
+
+      // One copy writes; the others answer queries and take over when its lease lapses.
+      const lease = new Lease(() => openLeaseBucket(nc, s, { replicas }), `projection.${name}`, nuid.next());
       const stopping = new AbortController();
+      const stopped = new Promise<void>((r) => stopping.signal.addEventListener('abort', () => r()));
       const leading = (async () => {
         while (!stopping.signal.aborted) {
           const { lost } = await lease.acquire(stopping.signal);
           if (stopping.signal.aborted) break;
-          log.info({ name: config.PROJECTION_NAME }, 'projection active');
-          await projector.start();
-          await Promise.race([lost, new Promise((r) => stopping.signal.addEventListener('abort', r))]);
-          await projector.stop();
-          if (!stopping.signal.aborted) log.warn('projection lease lost; standing by');
+          const halt = new Promise<void>((r) => {
+            haltWriter = r;
+          });
+          try {
+            await writer.start();
+            activeGauge.set(1);
+            log.info({ name }, 'projection active');
+            await Promise.race([lost, stopped, halt]);
+          } catch (err) {
+            halted = err instanceof Error ? err : new Error(String(err));
+            log.error({ err }, 'projection cannot write its read models');
+          }
+          activeGauge.set(0);
+          await writer.stop();
+          if (halted) {
+            // Nothing this copy can do until an operator acts (see the error); another copy may.
+            await lease.release();
+            await Promise.race([stopped, new Promise((r) => setTimeout(r, 30_000))]);
+            halted = null;
+          } else if (!stopping.signal.aborted) {
+            log.warn('projection lease lost; standing by');
+          }
         }
       })();
-      const queries = await serveQueries({ nc, s, db, projector, log, onRequest: observeRequest });
+
+      // Readiness: an active copy that does not move while the log grows cannot do its job.
+      let lastPosition = -1;
+      let progressAt = Date.now();
+      let streamLast = 0;
+      const lagTimer = setInterval(() => {
+        void identity()
+          .then((id) => {
+            streamLast = id.lastSeq;
+            if (writer.position !== lastPosition) {
+              lastPosition = writer.position;
+              progressAt = Date.now();
+            }
+            lagGauge.set(Math.max(0, streamLast - writer.position));
+            positionGauge.set(writer.position);
+          })
+          .catch(() => undefined);
+      }, LAG_EVERY_MS);
+      lagTimer.unref();
+      const stuck = () => writer.active && streamLast > writer.position && Date.now() - progressAt > STALL_MS;
+
+      const queries = await serveQueries({ nc, s, db, writer, log, onRequest: observeRequest });
+      deadLettered.inc(await deadLetters.count(db, name).catch(() => 0));
       return {
         checks: {
           postgres: async () => {
             await sql`SELECT 1`.execute(db);
             return true;
           },
+          writer: () => halted === null && !stuck(),
         },
         extendOps: (app) => {
           app.get('/admin/lag', async () => {
-            const info = await (await jetstreamManager(nc)).streams.info(s.stream);
-            const last = info.state.last_seq;
-            return { active: projector.active, position: projector.position, stream_last_seq: last, lag: Math.max(0, last - projector.position) };
+            const last = (await identity()).lastSeq;
+            return {
+              active: writer.active,
+              position: writer.position,
+              stream_last_seq: last,
+              lag: Math.max(0, last - writer.position),
+              stuck: stuck(),
+              error: halted?.message ?? null,
+            };
           });
+          app.get('/admin/dead-letters', async () => ({ dead_letters: await deadLetters.list(db, name) }));
           app.post('/admin/rebuild', async (_req, reply) => {
-            if (!projector.active) return reply.code(409).send({ error: { code: 'conflict', message: 'this copy is standing by; ask the active one' } });
-            await projector.rebuild();
+            if (!writer.active) return reply.code(409).send({ error: { code: 'conflict', message: 'this copy is standing by; ask the active one' } });
+            await writer.stop();
+            await resetReadModels(db, name, await identity());
+            await writer.start();
             return reply.code(202).send({ status: 'rebuilding' });
           });
         },
         stop: async () => {
+          clearInterval(lagTimer);
           await queries.stop();
           stopping.abort();
           await leading;

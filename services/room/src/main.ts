@@ -1,14 +1,28 @@
 import { Counter, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
+import { z } from 'zod';
+import { MEMBERSHIP_STALE_MS } from './room-directory.ts';
 import { startRoomService } from './room-service.ts';
+
+export const roomConfig = baseConfig(8081).extend({
+  /** How long membership known in memory is trusted without asking the log (the bound on a stale leave). */
+  MEMBERSHIP_STALE_MS: z.coerce.number().int().min(0).max(60_000).default(MEMBERSHIP_STALE_MS),
+});
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
   bootService({
     name: 'room',
-    schema: baseConfig(8081),
+    schema: roomConfig,
     env,
-    start: async ({ nc, s, log, registry, observeRequest }) => {
+    start: async ({ config, nc, s, log, registry, observeRequest }) => {
       const conflicts = new Counter({ name: 'chat_room_conflicts_total', help: 'appends retried after a concurrent write', registers: [registry] });
-      const service = await startRoomService({ nc, s, log, onRequest: observeRequest, onConflict: () => conflicts.inc() });
+      const service = await startRoomService({
+        nc,
+        s,
+        log,
+        onRequest: observeRequest,
+        onConflict: () => conflicts.inc(),
+        membershipStaleMs: config.MEMBERSHIP_STALE_MS,
+      });
       return { stop: () => service.stop() };
     },
   });

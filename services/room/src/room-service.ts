@@ -1,9 +1,18 @@
-import { AggregateRepository, EventStore, nuid, runCommand, serveRpc, type RequestContext } from '@chat/bus';
-import { AppError, type EventMeta, type MessageDeleted, type MessageEdited, type MessagePosted, type RoomEvent, type Subjects } from '@chat/contracts';
+import { AggregateRepository, EventStore, type NatsConnection, nuid, type RequestContext, runCommand, type Service, serveRpc } from '@chat/bus';
+import {
+  AppError,
+  type EventMeta,
+  type MessageDeleted,
+  type MessageEdited,
+  type MessagePosted,
+  type MessageState as MessageReply,
+  type RoomEvent,
+  type Subjects,
+} from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
-import type { NatsConnection, Service } from '@chat/bus';
-import { decideMessage, evolveMessage, initialMessage, type MessageCommand, type MessageState } from './domain/message.ts';
+import { decideMessage, evolveMessage, type MessageCommand, type MessageState, type PostedMessage, postedAt } from './domain/message.ts';
 import { decide, evolve, initialState, isMember, type RoomCommand, type RoomState } from './domain/room.ts';
+import { RoomDirectory } from './room-directory.ts';
 
 export interface RoomServiceDeps {
   nc: NatsConnection;
@@ -12,19 +21,44 @@ export interface RoomServiceDeps {
   now?: () => Date;
   onRequest?: (endpoint: string, ms: number, ok: boolean) => void;
   onConflict?: () => void;
+  /** How long membership known in memory is trusted without asking the log (see `RoomDirectory`). */
+  membershipStaleMs?: number;
 }
 
 const metaFor = (ctx: RequestContext, actor: string): EventMeta => ({ correlation_id: ctx.correlationId, causation_id: null, actor });
 
+const replyOf = (m: PostedMessage, seq: number): MessageReply => ({
+  message_id: m.messageId,
+  room_id: m.roomId,
+  user_id: m.authorId,
+  content: m.content,
+  client_msg_id: m.clientMsgId,
+  posted_at: m.postedAt,
+  edited_at: m.editedAt,
+  deleted: m.deleted,
+  seq,
+});
+
+export interface RoomService {
+  stop(): Promise<void>;
+}
+
 /** The room decider behind NATS: membership commands go through `runCommand`; posts through the message subject. */
-export async function startRoomService({ nc, s, log, now = () => new Date(), onRequest, onConflict }: RoomServiceDeps): Promise<Service> {
+export async function startRoomService(deps: RoomServiceDeps): Promise<RoomService> {
+  const { nc, s, log, now = () => new Date(), onRequest, onConflict } = deps;
   const store = await EventStore.open(nc, s.stream);
   const rooms = new AggregateRepository<RoomState, RoomEvent>(store, { subject: s.events.room, initialState, evolve });
+  const directory = new RoomDirectory(rooms, nc, s, deps.membershipStaleMs);
   // One command per room at a time in this process; other processes are fenced by expected sequence.
   const lock = new KeyedLock();
 
   const handle = (command: Exclude<RoomCommand, { type: 'PostMessage' }>, meta: EventMeta) =>
-    lock.run(command.data.room_id, () => runCommand(rooms, command.data.room_id, (state) => decide(command, state), { meta, now, onConflict }));
+    lock.run(command.data.room_id, async () => {
+      const started = Date.now();
+      const result = await runCommand(rooms, command.data.room_id, (state) => decide(command, state), { meta, now, onConflict });
+      directory.appended(command.data.room_id, started);
+      return result;
+    });
 
   /**
    * Edits and deletions: the message's state is its post (found by seq, and checked to be that
@@ -32,23 +66,29 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
    */
   const changeMessage = async (seq: number, command: MessageCommand, meta: EventMeta) => {
     const { room_id, message_id } = command.data;
-    const stored = await store.get(seq).catch(() => null);
+    const stored = await store.get(seq).catch((err: unknown) => {
+      if (err instanceof AppError && err.code !== 'not_found') throw err;
+      return null;
+    });
     const posted = stored?.event.type === 'MessagePosted' ? (stored.event as MessagePosted) : null;
     if (!posted || posted.data.room_id !== room_id || posted.data.message_id !== message_id) {
       throw new AppError('not_found', `message ${message_id} does not exist in room ${room_id}`);
     }
     const changes = new AggregateRepository<MessageState, MessageEdited | MessageDeleted>(store, {
       subject: () => s.events.messageChanges(room_id, message_id),
-      initialState: () => evolveMessage(initialMessage(), posted),
+      initialState: () => postedAt(posted, seq),
       evolve: evolveMessage,
     });
-    return lock.run(`msg:${message_id}`, () => runCommand(changes, message_id, (state) => decideMessage(command, state), { meta, now, onConflict }));
+    const { after, drafts } = await lock.run(`msg:${message_id}`, () =>
+      runCommand(changes, message_id, (state) => decideMessage(command, state), { meta, now, onConflict }),
+    );
+    return { changed: drafts.length > 0, change_seq: after.seq, message: replyOf(after.state as PostedMessage, seq) };
   };
 
-  return serveRpc(
+  const service: Service = await serveRpc(
     nc,
     s,
-    { name: 'room', version: '0.1.0', log, onRequest },
+    { name: 'room', version: '0.2.0', log, onRequest },
     {
       createRoom: async (req, ctx) => {
         const roomId = req.room_id ?? `r_${nuid.next()}`;
@@ -68,9 +108,9 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
         return { ...req, left: drafts.length > 0, seq: after.seq };
       },
 
+      /** One JetStream round trip in the common case: membership comes from memory (see `RoomDirectory`). */
       postMessage: async (req, ctx) => {
-        // A post changes no room state, so it takes no lock: it needs only current membership.
-        const { state } = await rooms.load(req.room_id);
+        const state = await directory.forPost(req.room_id, req.user_id);
         const clientMsgId = req.client_msg_id ?? null;
         const messageId = `m_${nuid.next()}`;
         const [draft] = decide(
@@ -85,23 +125,28 @@ export async function startRoomService({ nc, s, log, now = () => new Date(), onR
         const msgId = clientMsgId ? `${req.room_id}:${req.user_id}:${clientMsgId}` : messageId;
         const appended = await store.append(s.events.messages(req.room_id), draft, { msgId, meta: metaFor(ctx, req.user_id), now: now() });
         const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
-        return { message_id: original.data.message_id, seq: appended.seq, duplicate: appended.duplicate, occurred_at: original.occurred_at };
+        return { ...replyOf(postedAt(original, appended.seq) as PostedMessage, appended.seq), duplicate: appended.duplicate };
       },
 
-      editMessage: async (req, ctx) => {
-        const { after, drafts } = await changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id));
-        return { seq: after.seq, changed: drafts.length > 0 };
-      },
+      editMessage: (req, ctx) => changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id)),
 
-      deleteMessage: async (req, ctx) => {
-        const { after, drafts } = await changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id));
-        return { seq: after.seq, changed: drafts.length > 0 };
-      },
+      deleteMessage: (req, ctx) => changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id)),
 
       membership: async (req) => {
-        const { state } = await rooms.load(req.room_id);
+        const state = await directory.forPost(req.room_id, req.user_id);
         return { room_exists: state.status === 'open', member: isMember(state, req.user_id) };
+      },
+
+      roomMembers: async (req) => {
+        const { state, seq } = await directory.load(req.room_id);
+        return { room_exists: state.status === 'open', members: state.status === 'open' ? [...state.members] : [], seq };
       },
     },
   );
+  return {
+    async stop() {
+      directory.close();
+      await service.stop();
+    },
+  };
 }

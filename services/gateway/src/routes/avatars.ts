@@ -51,10 +51,9 @@ export function avatarRoutes(ctx: GatewayContext, cache: AvatarCache): Record<st
       const userId = parseOrThrow(UserIdParam, req.params[0], 'user id');
       ctx.actorOf(req, userId);
       const bytes = await uploadedImage(req);
-      const { user, seq } = await ctx.withAvatar({ kind: 'bytes', bytes }, (avatar) =>
+      const { user } = await ctx.withAvatar({ kind: 'bytes', bytes }, (avatar) =>
         ctx.call('updateUser', { user_id: userId, avatar }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
       );
-      await ctx.awaitProjection(seq, req.correlationId);
       return { status: 200, body: user };
     },
 

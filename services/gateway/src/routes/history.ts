@@ -15,10 +15,11 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       ctx.requireSession(req);
       const roomId = parseOrThrow(RoomIdParam, req.params[0], 'room id');
       const { before, after, limit, wait } = parseOrThrow(HistoryQuery, Object.fromEntries(req.query), 'query');
-      const page = () => ctx.call('messages', { room_id: roomId, before, after, limit }, req.correlationId);
+      // Read your writes: the page reflects every event of the room this gateway has seen.
+      const page = () => ctx.call('messages', { room_id: roomId, before, after, limit, min_position: ctx.live.head(roomId) }, req.correlationId);
       let messages: MessageView[] = await page();
       if (messages.length === 0 && wait && after !== undefined) {
-        await hub.hold(roomId);
+        hub.hold(roomId);
         try {
           // Subscribed now: look once more, so a message that landed in between is not waited for.
           messages = await page();

@@ -4,11 +4,11 @@ import {
   EditMessageBody,
   JoinBody,
   LeaveBody,
-  MessageContent,
+  MessageContentInput,
   MessageId,
   PostMessageBody,
   RoomIdParam,
-  RoomName,
+  RoomNameInput,
   Username,
   isAppError,
   parseOrThrow,
@@ -16,7 +16,7 @@ import {
   type RpcRequest,
 } from '@chat/contracts';
 import { UPLOAD_CALL_TIMEOUT_MS } from '../avatar-uploads.ts';
-import { READ_YOUR_WRITES_WAIT_MS, avatarFromUrl, type AvatarHint, type GatewayContext } from '../context.ts';
+import { type AvatarHint, avatarFromUrl, type GatewayContext } from '../context.ts';
 import type { Handler, Request } from '../http.ts';
 
 const roomIdOf = (req: Request) => parseOrThrow(RoomIdParam, req.params[0], 'room id');
@@ -71,48 +71,54 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
   const ownMessage = async (req: Request) => {
     const roomId = roomIdOf(req);
     const messageId = parseOrThrow(MessageId, req.params[1], 'message id');
-    const { message } = await ctx.call('messageById', { room_id: roomId, message_id: messageId }, req.correlationId);
+    const { message } = await ctx.call('messageById', { room_id: roomId, message_id: messageId, min_position: ctx.live.head(roomId) }, req.correlationId);
     if (message?.type !== 'text') throw new AppError('not_found', `message ${messageId} does not exist in room ${roomId}`);
     return { roomId, message };
   };
 
+  /** An edit or deletion, answered with the message as it now is (straight from the room service). */
   const changeMessage = async <N extends 'editMessage' | 'deleteMessage'>(req: Request, name: N, request: RpcRequest<N>) => {
-    const { seq } = await ctx.call(name, request, req.correlationId);
-    await ctx.awaitProjection(seq, req.correlationId);
-    const { message } = await ctx.call('messageById', { room_id: request.room_id, message_id: request.message_id }, req.correlationId);
-    return { status: 200, body: message };
+    const { changed, change_seq, message } = await ctx.call(name, request, req.correlationId);
+    if (changed) ctx.live.noteWrite(request.room_id, change_seq);
+    return { status: 200, body: await ctx.live.messageView(message) };
   };
+
+  /** Open mode, the seed's behaviour: the user is registered and joined as they act. */
+  const admitAndJoin = (userId: string, roomId: string, hints: Parameters<typeof admitUser>[2], correlationId: string) =>
+    Promise.all([admitUser(ctx, userId, hints, correlationId), ctx.call('joinRoom', { room_id: roomId, user_id: userId }, correlationId)]);
 
   return {
     list: async (req) => {
       ctx.requireSession(req);
-      return { status: 200, body: await ctx.call('listRooms', { limit: 100 }, req.correlationId) };
+      return { status: 200, body: await ctx.call('listRooms', { limit: 100, min_position: ctx.live.position() }, req.correlationId) };
     },
 
     create: async (req) => {
       const body = parseOrThrow(CreateRoomBody, await req.json(), 'body');
       const userId = ctx.actorOf(req, body.user_id);
-      const name = parseOrThrow(RoomName, body.name, 'name');
+      const name = parseOrThrow(RoomNameInput, body.name, 'name');
       const { room, seq } = await ctx.call('createRoom', { room_id: body.id, name, user_id: userId }, req.correlationId);
-      await ctx.awaitProjection(seq, req.correlationId);
+      ctx.live.noteWrite(room.id, seq);
       return { status: 201, body: { ...room, member_count: 0, last_seq: seq } };
     },
 
     get: async (req) => {
       ctx.requireSession(req);
-      return { status: 200, body: await ctx.call('getRoom', { room_id: roomIdOf(req) }, req.correlationId) };
+      const roomId = roomIdOf(req);
+      return { status: 200, body: await ctx.call('getRoom', { room_id: roomId, min_position: ctx.live.head(roomId) }, req.correlationId) };
     },
 
     members: async (req) => {
       ctx.requireSession(req);
-      return { status: 200, body: await ctx.call('members', { room_id: roomIdOf(req) }, req.correlationId) };
+      const roomId = roomIdOf(req);
+      return { status: 200, body: await ctx.call('members', { room_id: roomId, min_position: ctx.live.head(roomId) }, req.correlationId) };
     },
 
     /** Edit one's own message; every socket in the room gets `message_updated`. */
     editMessage: async (req) => {
       const { roomId, message } = await ownMessage(req);
       const body = parseOrThrow(EditMessageBody, await req.json(), 'body');
-      const content = parseOrThrow(MessageContent, body.content, 'content');
+      const content = parseOrThrow(MessageContentInput, body.content, 'content');
       const userId = ctx.actorOf(req, body.user_id);
       return changeMessage(req, 'editMessage', { room_id: roomId, message_id: message.id, seq: message.seq, user_id: userId, content });
     },
@@ -129,9 +135,8 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       const roomId = roomIdOf(req);
       const body = parseOrThrow(JoinBody, await req.json(), 'body');
       const userId = ctx.actorOf(req, body.user_id);
-      await admitUser(ctx, userId, body, req.correlationId);
-      const joined = await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, req.correlationId);
-      await ctx.awaitProjection(joined.seq, req.correlationId);
+      const [, joined] = await admitAndJoin(userId, roomId, body, req.correlationId);
+      ctx.live.noteWrite(roomId, joined.seq);
       return { status: 200, body: { status: 'success', room_id: roomId, user_id: userId, joined: joined.joined, seq: joined.seq } };
     },
 
@@ -140,30 +145,25 @@ export function roomRoutes(ctx: GatewayContext): Record<string, Handler> {
       const body = parseOrThrow(LeaveBody, await req.json().catch(() => ({})), 'body');
       const userId = ctx.actorOf(req, body.user_id);
       const left = await ctx.call('leaveRoom', { room_id: roomId, user_id: userId }, req.correlationId);
-      await ctx.awaitProjection(left.seq, req.correlationId);
+      ctx.live.noteWrite(roomId, left.seq);
       return { status: 200, body: { status: 'success', room_id: roomId, user_id: userId, left: left.left, seq: left.seq } };
     },
 
+    /**
+     * A post, answered with the whole message at once (the room service's answer and the author's
+     * profile from memory), whatever the read models are doing. A repeated `client_msg_id` answers
+     * the original with 200.
+     */
     post: async (req) => {
       const roomId = roomIdOf(req);
       const body = parseOrThrow(PostMessageBody, await req.json(), 'body');
-      const content = parseOrThrow(MessageContent, body.content, 'content');
+      const content = parseOrThrow(MessageContentInput, body.content, 'content');
       const userId = ctx.actorOf(req, body.user_id);
-      if (ctx.mode === 'open') {
-        await admitUser(ctx, userId, body, req.correlationId);
-        await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, req.correlationId);
-      }
       ctx.checkPost(userId);
+      if (ctx.mode === 'open') await admitAndJoin(userId, roomId, body, req.correlationId);
       const posted = await ctx.call('postMessage', { room_id: roomId, user_id: userId, content, client_msg_id: body.client_msg_id }, req.correlationId);
-      // Read your own write: answer with the enriched view once the projection has it.
-      // The message is stored once the room service answered; a projection that is down or behind
-      // only means the view follows later (202), never that the post failed.
-      const message = await ctx
-        .call('messageAt', { room_id: roomId, seq: posted.seq, wait_ms: READ_YOUR_WRITES_WAIT_MS }, req.correlationId)
-        .then((r) => r.message)
-        .catch(() => null);
-      if (message) return { status: posted.duplicate ? 200 : 201, body: message };
-      return { status: 202, body: { status: 'accepted', id: posted.message_id, room_id: roomId, seq: posted.seq, timestamp: posted.occurred_at } };
+      ctx.live.noteWrite(roomId, posted.seq);
+      return { status: posted.duplicate ? 200 : 201, body: await ctx.live.messageView(posted) };
     },
   };
 }

@@ -11,10 +11,9 @@ export function userRoutes(ctx: GatewayContext): Record<string, Handler> {
       if (body.user_id !== undefined && ctx.mode === 'token') {
         throw new AppError('validation_failed', 'user_id is chosen by the server in AUTH_MODE=token');
       }
-      const { user, seq } = await ctx.withAvatar(avatarFromUrl(body.avatar_url), (avatar) =>
+      const { user } = await ctx.withAvatar(avatarFromUrl(body.avatar_url), (avatar) =>
         ctx.call('registerUser', { user_id: body.user_id, username: body.username, avatar: avatar ?? null }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
       );
-      await ctx.awaitProjection(seq, req.correlationId);
       return { status: 201, body: ctx.tokens ? { user, token: ctx.tokens.issue(user.id) } : { user } };
     },
 
@@ -29,7 +28,7 @@ export function userRoutes(ctx: GatewayContext): Record<string, Handler> {
       ctx.actorOf(req, userId);
       const body = parseOrThrow(PatchUserBody, await req.json(), 'body');
       const hint = body.avatar_url === null ? undefined : avatarFromUrl(body.avatar_url);
-      const { user, seq } = await ctx.withAvatar(hint, (avatar) =>
+      const { user } = await ctx.withAvatar(hint, (avatar) =>
         ctx.call(
           'updateUser',
           { user_id: userId, username: body.username, avatar: body.avatar_url === null ? null : avatar },
@@ -37,7 +36,6 @@ export function userRoutes(ctx: GatewayContext): Record<string, Handler> {
           UPLOAD_CALL_TIMEOUT_MS,
         ),
       );
-      await ctx.awaitProjection(seq, req.correlationId);
       return { status: 200, body: user };
     },
   };

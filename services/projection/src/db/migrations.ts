@@ -59,4 +59,37 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '2026-11-30T00-00_stream_identity_fencing_changes_dead_letters': {
+    async up(db: Kysely<any>) {
+      const p = db.withSchema('projection').schema;
+      // Which stream a checkpoint belongs to, and the epoch of the copy allowed to move it.
+      await p
+        .alterTable('checkpoint')
+        .addColumn('stream_name', 'text')
+        .addColumn('stream_created', 'text')
+        .addColumn('epoch', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      // Each message's last change, for resumes that must deliver edits of older messages.
+      await p.alterTable('messages').addColumn('changed_seq', 'bigint').execute();
+      await sql`CREATE INDEX messages_changes ON projection.messages (room_id, changed_seq) WHERE changed_seq IS NOT NULL`.execute(db);
+      await p
+        .createTable('dead_letters')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('type', 'text')
+        .addColumn('event', 'bytea', (c) => c.notNull())
+        .addColumn('error', 'text', (c) => c.notNull())
+        .addColumn('failed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('dead_letters_pk', ['name', 'seq'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      const p = db.withSchema('projection').schema;
+      await p.dropTable('dead_letters').ifExists().execute();
+      await sql`DROP INDEX IF EXISTS projection.messages_changes`.execute(db);
+      await p.alterTable('messages').dropColumn('changed_seq').execute();
+      await p.alterTable('checkpoint').dropColumn('stream_name').dropColumn('stream_created').dropColumn('epoch').execute();
+    },
+  },
 };

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import { toMemberView, toMessageView, toRoomView, type MessageWithAuthor } from '../domain/views.ts';
-import type { MemberView, MessageView, RoomView } from '@chat/contracts';
+import type { MemberView, MessageView, RoomView, TimelineFrame } from '@chat/contracts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -20,6 +20,7 @@ const messagesWithAuthor = (db: Db) =>
       'm.created_at',
       'm.edited_at',
       'm.deleted',
+      'm.changed_seq',
       'u.username',
       'u.avatar_url',
     ]);
@@ -29,11 +30,6 @@ const messagesWithAuthor = (db: Db) =>
  * a profile change is then one row, and no history page can ever show a stale avatar.
  */
 export const readModels = Object.freeze({
-  async checkpoint(db: Db, name: string): Promise<number> {
-    const row = await db.selectFrom('projection.checkpoint').select('seq').where('name', '=', name).executeTakeFirst();
-    return row?.seq ?? 0;
-  },
-
   async rooms(db: Db, limit: number): Promise<RoomView[]> {
     const rows = await db.selectFrom('projection.rooms').selectAll().orderBy('last_seq', 'desc').limit(limit).execute();
     return rows.map(toRoomView);
@@ -68,6 +64,27 @@ export const readModels = Object.freeze({
     return rows.reverse().map((r) => toMessageView(r as MessageWithAuthor));
   },
 
+  /**
+   * A room's timeline changes after a resume cursor `since`, one page from `after` on, in the order
+   * of the events that made them: each message posted after the cursor once, as it is now
+   * (`message`), and each older message changed after it once, at its last change (`message_updated`).
+   */
+  async changes(db: Db, q: { room_id: string; since: number; after: number; limit: number }): Promise<TimelineFrame[]> {
+    const { since, after } = q;
+    const rows = await messagesWithAuthor(db)
+      .select(sql<number>`CASE WHEN m.seq > ${since} THEN m.seq ELSE m.changed_seq END`.as('frame_seq'))
+      .where('m.room_id', '=', q.room_id)
+      .where((eb) => eb.or([eb.and([eb('m.seq', '>', since), eb('m.seq', '>', after)]), eb.and([eb('m.seq', '<=', since), eb('m.changed_seq', '>', after)])]))
+      .orderBy('frame_seq')
+      .limit(q.limit)
+      .execute();
+    return rows.map((r) => {
+      const message = toMessageView(r as MessageWithAuthor);
+      const seq = Number(r.frame_seq);
+      return seq === message.seq ? { type: 'message' as const, message, seq } : { type: 'message_updated' as const, message, seq };
+    });
+  },
+
   async messagesBySeq(db: Db, seqs: number[]): Promise<MessageView[]> {
     if (seqs.length === 0) return [];
     const rows = await messagesWithAuthor(db).where('m.seq', 'in', seqs).orderBy('m.seq').execute();
@@ -83,10 +100,5 @@ export const readModels = Object.freeze({
   async roomsOfUser(db: Db, userId: string): Promise<string[]> {
     const rows = await db.selectFrom('projection.members').select('room_id').where('user_id', '=', userId).execute();
     return rows.map((r) => r.room_id);
-  },
-
-  /** Empties every read model, for a rebuild from the start of the log. */
-  async reset(db: Kysely<Database>): Promise<void> {
-    await sql`TRUNCATE projection.messages, projection.members, projection.rooms, projection.users, projection.checkpoint`.execute(db);
   },
 });

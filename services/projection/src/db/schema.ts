@@ -5,6 +5,23 @@ export const SCHEMA = 'projection';
 export interface CheckpointTable {
   name: string;
   seq: number;
+  /** The stream the position belongs to: its name and creation time (null until first recorded). */
+  stream_name: string | null;
+  stream_created: string | null;
+  /** Raised by each copy that takes over writing; a batch from an older holder is refused. */
+  epoch: Generated<number>;
+}
+
+/** An event the projection could not apply: kept with its error, and skipped. */
+export interface DeadLetterTable {
+  name: string;
+  seq: number;
+  subject: string;
+  type: string | null;
+  /** The event's bytes as they are in the log. */
+  event: Buffer;
+  error: string;
+  failed_at: Generated<Date>;
 }
 
 export interface UserTable {
@@ -42,6 +59,8 @@ export interface MessageTable {
   created_at: Date;
   edited_at: Date | null;
   deleted: Generated<boolean>;
+  /** The seq of the message's last edit or deletion, so a resume after a cursor finds it. */
+  changed_seq: number | null;
 }
 
 export interface Database {
@@ -50,6 +69,7 @@ export interface Database {
   'projection.rooms': RoomTable;
   'projection.members': MemberTable;
   'projection.messages': MessageTable;
+  'projection.dead_letters': DeadLetterTable;
 }
 
 export type MessageRow = Selectable<MessageTable>;

@@ -12,6 +12,7 @@ const row = (over: Partial<MessageWithAuthor> = {}): MessageWithAuthor => ({
   created_at: new Date('2026-01-01T10:00:00Z'),
   edited_at: null,
   deleted: false,
+  changed_seq: null,
   username: 'Ann',
   avatar_url: 'https://cdn.example.com/ann.png',
   ...over,

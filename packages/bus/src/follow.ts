@@ -1,0 +1,115 @@
+import { DeliverPolicy, jetstream, type JsMsg, type NatsConnection } from './nats.ts';
+
+export interface FollowOptions {
+  stream: string;
+  /** The first sequence to deliver. */
+  fromSeq: number;
+  /** Messages in flight at most: the follower pulls no more until `onBatch` has taken them. */
+  batch: number;
+  /** Takes each run of messages that arrived together, in stream order; the next waits for it. */
+  onBatch: (messages: JsMsg[]) => Promise<void>;
+  /** Called when the consumer underneath had to be recreated (a reconnect, a lost server, a gap). */
+  onReset?: (reason: string) => void;
+  /** Heartbeat interval: a silent server is noticed after two missed ones. */
+  heartbeatMs?: number;
+}
+
+export interface Follower {
+  /** The stream sequence of the last message handed over. */
+  readonly position: number;
+  /** When a message or a heartbeat last arrived (ms since epoch). */
+  readonly lastSignalAt: number;
+  /** Resolves when following ends (after `stop`, or on a failure `onBatch` threw). */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows a stream in order from `fromSeq`, through an ordered consumer: never a gap, never a
+ * duplicate, and after a reconnect, a restarted server or a lost cluster node it recreates its
+ * consumer and carries on from the last message it delivered. Flow-controlled: pulls of `batch`
+ * messages, the next one only after `onBatch` has taken the last (so a slow taker is never buried
+ * under a backlog held in memory). A lone message is handed over at once; a backlog in batches.
+ * Created here for every reader of the log (the projection's writer, the gateways' live feed).
+ */
+export function followStream(nc: NatsConnection, opts: FollowOptions): Follower {
+  const js = jetstream(nc);
+  let stopped = false;
+  let position = opts.fromSeq - 1;
+  let lastSignalAt = Date.now();
+  let current: { stop(): void } | null = null;
+  const heartbeatMs = opts.heartbeatMs ?? 1000;
+
+  const run = async () => {
+    const consumer = await js.consumers.get(opts.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.fromSeq });
+    try {
+      while (!stopped) {
+        let fetch: Awaited<ReturnType<typeof consumer.fetch>>;
+        try {
+          fetch = await consumer.fetch({ max_messages: opts.batch, expires: 10_000, idle_heartbeat: heartbeatMs });
+        } catch (err) {
+          if (stopped) break;
+          opts.onReset?.(String((err as Error)?.message ?? err));
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
+        current = fetch;
+        void (async () => {
+          for await (const s of fetch.status()) {
+            if (s.type === 'heartbeat') lastSignalAt = Date.now();
+            else if (s.type === 'reset' || s.type === 'heartbeats_missed') opts.onReset?.(s.type);
+          }
+        })().catch(() => undefined);
+        let pending: JsMsg[] = [];
+        let taking: Promise<void> | null = null;
+        let failure: unknown = null;
+        const take = async () => {
+          while (pending.length > 0 && failure === null) {
+            const run = pending;
+            pending = [];
+            try {
+              await opts.onBatch(run);
+              position = run[run.length - 1]!.seq;
+            } catch (err) {
+              failure = err;
+              fetch.stop();
+            }
+          }
+          taking = null;
+        };
+        try {
+          for await (const m of fetch) {
+            lastSignalAt = Date.now();
+            pending.push(m);
+            // Whatever arrived together goes over together.
+            taking ??= new Promise<void>((r) => setImmediate(r)).then(take);
+          }
+        } catch (err) {
+          if (!stopped) opts.onReset?.(String((err as Error)?.message ?? err));
+        }
+        await taking;
+        if (failure !== null) throw failure;
+        current = null;
+      }
+    } finally {
+      void consumer.delete().catch(() => undefined);
+    }
+  };
+
+  const done = run();
+  done.catch(() => undefined);
+  return {
+    get position() {
+      return position;
+    },
+    get lastSignalAt() {
+      return lastSignalAt;
+    },
+    done,
+    async stop() {
+      stopped = true;
+      current?.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { type ChatEvent, type LiveFrame, type MessageFacts, memberView, messageView, type UserView } from '@chat/contracts';
+
+export interface Author {
+  username: string | null;
+  avatar: string | null;
+}
+
+/** What one event means for the sockets of the room it belongs to. */
+export type EventEffect =
+  | { kind: 'room'; roomId: string; frames: LiveFrame[]; joined?: string; left?: string }
+  | { kind: 'profile'; userId: string; seq: number }
+  | { kind: 'none' };
+
+/** The user whose name and avatar an event's frames show (its author or the member), if any. */
+export function subjectUser(event: ChatEvent): string | null {
+  switch (event.type) {
+    case 'MessagePosted':
+    case 'MessageEdited':
+    case 'MessageDeleted':
+    case 'UserJoined':
+    case 'UserLeft':
+      return event.data.user_id;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The live frames of one event, enriched with its user's current profile. Pure: the same event
+ * and profile always give the same frames, whichever gateway builds them. Every frame carries the
+ * seq of the event it reports, so a client's cursor is the last frame seq it saw.
+ */
+export function effectOf(event: ChatEvent, seq: number, author: Author): EventEffect {
+  switch (event.type) {
+    case 'MessagePosted': {
+      const d = event.data;
+      const facts: MessageFacts = {
+        id: d.message_id,
+        room_id: d.room_id,
+        user_id: d.user_id,
+        type: 'text',
+        content: d.content,
+        client_msg_id: d.client_msg_id,
+        created_at: event.occurred_at,
+        edited_at: null,
+        deleted: false,
+        seq,
+      };
+      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message', message: messageView(facts, author), seq }] };
+    }
+    case 'UserJoined':
+    case 'UserLeft': {
+      const { room_id, user_id } = event.data;
+      const joined = event.type === 'UserJoined';
+      const line: MessageFacts = {
+        id: `sys_${event.id}`,
+        room_id,
+        user_id,
+        type: 'system',
+        content: joined ? 'joined' : 'left',
+        client_msg_id: null,
+        created_at: event.occurred_at,
+        edited_at: null,
+        deleted: false,
+        seq,
+      };
+      // The timeline line first, then the membership frame, as history has them.
+      const system: LiveFrame = { type: 'message', message: messageView(line, author), seq };
+      return joined
+        ? {
+            kind: 'room',
+            roomId: room_id,
+            frames: [system, { type: 'member_joined', member: memberView(user_id, event.occurred_at, author), seq }],
+            joined: user_id,
+          }
+        : { kind: 'room', roomId: room_id, frames: [system, { type: 'member_left', user_id, seq }], left: user_id };
+    }
+    case 'MessageEdited':
+    case 'MessageDeleted': {
+      const d = event.data;
+      // Changes written before they named their post cannot be shown without it; they are old.
+      if (d.message_seq === null || d.posted_at === null) return { kind: 'none' };
+      const deleted = event.type === 'MessageDeleted';
+      const facts: MessageFacts = {
+        id: d.message_id,
+        room_id: d.room_id,
+        user_id: d.user_id,
+        type: 'text',
+        content: deleted ? '' : (event as Extract<ChatEvent, { type: 'MessageEdited' }>).data.content,
+        client_msg_id: d.client_msg_id,
+        created_at: d.posted_at,
+        edited_at: event.occurred_at,
+        deleted,
+        seq: d.message_seq,
+      };
+      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', message: messageView(facts, author), seq }] };
+    }
+    case 'ProfileUpdated':
+      return { kind: 'profile', userId: event.data.user_id, seq };
+    case 'RoomCreated':
+    case 'UserRegistered':
+      return { kind: 'none' };
+    default: {
+      const _exhaustive: never = event;
+      return { kind: 'none' };
+    }
+  }
+}
+
+export const profileFrame = (user: UserView, seq: number): LiveFrame => ({ type: 'profile_updated', user, seq });

@@ -1,0 +1,81 @@
+import { sql, type Transaction } from 'kysely';
+import type { Plans } from '../read-models/index.ts';
+import type { Database } from './schema.ts';
+
+type Trx = Transaction<Database>;
+
+const CHUNK = 5000;
+const iso = (d: Date) => d.toISOString();
+
+function* chunks<T>(rows: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += CHUNK) yield rows.slice(i, i + CHUNK);
+}
+
+/**
+ * Applies every read model's plan for one batch, inside the batch's transaction. Rows travel as a
+ * few array parameters unnested into rows (one statement per table and chunk, whatever the row
+ * count); every statement is idempotent, so the rows come out the same if a plan is applied again.
+ */
+export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
+  for (const rows of chunks(plans.users.upserts)) {
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    await sql`
+      INSERT INTO projection.users (id, username, avatar_url, avatar_kind, seq)
+      SELECT * FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.username)}::text[], ${col((r) => r.avatar_url)}::text[],
+        ${col((r) => r.avatar_kind)}::text[], ${col((r) => r.seq)}::bigint[])
+      ON CONFLICT (id) DO UPDATE SET username = excluded.username, avatar_url = excluded.avatar_url,
+        avatar_kind = excluded.avatar_kind, seq = excluded.seq
+      WHERE projection.users.seq < excluded.seq`.execute(trx);
+  }
+
+  for (const rows of chunks(plans.rooms.created)) {
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    await sql`
+      INSERT INTO projection.rooms (id, name, created_by, created_at, last_seq)
+      SELECT * FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.created_by)}::text[],
+        ${col((r) => iso(r.created_at))}::timestamptz[], ${col((r) => r.last_seq)}::bigint[])
+      ON CONFLICT (id) DO NOTHING`.execute(trx);
+  }
+
+  for (const rows of chunks(plans.members.joined)) {
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    await sql`
+      INSERT INTO projection.members (room_id, user_id, joined_at)
+      SELECT * FROM unnest(${col((r) => r.room_id)}::text[], ${col((r) => r.user_id)}::text[], ${col((r) => iso(r.joined_at))}::timestamptz[])
+      ON CONFLICT (room_id, user_id) DO UPDATE SET joined_at = excluded.joined_at`.execute(trx);
+  }
+  for (const rows of chunks(plans.members.left)) {
+    await sql`
+      DELETE FROM projection.members m USING unnest(${rows.map((r) => r.room_id)}::text[], ${rows.map((r) => r.user_id)}::text[]) AS g(room_id, user_id)
+      WHERE m.room_id = g.room_id AND m.user_id = g.user_id`.execute(trx);
+  }
+  for (const rooms of chunks(plans.rooms.recount)) {
+    await sql`
+      UPDATE projection.rooms r SET member_count = (SELECT count(*) FROM projection.members m WHERE m.room_id = r.id)
+      WHERE r.id = ANY(${rooms}::text[])`.execute(trx);
+  }
+
+  for (const rows of chunks(plans.messages.inserts)) {
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    await sql`
+      INSERT INTO projection.messages (seq, id, room_id, user_id, type, content, client_msg_id, created_at)
+      SELECT * FROM unnest(${col((r) => r.seq)}::bigint[], ${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[],
+        ${col((r) => r.user_id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.content)}::text[],
+        ${col((r) => r.client_msg_id)}::text[], ${col((r) => iso(r.created_at))}::timestamptz[])
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+  for (const rows of chunks(plans.messages.changes)) {
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    await sql`
+      UPDATE projection.messages m SET content = c.content, deleted = c.deleted, edited_at = c.edited_at, changed_seq = c.changed_seq
+      FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[], ${col((r) => r.content)}::text[], ${col((r) => r.deleted)}::boolean[],
+        ${col((r) => iso(r.edited_at))}::timestamptz[], ${col((r) => r.changed_seq)}::bigint[]) AS c(id, room_id, content, deleted, edited_at, changed_seq)
+      WHERE m.id = c.id AND m.room_id = c.room_id AND (m.changed_seq IS NULL OR m.changed_seq < c.changed_seq)`.execute(trx);
+  }
+  for (const rows of chunks(plans.rooms.activity)) {
+    await sql`
+      UPDATE projection.rooms r SET last_seq = greatest(r.last_seq, a.last_seq)
+      FROM unnest(${rows.map((r) => r.room_id)}::text[], ${rows.map((r) => r.last_seq)}::bigint[]) AS a(room_id, last_seq)
+      WHERE r.id = a.room_id`.execute(trx);
+  }
+}

@@ -1,0 +1,19 @@
+import type { StoredEvent } from '@chat/bus';
+import type { ChatEvent, ChatEventType } from '@chat/contracts';
+
+/**
+ * One read model's part of the projection: which events it reads, and what rows a run of them
+ * comes to. Pure: no I/O, no clock; a Postgres writer applies the plan (`db/write-plans.ts`).
+ * Plans fold a whole batch (a join then a leave of the same member is one removal), so a batch of
+ * thousands of events is a few statements, and applying a plan twice leaves the rows as once.
+ */
+export interface ReadModel<Plan> {
+  name: string;
+  handles: readonly ChatEventType[];
+  plan(events: readonly StoredEvent[]): Plan;
+}
+
+export const handledBy = (model: { handles: readonly ChatEventType[] }) => {
+  const types = new Set<string>(model.handles);
+  return (e: StoredEvent): e is StoredEvent<ChatEvent> => types.has(e.event.type);
+};

@@ -1,0 +1,259 @@
+import { CorruptEventError, decodeEvent, type Follower, followStream, type JsMsg, type NatsConnection, type StoredEvent, type StreamIdentity } from '@chat/bus';
+import type { Subjects } from '@chat/contracts';
+import type { Logger } from '@chat/runtime';
+import type { Kysely } from 'kysely';
+import { advance, type Claim, claim, FencedError, GapError, position as checkpointPosition } from './db/checkpoint.ts';
+import { deadLetters } from './db/dead-letters.ts';
+import { isTransientDbError } from './db/errors.ts';
+import type { Database } from './db/schema.ts';
+import { writePlans } from './db/write-plans.ts';
+import { planAll } from './read-models/index.ts';
+
+/** A backlog goes through this many events per transaction; a lone event goes through at once. */
+export const MAX_BATCH = 5000;
+/** Attempts at a batch, then at each of its events alone, before an event is a dead letter. */
+const ATTEMPTS = 3;
+/** No message and no heartbeat for this long while following: the consumer is recreated. */
+export const STALL_MS = 5000;
+
+export interface WriterOptions {
+  nc: NatsConnection;
+  db: Kysely<Database>;
+  s: Subjects;
+  log: Logger;
+  /** Checkpoint name: separate names give separate, independent read models. */
+  name: string;
+  /** The stream as it is now: checked against the checkpoint's record on every start. */
+  identity: () => Promise<StreamIdentity>;
+  batch?: number;
+  onBatch?: (applied: number, ms: number) => void;
+  onDeadLetter?: (seq: number, error: string) => void;
+  /** Called when the writer stops on its own: fenced by a newer holder, or a checkpoint of another stream. */
+  onHalt?: (err: Error) => void;
+}
+
+interface Unit {
+  msg: JsMsg;
+  event: StoredEvent | null;
+  /** Why it cannot be read, when it cannot. */
+  unreadable: string | null;
+}
+
+/**
+ * The Postgres writer: follows the whole event log from its checkpoint and applies it to the read
+ * models, a batch per transaction with the checkpoint. It is not on the live path: gateways build
+ * live frames from the log themselves, so a slow, stalled or failing writer delays history only.
+ *
+ * - Fenced: each start claims the checkpoint with a new epoch, and every batch's transaction checks
+ *   it still holds that epoch and that the batch starts right after the checkpoint. A paused copy
+ *   that wakes up beside the one that took over cannot write a thing.
+ * - Never stopped by one event: a batch that fails for a reason other than Postgres being away is
+ *   retried, then applied event by event; an event that still fails goes to the dead letters with
+ *   its error, and the log goes on. Postgres being away is waited out, however long.
+ * - Never silently stalled: a consumer that has heard nothing for `STALL_MS` is recreated.
+ */
+export class Writer {
+  private follower: Follower | null = null;
+  private claimed: Claim | null = null;
+  private applied = 0;
+  private applying = false;
+  private stopping = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
+
+  constructor(private readonly opts: WriterOptions) {}
+
+  /** Highest sequence applied (by this copy, or found in the checkpoint). */
+  get position(): number {
+    return this.applied;
+  }
+
+  get active(): boolean {
+    return this.claimed !== null;
+  }
+
+  /** Whether a batch is being written right now (its transaction may be waiting on Postgres). */
+  get busy(): boolean {
+    return this.applying;
+  }
+
+  /** Takes the checkpoint (a new epoch) and follows the log from right after it. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.claimed = await claim(this.opts.db, this.opts.name, await this.opts.identity());
+    this.applied = this.claimed.seq;
+    this.opts.log.info({ name: this.opts.name, from: this.applied + 1, epoch: this.claimed.epoch }, 'writer following the log');
+    this.follow();
+    this.watchdog = setInterval(() => this.checkStall(), 1000);
+    this.watchdog.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    await this.follower?.stop();
+    this.follower = null;
+    this.claimed = null;
+  }
+
+  /** Resolves once the read models hold `seq`, or after `timeoutMs`: true if they do. */
+  async waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= seq) return true;
+    if (!this.active) return this.pollCheckpoint(seq, timeoutMs);
+    if (timeoutMs <= 0) return false;
+    return new Promise((resolve) => {
+      const waiter = { seq, resolve: () => resolve(true) };
+      this.waiters.add(waiter);
+      setTimeout(() => {
+        if (this.waiters.delete(waiter)) resolve(false);
+      }, timeoutMs).unref();
+    });
+  }
+
+  /** A standby copy learns the active one's progress from the checkpoint it writes. */
+  private async pollCheckpoint(seq: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.applied = Math.max(this.applied, await checkpointPosition(this.opts.db, this.opts.name));
+      if (this.applied >= seq) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  private follow(): void {
+    const from = this.applied + 1;
+    const follower = followStream(this.opts.nc, {
+      stream: this.opts.s.stream,
+      fromSeq: from,
+      batch: this.opts.batch ?? MAX_BATCH,
+      onBatch: (msgs) => this.applyBatch(msgs),
+      onReset: (reason) => this.opts.log.warn({ reason, position: this.applied }, 'writer consumer recreated'),
+    });
+    this.follower = follower;
+    void follower.done.then(
+      () => undefined,
+      (err: unknown) => this.onFollowerFailed(follower, err),
+    );
+  }
+
+  private onFollowerFailed(follower: Follower, err: unknown): void {
+    if (this.stopping || this.follower !== follower) return;
+    if (err instanceof GapError) {
+      this.opts.log.error({ err }, 'batch out of step with the checkpoint; following again from the checkpoint');
+      this.applied = err.checkpoint;
+      this.follow();
+      return;
+    }
+    this.opts.log.error({ err }, err instanceof FencedError ? 'writer fenced off: another copy took over' : 'writer stopped');
+    void this.stop();
+    this.opts.onHalt?.(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private checkStall(): void {
+    const f = this.follower;
+    if (!f || this.applying || this.stopping) return;
+    if (Date.now() - f.lastSignalAt < STALL_MS) return;
+    this.opts.log.error({ position: this.applied, silentMs: Date.now() - f.lastSignalAt }, 'writer consumer stalled: recreating it');
+    this.follower = null;
+    void f.stop().then(() => {
+      if (!this.stopping && this.claimed) this.follow();
+    });
+  }
+
+  private async applyBatch(msgs: JsMsg[]): Promise<void> {
+    const started = performance.now();
+    this.applying = true;
+    try {
+      const units = msgs.map(decode);
+      if ((await this.tryUnits(units)) !== null) {
+        // One of them cannot be applied: find it by applying them one at a time.
+        for (const unit of units) {
+          const refused = await this.tryUnits([unit]);
+          if (refused !== null) await this.deadLetter(unit, refused);
+        }
+      }
+      this.applied = msgs[msgs.length - 1]!.seq;
+      this.opts.onBatch?.(msgs.length, performance.now() - started);
+      for (const waiter of this.waiters) {
+        if (waiter.seq <= this.applied) {
+          this.waiters.delete(waiter);
+          waiter.resolve();
+        }
+      }
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  /**
+   * Applies units in one transaction with the checkpoint. Waits out Postgres being away for as
+   * long as it takes; returns null once applied, or why they failed `ATTEMPTS` times otherwise.
+   */
+  private async tryUnits(units: Unit[]): Promise<string | null> {
+    const claimed = this.claimed;
+    if (!claimed) throw new FencedError(-1, -1);
+    let failures = 0;
+    let backoff = 100;
+    for (;;) {
+      try {
+        await this.opts.db.transaction().execute(async (trx) => {
+          await advance(trx, this.opts.name, claimed.epoch, units[0]!.msg.seq, units[units.length - 1]!.msg.seq);
+          const events = units.flatMap((u) => (u.event ? [u.event] : []));
+          await writePlans(trx, planAll(events));
+          for (const u of units) if (u.unreadable) await deadLetters.add(trx, this.opts.name, letterOf(u, u.unreadable));
+        });
+        for (const u of units) if (u.unreadable) this.opts.onDeadLetter?.(u.msg.seq, u.unreadable);
+        return null;
+      } catch (err) {
+        if (err instanceof FencedError || err instanceof GapError || this.stopping) throw err;
+        if (isTransientDbError(err)) {
+          if (backoff >= 1600) this.opts.log.warn({ err: String(err), position: this.applied }, 'Postgres unavailable; the writer waits');
+        } else if (++failures >= ATTEMPTS) {
+          this.opts.log.warn({ err: String(err), from: units[0]!.msg.seq, count: units.length }, 'batch refused by Postgres');
+          return err instanceof Error ? err.message : String(err);
+        }
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  private async deadLetter(unit: Unit, error: string): Promise<void> {
+    const claimed = this.claimed;
+    if (!claimed) throw new FencedError(-1, -1);
+    let backoff = 100;
+    for (;;) {
+      try {
+        await this.opts.db.transaction().execute(async (trx) => {
+          await advance(trx, this.opts.name, claimed.epoch, unit.msg.seq, unit.msg.seq);
+          await deadLetters.add(trx, this.opts.name, letterOf(unit, error));
+        });
+        break;
+      } catch (err) {
+        if (err instanceof FencedError || err instanceof GapError || this.stopping || !isTransientDbError(err)) throw err;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+    this.opts.log.error({ seq: unit.msg.seq, subject: unit.msg.subject, error }, 'event sent to the dead letters; the projection goes on');
+    this.opts.onDeadLetter?.(unit.msg.seq, error);
+  }
+}
+
+function decode(msg: JsMsg): Unit {
+  try {
+    return { msg, event: decodeEvent(msg.seq, msg.data), unreadable: null };
+  } catch (err) {
+    return { msg, event: null, unreadable: err instanceof CorruptEventError ? err.message : String(err) };
+  }
+}
+
+const letterOf = (u: Unit, error: string) => ({
+  seq: u.msg.seq,
+  subject: u.msg.subject,
+  type: u.msg.headers?.get('Chat-Event-Type') || u.event?.event.type || null,
+  event: u.msg.data,
+  error,
+});

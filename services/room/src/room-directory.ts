@@ -1,0 +1,73 @@
+import type { AggregateRepository, NatsConnection, Snapshot, Subscription } from '@chat/bus';
+import type { RoomEvent, Subjects } from '@chat/contracts';
+import type { RoomState } from './domain/room.ts';
+
+/** How long this copy trusts what it knows of a room without asking the log again. */
+export const MEMBERSHIP_STALE_MS = 1000;
+
+/**
+ * Membership kept in memory, so a post costs one JetStream round trip (its append) instead of two.
+ *
+ * What this copy knows of a room is trusted while it is fresh: verified against the log less than
+ * `staleMs` ago, and not invalidated since. Every room event any copy appends reaches every copy on
+ * a plain subscription to the room subjects and invalidates its entry at once; should that notice
+ * be lost (a reconnect), the entry goes stale by itself after `staleMs`. So a post through any copy
+ * after an acked leave is refused within `staleMs` at the very latest (usually at once), and a
+ * "not a member" is never trusted: it is checked against the log before a post is refused, so a
+ * post right after an acked join, through any copy, is always admitted.
+ */
+export class RoomDirectory {
+  private readonly verifiedAt = new Map<string, number>();
+  private readonly sub: Subscription;
+
+  constructor(
+    private readonly rooms: AggregateRepository<RoomState, RoomEvent>,
+    nc: NatsConnection,
+    s: Subjects,
+    private readonly staleMs = MEMBERSHIP_STALE_MS,
+    private readonly clock: () => number = Date.now,
+  ) {
+    const prefix = `${s.ns}.evt.room.`;
+    this.sub = nc.subscribe(`${prefix}*`, {
+      callback: (_err, msg) => {
+        this.verifiedAt.delete(msg.subject.slice(prefix.length));
+      },
+    });
+  }
+
+  /** The room as the log says now (one look-up of its last sequence, more only if it changed). */
+  async load(roomId: string): Promise<Snapshot<RoomState>> {
+    const started = this.clock();
+    const snapshot = await this.rooms.load(roomId);
+    this.verifiedAt.set(roomId, started);
+    this.trim();
+    return snapshot;
+  }
+
+  /** Remembers what this copy just appended: it is the newest state there is. */
+  appended(roomId: string, at: number): void {
+    this.verifiedAt.set(roomId, at);
+  }
+
+  /**
+   * The room to decide a post against: from memory when it is fresh and says the user is a member,
+   * from the log otherwise (a "not a member" is always checked there first).
+   */
+  async forPost(roomId: string, userId: string): Promise<RoomState> {
+    const cached = this.rooms.peek(roomId);
+    const at = this.verifiedAt.get(roomId);
+    if (cached && at !== undefined && this.clock() - at < this.staleMs && cached.state.status === 'open' && cached.state.members.has(userId)) {
+      return cached.state;
+    }
+    return (await this.load(roomId)).state;
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+
+  private trim(): void {
+    if (this.verifiedAt.size <= 50_000) return;
+    for (const [room, at] of this.verifiedAt) if (this.clock() - at >= this.staleMs) this.verifiedAt.delete(room);
+  }
+}
