@@ -17,16 +17,21 @@ export const MEMBERSHIP_STALE_MS = 1000;
  * post right after an acked join, through any copy, is always admitted.
  */
 export class RoomDirectory {
+  private readonly staleMs: number;
+  private readonly clock: () => number;
   private readonly verifiedAt = new Map<string, number>();
-  private readonly sub: Subscription;
+  private readonly sub: Subscription | null = null;
 
   constructor(
     private readonly rooms: AggregateRepository<RoomState, RoomEvent>,
     nc: NatsConnection,
     s: Subjects,
-    private readonly staleMs = MEMBERSHIP_STALE_MS,
-    private readonly clock: () => number = Date.now,
+    opts: { staleMs?: number; clock?: () => number; invalidate?: boolean } = {},
   ) {
+    this.staleMs = opts.staleMs ?? MEMBERSHIP_STALE_MS;
+    this.clock = opts.clock ?? Date.now;
+    // Tests turn the notices off to show the time bound holds without them.
+    if (opts.invalidate === false) return;
     const prefix = `${s.ns}.evt.room.`;
     this.sub = nc.subscribe(`${prefix}*`, {
       callback: (_err, msg) => {
@@ -63,7 +68,7 @@ export class RoomDirectory {
   }
 
   close(): void {
-    this.sub.unsubscribe();
+    this.sub?.unsubscribe();
   }
 
   private trim(): void {

@@ -48,7 +48,7 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
   const { nc, s, log, now = () => new Date(), onRequest, onConflict } = deps;
   const store = await EventStore.open(nc, s.stream);
   const rooms = new AggregateRepository<RoomState, RoomEvent>(store, { subject: s.events.room, initialState, evolve });
-  const directory = new RoomDirectory(rooms, nc, s, deps.membershipStaleMs);
+  const directory = new RoomDirectory(rooms, nc, s, { staleMs: deps.membershipStaleMs });
   // One command per room at a time in this process; other processes are fenced by expected sequence.
   const lock = new KeyedLock();
 

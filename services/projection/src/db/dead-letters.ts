@@ -11,6 +11,11 @@ export interface DeadLetter {
   failed_at: string;
 }
 
+/** Control characters as `\uXXXX`, so a dead letter can be read and copied as text. */
+const printable = (text: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export const deadLetters = Object.freeze({
   async add(trx: Transaction<Database>, name: string, d: { seq: number; subject: string; type: string | null; event: Uint8Array; error: string }) {
     await trx
@@ -26,7 +31,7 @@ export const deadLetters = Object.freeze({
       seq: r.seq,
       subject: r.subject,
       type: r.type,
-      event: JSON.stringify(r.event.toString('utf8')).slice(1, -1),
+      event: printable(r.event.toString('utf8')),
       error: r.error,
       failed_at: r.failed_at.toISOString(),
     }));

@@ -1,0 +1,79 @@
+import type { StoredEvent } from '@chat/bus';
+import type { ChatEvent } from '@chat/contracts';
+import { describe, expect, it } from 'vitest';
+import { membersModel, messagesModel, planAll, roomsModel, usersModel } from './index.ts';
+
+const meta = { correlation_id: 'c', causation_id: null, actor: null };
+const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+let n = 0;
+/** A stored event at `seq`, `minute` minutes past midnight. */
+const e = (seq: number, type: ChatEvent['type'], data: Record<string, unknown>, minute = 0, version = 1): StoredEvent =>
+  ({ seq, event: { id: `e${++n}`, type, version, occurred_at: at(minute), meta, data } as ChatEvent }) as StoredEvent;
+const post = (seq: number, room: string, id: string, user: string, content: string) =>
+  e(seq, 'MessagePosted', { room_id: room, message_id: id, user_id: user, content, client_msg_id: null });
+const change = { message_seq: 2, posted_at: at(0), client_msg_id: null };
+
+describe('read models, given events, plan rows', () => {
+  it('users: the latest profile per user wins, with its avatar as a URL', () => {
+    const plan = usersModel.plan([
+      e(1, 'UserRegistered', { user_id: 'ann', username: 'Ann', avatar: null }),
+      e(2, 'ProfileUpdated', { user_id: 'ann', username: 'Annie', avatar: { kind: 'external', url: 'https://e.com/a.png' } }),
+      e(3, 'UserRegistered', { user_id: 'bob', username: 'Bob', avatar: { kind: 'custom', key: 'a'.repeat(64) } }),
+    ]);
+    expect(plan.upserts).toEqual([
+      { id: 'ann', username: 'Annie', avatar_url: 'https://e.com/a.png', avatar_kind: 'external', seq: 2 },
+      { id: 'bob', username: 'Bob', avatar_url: `/avatars/${'a'.repeat(64)}.webp`, avatar_kind: 'custom', seq: 3 },
+    ]);
+  });
+
+  it('members: a join then a leave in one batch is one removal; a leave then a rejoin keeps the new time', () => {
+    const plan = membersModel.plan([
+      e(1, 'UserJoined', { room_id: 'r', user_id: 'ann' }, 1),
+      e(2, 'UserLeft', { room_id: 'r', user_id: 'ann' }, 2),
+      e(3, 'UserLeft', { room_id: 'r', user_id: 'bob' }, 3),
+      e(4, 'UserJoined', { room_id: 'r', user_id: 'bob' }, 4),
+    ]);
+    expect(plan.left).toEqual([{ room_id: 'r', user_id: 'ann' }]);
+    expect(plan.joined).toEqual([{ room_id: 'r', user_id: 'bob', joined_at: new Date(at(4)) }]);
+  });
+
+  it('rooms: created once, the newest timeline seq per room, and a recount where membership moved', () => {
+    const plan = roomsModel.plan([
+      e(1, 'RoomCreated', { room_id: 'r', name: 'R', created_by: 'ann' }),
+      e(2, 'UserJoined', { room_id: 'r', user_id: 'ann' }),
+      post(3, 'r', 'm1', 'ann', 'hi'),
+      post(4, 'q', 'm2', 'bob', 'yo'),
+    ]);
+    expect(plan.created).toEqual([{ id: 'r', name: 'R', created_by: 'ann', created_at: new Date(at(0)), last_seq: 1 }]);
+    expect(plan.activity).toEqual([
+      { room_id: 'r', last_seq: 3 },
+      { room_id: 'q', last_seq: 4 },
+    ]);
+    expect(plan.recount).toEqual(['r']);
+  });
+
+  it('messages: posts and system lines as rows; several changes to one message fold into its last, with that seq', () => {
+    const plan = messagesModel.plan([
+      e(1, 'UserJoined', { room_id: 'r', user_id: 'ann' }),
+      post(2, 'r', 'm1', 'ann', 'helo'),
+      e(3, 'MessageEdited', { room_id: 'r', message_id: 'm1', user_id: 'ann', content: 'hello', ...change }, 5, 2),
+      e(4, 'MessageDeleted', { room_id: 'r', message_id: 'm1', user_id: 'ann', ...change }, 6, 2),
+    ]);
+    expect(plan.inserts.map((r) => [r.seq, r.type, r.content])).toEqual([
+      [1, 'system', 'joined'],
+      [2, 'text', 'helo'],
+    ]);
+    expect(plan.changes).toEqual([{ id: 'm1', room_id: 'r', content: '', deleted: true, edited_at: new Date(at(6)), changed_seq: 4 }]);
+  });
+
+  it('every model ignores what it does not handle, and an empty batch plans nothing', () => {
+    const plans = planAll([]);
+    expect(plans).toEqual({
+      users: { upserts: [] },
+      rooms: { created: [], activity: [], recount: [] },
+      members: { joined: [], left: [] },
+      messages: { inserts: [], changes: [] },
+    });
+    expect(usersModel.plan([post(1, 'r', 'm', 'u', 'x')]).upserts).toEqual([]);
+  });
+});

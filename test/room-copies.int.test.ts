@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestUser } from './support/client.ts';
+import { type Stack, startStack } from './support/stack.ts';
+
+// Two copies of the room service behind one queue group: each request goes to either.
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ rooms: 2 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('two room-service copies, membership kept in memory by each', () => {
+  it('join, then at once post and connect: always admitted, whichever copy answers', async () => {
+    const owner = await TestUser.register(stack, 'Owner');
+    await owner.join('busy-door');
+    // Both copies have seen the room (and what they know of its members) before anyone new joins.
+    for (let i = 0; i < 10; i++) await owner.post('busy-door', `warm ${i}`);
+    const users = await Promise.all(Array.from({ length: 30 }, (_, i) => TestUser.register(stack, `Guest ${i}`)));
+    for (const u of users) {
+      expect((await u.join('busy-door')).status).toBe(200);
+      const posted = await u.post('busy-door', `hello from ${u.id}`);
+      expect(posted.status).toBe(201);
+      const socket = await u.connect('busy-door');
+      await socket.ready();
+      socket.close();
+    }
+  });
+
+  it('a post after an acked leave is refused (within the one-second bound; at once in practice)', async () => {
+    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => TestUser.register(stack, `Leaver ${i}`)));
+    for (const u of users) {
+      await u.join('exit');
+      expect((await u.post('exit', 'here')).status).toBe(201);
+      expect((await u.request('POST', '/rooms/exit/leave', {})).status).toBe(200);
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    for (const u of users) {
+      const res = await u.post('exit', 'still here?');
+      expect(res.status).toBe(403);
+      expect((res.body as unknown as { error: { code: string } }).error.code).toBe('not_member');
+    }
+  });
+});
