@@ -19,7 +19,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: everywhere('.test.ts'), exclude: [...notDeps, '**/*.int.test.ts'], testTimeout: 10_000 },
+        test: { name: 'unit', include: everywhere('.test.ts'), exclude: [...notDeps, '**/*.int.test.ts', '**/*.fault.test.ts'], testTimeout: 10_000 },
       },
       {
         extends: true,

@@ -31,6 +31,12 @@ describe('ops endpoints', () => {
     const ok = await fetch(`${guarded.opsUrl}/admin/lag`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
     expect((await fetch(`${guarded.opsUrl}/healthz`)).status).toBe(200);
+    // The router decodes the path; the guard looks at the route it matched, so no spelling slips by.
+    for (const spelling of ['/%61dmin/lag', '/admin%2Flag', '//admin/lag', '/admin/lag/', '/ADMIN/lag']) {
+      expect([401, 404]).toContain((await fetch(`${guarded.opsUrl}${spelling}`)).status);
+    }
+    const rebuild = await fetch(`${guarded.opsUrl}/%61dmin/rebuild`, { method: 'POST' });
+    expect(rebuild.status).toBe(401);
     await guarded.stop();
   });
 });

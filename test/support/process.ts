@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eventually, freePort } from '@chat/testkit';
-import type { Stack } from './stack.ts';
+import { GENEROUS_LIMITS, type Stack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -17,7 +17,7 @@ export async function spawnGateway(stack: Stack, extra: Record<string, string> =
   const [port, opsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...stack.envFor({ POSTS_PER_SECOND: '1000', FRAMES_PER_SECOND: '1000', ...extra }), PORT: String(port), OPS_PORT: String(opsPort) },
+    env: { ...process.env, ...stack.envFor({ ...GENEROUS_LIMITS, ...extra }), PORT: String(port), OPS_PORT: String(opsPort) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -25,7 +25,7 @@ export async function spawnGateway(stack: Stack, extra: Record<string, string> =
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   void exited.then(() => process.off('exit', reap));
-  await eventually(async () => ((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok ? true : undefined), 'gateway process ready', 20_000).catch(
+  await eventually(async () => ((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok ? true : undefined), 'gateway process ready', 60_000).catch(
     (err: unknown) => {
       child.kill('SIGKILL');
       throw err;

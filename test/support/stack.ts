@@ -8,6 +8,16 @@ import { createTestEnv, type TestEnv } from '@chat/testkit';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
 
+/** Tests post and sign up faster than people do, all from 127.0.0.1; the limit tests set their own. */
+export const GENEROUS_LIMITS = {
+  POSTS_PER_SECOND: '1000',
+  FRAMES_PER_SECOND: '1000',
+  SIGNUPS_PER_MINUTE: '100000',
+  ROOMS_PER_MINUTE: '100000',
+  JOINS_PER_MINUTE: '100000',
+  UPLOADS_PER_MINUTE: '100000',
+};
+
 type Running = { running: { stop(): Promise<void> } };
 
 export interface Stack {
@@ -62,7 +72,7 @@ export async function startStack(
   services.push(await startProfile(envFor()));
   let projection: (Running & { opsPort: number }) | null = await startProjection(envFor());
   // Tests post faster than people do; the rate-limit tests set their own limits.
-  const gateway = await startGateway(envFor({ POSTS_PER_SECOND: '1000', FRAMES_PER_SECOND: '1000', ...opts.gatewayEnv }));
+  const gateway = await startGateway(envFor({ ...GENEROUS_LIMITS, ...opts.gatewayEnv }));
   services.push(gateway);
   const port = gateway.info.port as number;
   const nc = await connect({ servers: env.natsUrl });

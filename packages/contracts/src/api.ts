@@ -41,8 +41,3 @@ export interface PostAccepted {
   seq: number;
   timestamp: string;
 }
-
-export interface PresenceResponse {
-  room_id: string;
-  online: string[];
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClientMsgId, RoomId, UserId } from './ids.ts';
+import { MessageContentInput, RoomNameInput } from './events.ts';
 import { Username } from './profile.ts';
 import { HISTORY_LIMIT_MAX } from './rpc.ts';
 import { AVATAR_UPLOAD_MAX_BYTES } from './image-sniff.ts';
@@ -31,7 +32,7 @@ export const PatchUserBody = z
   .object({ username: Username.optional(), avatar_url: AvatarUrlInput })
   .refine((b) => b.username !== undefined || b.avatar_url !== undefined, 'nothing to change');
 
-export const CreateRoomBody = z.object({ id: RoomId.optional(), name: z.string(), user_id: UserId.optional() });
+export const CreateRoomBody = z.object({ id: RoomId.optional(), name: RoomNameInput, user_id: UserId.optional() });
 
 /** The seed's join body; in token mode only what the token says counts. */
 export const JoinBody = z.object({
@@ -44,7 +45,7 @@ export const LeaveBody = z.object({ user_id: UserId.optional() });
 
 /** The seed's post body (`user_id`, `username`, `type` are accepted; the token or profile decides). */
 export const PostMessageBody = z.object({
-  content: z.string(),
+  content: MessageContentInput,
   client_msg_id: ClientMsgId.optional(),
   user_id: UserId.optional(),
   username: z.string().optional(),
@@ -52,7 +53,7 @@ export const PostMessageBody = z.object({
   type: z.literal('text').optional(),
 });
 
-export const EditMessageBody = z.object({ content: z.string(), user_id: UserId.optional() });
+export const EditMessageBody = z.object({ content: MessageContentInput, user_id: UserId.optional() });
 
 const SeqParam = z.coerce.number().int().nonnegative();
 export const LONG_POLL_MAX_SECONDS = 30;
@@ -76,3 +77,7 @@ export const WsQuery = z.object({
 
 export const RoomIdParam = RoomId;
 export const UserIdParam = UserId;
+
+/** Who is online in a room. */
+export const PresenceResponse = z.object({ room_id: RoomId, online: z.array(UserId) });
+export type PresenceResponse = z.infer<typeof PresenceResponse>;

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -80,9 +81,11 @@ export async function startOpsServer(
   });
   await app.register(opsPlugin, { service: opts.service, checks: opts.checks, registry: opts.registry });
   if (opts.adminToken) {
-    const expected = `Bearer ${opts.adminToken}`;
+    const expected = Buffer.from(`Bearer ${opts.adminToken}`);
     app.addHook('onRequest', async (request, reply) => {
-      if (request.url.startsWith('/admin') && request.headers.authorization !== expected) {
+      // Decided on the route the router matched, never on the raw path: `/%61dmin/…` is `/admin/…`.
+      const route = request.routeOptions.url ?? '';
+      if (route.startsWith('/admin') && !sameSecret(request.headers.authorization, expected)) {
         return reply.code(401).send({ error: { code: 'unauthorized', message: 'admin routes need the ops admin token' } });
       }
     });
@@ -92,4 +95,9 @@ export async function startOpsServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return { app, port, close: () => app.close() };
+}
+
+function sameSecret(given: string | undefined, expected: Buffer): boolean {
+  const bytes = Buffer.from(given ?? '');
+  return bytes.length === expected.length && timingSafeEqual(bytes, expected);
 }

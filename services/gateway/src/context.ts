@@ -1,26 +1,13 @@
 import { call, type NatsConnection } from '@chat/bus';
-import {
-  AppError,
-  type AvatarInput,
-  ExternalAvatarUrl,
-  isPlaceholderAvatar,
-  type MessageState,
-  type MessageView,
-  parseOrThrow,
-  type Rpc,
-  type RpcName,
-  type Subjects,
-} from '@chat/contracts';
+import { AppError, type AvatarInput, type MessageState, type MessageView, type Rpc, type RpcName, type Subjects } from '@chat/contracts';
 import { ConcurrencyLimit, type Logger } from '@chat/runtime';
+import type { AvatarHint } from './avatar-hints.ts';
 import type { z } from 'zod';
-import { bearer, type Tokens } from './auth.ts';
 import type { AvatarUploads } from './avatar-uploads.ts';
-import { decodeDataUrl, isDataUrl } from './data-url.ts';
-import type { Request } from './http.ts';
+import { type Admission, OpenAdmission, TokenAdmission } from './edge/admission.ts';
+import type { Authenticator } from './edge/authenticators.ts';
 import { Allowances, type RateLimits } from './limits.ts';
 import type { OriginPolicy } from './origins.ts';
-
-export type AuthMode = 'token' | 'open';
 
 /** Socket set-up requests (admission, the cursor, history pages to replay) in flight at once. */
 export const SOCKET_SETUP_IN_FLIGHT = 64;
@@ -39,7 +26,7 @@ export interface LiveState {
   messageView(state: MessageState): Promise<MessageView>;
 }
 
-/** What every route needs: how to reach the services and how to tell who is asking. */
+/** What every route needs: how to reach the services, who is asking, and who gets in. */
 export class GatewayContext {
   readonly allowances: Allowances;
   /**
@@ -47,12 +34,12 @@ export class GatewayContext {
    * services as fast as they answer, rather than all at once with most of it timing out.
    */
   readonly socketSetup = new ConcurrencyLimit(SOCKET_SETUP_IN_FLIGHT);
+  readonly admission: Admission;
 
   constructor(
     readonly nc: NatsConnection,
     readonly s: Subjects,
-    readonly mode: AuthMode,
-    readonly tokens: Tokens | null,
+    readonly auth: Authenticator,
     readonly origins: OriginPolicy,
     readonly log: Logger,
     readonly uploads: AvatarUploads,
@@ -60,22 +47,13 @@ export class GatewayContext {
     readonly live: LiveState,
   ) {
     this.allowances = new Allowances(limits);
-  }
-
-  hasValidToken(token: string | undefined): boolean {
-    if (!this.tokens || !token) return false;
-    try {
-      this.tokens.verify(token);
-      return true;
-    } catch {
-      return false;
-    }
+    this.admission = auth.mode === 'token' ? new TokenAdmission(this) : new OpenAdmission(this);
   }
 
   /** Posts share one allowance per user, whether they come over REST or a socket. */
   checkPost(userId: string): void {
     const now = Date.now();
-    if (this.allowances.of(userId, now).post(now) !== 'ok') throw new AppError('rate_limited', 'too many messages; slow down');
+    if (this.allowances.of(userId, now).post(now) !== 'ok') throw new AppError('rate_limited', 'too many messages; slow down', { retry_after: 1 });
   }
 
   call<N extends RpcName>(
@@ -91,41 +69,4 @@ export class GatewayContext {
   withAvatar<T>(hint: AvatarHint | undefined, use: (avatar: AvatarInput | undefined) => Promise<T>): Promise<T> {
     return hint?.kind === 'bytes' ? this.uploads.with(hint.bytes, use) : use(hint);
   }
-
-  /** Token mode: the token's user (a user acts only as itself). Open mode: whoever the client names. */
-  actor(token: string | undefined, claimed: string | undefined): string {
-    if (this.mode === 'token') {
-      const userId = this.tokens!.verify(token);
-      if (claimed !== undefined && claimed !== userId) throw new AppError('forbidden', 'a user can act only as itself');
-      return userId;
-    }
-    if (claimed === undefined) throw new AppError('validation_failed', 'user_id is required');
-    return claimed;
-  }
-
-  actorOf(req: Request, claimed: string | undefined): string {
-    return this.actor(bearer(req.header('authorization')), claimed);
-  }
-
-  /** In token mode every route but registration needs a valid token. */
-  requireSession(req: Request): void {
-    if (this.mode === 'token') this.tokens!.verify(bearer(req.header('authorization')));
-  }
-}
-
-/** An avatar as a client asked for it: a URL elsewhere, or picture bytes to upload. */
-export type AvatarHint = { kind: 'external'; url: string } | { kind: 'bytes'; bytes: Buffer };
-
-/**
- * An `avatar_url` as old frontends send it. A generic placeholder (pravatar and the like) means
- * "no avatar" and is dropped, so it can never stand in for a real one. A `data:image/…;base64,`
- * URL is the picture itself: an upload, with the same checks and limits as `PUT /users/{id}/avatar`.
- * Anything else must be an absolute http(s) URL of at most 2048 characters.
- */
-export function avatarFromUrl(value: string | null | undefined): AvatarHint | undefined {
-  if (value === undefined || value === null || value.trim() === '') return undefined;
-  const url = value.trim();
-  if (isDataUrl(url)) return { kind: 'bytes', bytes: decodeDataUrl(url) };
-  if (isPlaceholderAvatar(url)) return undefined;
-  return { kind: 'external', url: parseOrThrow(ExternalAvatarUrl, url, 'avatar_url') };
 }

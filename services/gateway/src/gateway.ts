@@ -1,24 +1,26 @@
 import { jetstreamManager, type NatsConnection, nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
-import { AVATAR_JSON_BODY_MAX_BYTES, JSON_BODY_MAX_BYTES, messageView, type Subjects } from '@chat/contracts';
+import { messageView, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import { Tokens } from './auth.ts';
 import { AvatarCache } from './avatar-cache.ts';
 import { AvatarUploads } from './avatar-uploads.ts';
-import { type AuthMode, GatewayContext, type LiveState } from './context.ts';
+import { GatewayContext, type LiveState } from './context.ts';
+import { type Authenticator, OpenAuthenticator, TokenAuthenticator } from './edge/authenticators.ts';
+import { CreationLimiter, type CreationLimits, DEFAULT_CREATION_LIMITS } from './edge/rate-limits.ts';
+import { serveNotFound, servePreflight, serveRoutes } from './edge/serve.ts';
+import { rateLimits } from './limits.ts';
 import { LiveFeed } from './live/live-feed.ts';
 import { ProfileDirectory } from './live/profile-directory.ts';
-import { notFound, preflight, route, type Handler, type HttpOptions } from './http.ts';
-import { rateLimits } from './limits.ts';
 import { OriginPolicy } from './origins.ts';
 import { PresenceTracker } from './presence.ts';
 import { RoomHub } from './room-hub.ts';
-import { serveStaticSite, type StaticSite } from './static-site.ts';
-import { avatarRoutes, avatarUploadMaxBody } from './routes/avatars.ts';
+import { avatarRoutes } from './routes/avatars.ts';
 import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { userRoutes } from './routes/users.ts';
 import { closeAll, registerSockets, type SocketData, type SocketLimits, type SocketMetrics } from './sockets.ts';
-import { loadUws, type WebSocket, type us_listen_socket } from './uws.ts';
+import { type StaticSite, serveStaticSite } from './static-site.ts';
+import { Anchor, loadUws, type us_listen_socket, type WebSocket } from './uws.ts';
 
 export interface GatewayOptions {
   nc: NatsConnection;
@@ -28,15 +30,18 @@ export interface GatewayOptions {
   replicas?: number;
   host: string;
   port: number;
-  mode: AuthMode;
+  mode: 'token' | 'open';
   secret: string | undefined;
   allowedOrigins?: string | undefined;
+  /** Addresses of proxies in front of the gateway, whose `X-Forwarded-For` is believed. */
+  trustedProxies?: readonly string[];
   /** The web app to serve at `/` (see `loadStaticSite`); null: none. */
   site?: StaticSite | null;
   limits?: Partial<SocketLimits> & { postsPerSecond?: number; framesPerSecond?: number };
+  creation?: Partial<CreationLimits>;
   /** Bytes of hot avatar images kept in memory (0: none). */
   avatarCacheBytes?: number;
-  metrics?: SocketMetrics & { response?: HttpOptions['onResponse']; slowSocket?: () => void };
+  metrics?: SocketMetrics & { response?: (route: string, status: number, ms: number) => void; slowSocket?: () => void };
 }
 
 /** Enough for the 256 px avatars of a few hundred active users. */
@@ -56,7 +61,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const app = uws.App();
   const gatewayId = `gw_${nuid.next()}`;
   const origins = new OriginPolicy(opts.allowedOrigins);
-  const tokens = opts.mode === 'token' ? new Tokens(opts.secret ?? '') : null;
+  const auth: Authenticator = opts.mode === 'token' ? new TokenAuthenticator(new Tokens(opts.secret ?? '')) : new OpenAuthenticator();
   const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s, { replicas: opts.replicas }), opts.log);
   const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
   const jsm = await jetstreamManager(opts.nc);
@@ -73,9 +78,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       return messageView({ ...facts, created_at: m.posted_at, edited_at: m.edited_at, deleted: m.deleted, seq: m.seq }, shown);
     },
   };
-  const ctx = new GatewayContext(opts.nc, opts.s, opts.mode, tokens, origins, opts.log, uploads, limits, live);
+  const ctx = new GatewayContext(opts.nc, opts.s, auth, origins, opts.log, uploads, limits, live);
   const cache = new AvatarCache(opts.avatarCacheBytes ?? DEFAULT_AVATAR_CACHE_BYTES);
-  const http: HttpOptions = { log: opts.log, maxBody: JSON_BODY_MAX_BYTES, origins, onResponse: opts.metrics?.response };
+  const limiter = new CreationLimiter({ ...DEFAULT_CREATION_LIMITS, ...opts.creation });
   const sockets = new Set<WebSocket<SocketData>>();
   const hub: RoomHub = new RoomHub(
     app,
@@ -106,53 +111,53 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   );
 
-  const users = userRoutes(ctx);
-  const avatars = avatarRoutes(ctx, cache);
-  const rooms = roomRoutes(ctx);
-  const reads = historyRoutes(ctx, hub, presence);
-  // Bodies that may carry a data: avatar get room for it; the upload route for the image itself.
-  const withAvatar: Partial<HttpOptions> = { maxBody: AVATAR_JSON_BODY_MAX_BYTES };
-  const routes: [Parameters<typeof route>[1], string, Handler, Partial<HttpOptions>?][] = [
-    ['post', '/users', users.register!, withAvatar],
-    ['get', '/users/:id', users.get!],
-    ['patch', '/users/:id', users.patch!, withAvatar],
-    ['put', '/users/:id/avatar', avatars.upload!, { maxBody: avatarUploadMaxBody }],
-    ['get', '/avatars/default/:file', avatars.defaultAvatar!],
-    ['get', '/avatars/:file', avatars.image!],
-    ['get', '/rooms', rooms.list!],
-    ['post', '/rooms', rooms.create!],
-    ['get', '/rooms/:id', rooms.get!],
-    ['get', '/rooms/:id/members', rooms.members!],
-    ['get', '/rooms/:id/presence', reads.presence!],
-    ['post', '/rooms/:id/join', rooms.join!, withAvatar],
-    ['post', '/rooms/:id/leave', rooms.leave!],
-    ['post', '/rooms/:id/messages', rooms.post!],
-    ['get', '/rooms/:id/messages', reads.history!],
-    ['patch', '/rooms/:id/messages/:message', rooms.editMessage!],
-    ['del', '/rooms/:id/messages/:message', rooms.deleteMessage!],
-    ['get', '/ping', reads.ping!],
-  ];
-  for (const [method, pattern, handler, own] of routes) route(app, method, pattern, handler, { ...http, ...own });
-  registerSockets(app, ctx, hub, presence, sockets, opts.metrics ?? { opened() {}, closed() {}, frame() {} }, {
-    maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
-    typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
+  // Every route is a spec served by one edge; adding a route is adding a spec.
+  const routes = [...userRoutes(ctx), ...avatarRoutes(ctx, cache), ...roomRoutes(ctx), ...historyRoutes(ctx, hub, presence)];
+  serveRoutes(app, routes, {
+    log: opts.log,
+    auth,
+    origins,
+    limiter,
+    checkPost: (userId) => ctx.checkPost(userId),
+    trustedProxies: new Set(opts.trustedProxies ?? []),
+    onResponse: opts.metrics?.response,
   });
+  const anchor = new Anchor();
+  anchor.register(app);
+  registerSockets(
+    app,
+    ctx,
+    hub,
+    presence,
+    sockets,
+    opts.metrics ?? { opened() {}, closed() {}, frame() {} },
+    {
+      maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
+      typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
+    },
+    anchor,
+  );
   serveStaticSite(app, opts.site ?? null);
-  preflight(app, origins);
-  notFound(app);
+  servePreflight(app, origins);
+  serveNotFound(app);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(opts.host, opts.port, (socket) => (socket ? resolve(socket) : reject(new Error(`gateway cannot listen on ${opts.host}:${opts.port}`))));
   });
   const port = uws.us_socket_local_port(listenSocket);
+  anchor.connectTo(port);
   opts.log.info({ port, mode: opts.mode, gatewayId, originsRestricted: origins.restricted }, 'gateway listening');
 
-  const sweep = setInterval(() => ctx.allowances.sweep(Date.now()), 60_000).unref();
+  const sweep = setInterval(() => {
+    ctx.allowances.sweep(Date.now());
+    limiter.sweep();
+  }, 60_000).unref();
   return {
     port,
     socketCount: () => sockets.size,
     async stop() {
       clearInterval(sweep);
+      anchor.stop();
       uws.us_listen_socket_close(listenSocket);
       closeAll(sockets);
       await presence.stop();

@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
+import { ConfigError, Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEFAULT_CREATION_LIMITS } from './edge/rate-limits.ts';
 import { DEFAULT_AVATAR_CACHE_BYTES, startGateway } from './gateway.ts';
 import { loadStaticSite } from './static-site.ts';
 
@@ -20,7 +21,38 @@ export const gatewayConfig = baseConfig(8080).extend({
   AVATAR_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_AVATAR_CACHE_BYTES),
   /** The built web app to serve at `/`; unset: apps/web/dist if it is built; empty: none. */
   WEB_ROOT: z.string().optional(),
+  /** Comma-separated addresses of proxies in front of the gateway, whose X-Forwarded-For is believed. */
+  TRUST_PROXY: z.string().default(''),
+  /** Creation limits (per minute): sign-ups per client address; rooms, joins and uploads per user. */
+  SIGNUPS_PER_MINUTE: z.coerce.number().positive().max(1_000_000).default(DEFAULT_CREATION_LIMITS.signupsPerMinute),
+  ROOMS_PER_MINUTE: z.coerce.number().positive().max(1_000_000).default(DEFAULT_CREATION_LIMITS.roomsPerMinute),
+  JOINS_PER_MINUTE: z.coerce.number().positive().max(1_000_000).default(DEFAULT_CREATION_LIMITS.joinsPerMinute),
+  UPLOADS_PER_MINUTE: z.coerce.number().positive().max(1_000_000).default(DEFAULT_CREATION_LIMITS.uploadsPerMinute),
+  /** AUTH_MODE=open on an address other than loopback: anyone could act as anyone. Say so to allow it. */
+  OPEN_MODE_PUBLIC: z
+    .enum(['true', 'false', ''])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Open mode lets anyone act as anyone (the seed's contract, for trusted networks): refused on an
+ * address others can reach unless OPEN_MODE_PUBLIC=true says it is meant, and loud either way.
+ */
+export function checkOpenMode(config: { AUTH_MODE: string; HOST: string; OPEN_MODE_PUBLIC: boolean }, log: { warn: (o: object, m: string) => void }): void {
+  if (config.AUTH_MODE !== 'open') return;
+  if (!LOOPBACK.has(config.HOST) && !config.OPEN_MODE_PUBLIC) {
+    throw new ConfigError([
+      `AUTH_MODE=open lets any client act as any user; refusing to listen on ${config.HOST}. Listen on 127.0.0.1, use AUTH_MODE=token, or set OPEN_MODE_PUBLIC=true if this is really meant`,
+    ]);
+  }
+  log.warn(
+    { host: config.HOST },
+    'AUTH_MODE=open: NO AUTHENTICATION. Any client can act as any user (the seed frontend contract). Use only on a trusted network.',
+  );
+}
 
 export const start = (env: NodeJS.ProcessEnv = process.env) =>
   bootService({
@@ -29,6 +61,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     env,
     opsPort: (config) => config.OPS_PORT,
     start: async ({ config, nc, s, log, registry, replicas }) => {
+      checkOpenMode(config, log);
       const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
       const site = webRoot ? loadStaticSite(webRoot) : null;
       if (config.WEB_ROOT && !site) throw new Error(`WEB_ROOT=${config.WEB_ROOT} holds no index.html (build the app with pnpm --filter @chat/web build)`);
@@ -48,6 +81,15 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         mode: config.AUTH_MODE,
         secret: config.AUTH_SECRET,
         allowedOrigins: config.ALLOWED_ORIGINS,
+        trustedProxies: config.TRUST_PROXY.split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+        creation: {
+          signupsPerMinute: config.SIGNUPS_PER_MINUTE,
+          roomsPerMinute: config.ROOMS_PER_MINUTE,
+          joinsPerMinute: config.JOINS_PER_MINUTE,
+          uploadsPerMinute: config.UPLOADS_PER_MINUTE,
+        },
         site,
         limits: { maxSocketsPerUser: config.MAX_SOCKETS_PER_USER, postsPerSecond: config.POSTS_PER_SECOND, framesPerSecond: config.FRAMES_PER_SECOND },
         avatarCacheBytes: config.AVATAR_CACHE_BYTES,

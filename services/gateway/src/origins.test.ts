@@ -27,6 +27,10 @@ describe('origin policy', () => {
 
   it('sends CORS headers only to allowed origins', () => {
     expect(policy.corsHeaders('https://evil.example')).toEqual({});
-    expect(policy.corsHeaders('https://app.example.com')).toEqual({ 'access-control-allow-origin': 'https://app.example.com', vary: 'origin' });
+    expect(policy.corsHeaders('https://app.example.com')).toEqual({
+      'access-control-allow-origin': 'https://app.example.com',
+      'access-control-expose-headers': 'x-request-id, retry-after',
+      vary: 'origin',
+    });
   });
 });

@@ -39,6 +39,10 @@ export class OriginPolicy {
   /** CORS headers for a request from `origin`, or none. */
   corsHeaders(origin: string): Record<string, string> {
     if (!origin || !this.allows(origin)) return {};
-    return { 'access-control-allow-origin': this.allowed ? origin : '*', vary: 'origin' };
+    return {
+      'access-control-allow-origin': this.allowed ? origin : '*',
+      'access-control-expose-headers': 'x-request-id, retry-after',
+      vary: 'origin',
+    };
   }
 }

@@ -14,11 +14,10 @@ import {
   type ServerFrame,
 } from '@chat/contracts';
 import type { GatewayContext } from './context.ts';
-import { errorReply, send } from './http.ts';
+import { errorReply, framingProblem, refuseFraming, requestId, send } from './edge/http.ts';
 import type { PresenceTracker } from './presence.ts';
 import { BUFFER_LIMITS, roomTopic, type RoomHub } from './room-hub.ts';
-import { admitUser } from './routes/rooms.ts';
-import type { TemplatedApp, WebSocket } from './uws.ts';
+import type { Anchor, TemplatedApp, WebSocket } from './uws.ts';
 
 export interface SocketData {
   roomId: string;
@@ -51,17 +50,23 @@ export interface SocketLimits {
 }
 
 const TOKEN_PROTOCOL_PREFIX = 'token.';
+/** The subprotocol a client offers beside its token; echoed, so strict clients accept the upgrade. */
+export const CHAT_PROTOCOL = 'chat.v1';
 const REPLAY_PAGE = 100;
 
-/** A token in `Sec-WebSocket-Protocol` (browsers cannot set headers), and the protocol to echo. */
+/**
+ * A token in `Sec-WebSocket-Protocol` (browsers cannot set headers), and the protocol to echo:
+ * `chat.v1` when offered, never the token itself. A token offered without `chat.v1` is refused,
+ * since a strict client would fail the upgrade that answers no protocol.
+ */
 export function protocolToken(header: string): { token: string | undefined; echo: string } {
   const offered = header
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
   const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
-  // Echo only a protocol that carries no secret.
-  const echo = offered.find((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX)) ?? '';
+  const echo = offered.includes(CHAT_PROTOCOL) ? CHAT_PROTOCOL : '';
+  if (token !== undefined && !echo) throw new AppError('bad_request', `offer the ${CHAT_PROTOCOL} subprotocol beside the token`);
   return { token, echo };
 }
 
@@ -81,8 +86,19 @@ export function registerSockets(
   all: Set<Socket>,
   metrics: SocketMetrics,
   limits: SocketLimits,
+  anchor: Anchor,
 ): void {
   const perUser = new Map<string, number>();
+  const reserve = (userId: string) => {
+    const count = perUser.get(userId) ?? 0;
+    if (count >= limits.maxSocketsPerUser) throw new AppError('rate_limited', `at most ${limits.maxSocketsPerUser} sockets per user`, { retry_after: 5 });
+    perUser.set(userId, count + 1);
+  };
+  const unreserve = (userId: string) => {
+    const count = (perUser.get(userId) ?? 1) - 1;
+    if (count > 0) perUser.set(userId, count);
+    else perUser.delete(userId);
+  };
 
   const sendFrame = (ws: Socket, frame: ServerFrame) => {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(frame));
@@ -104,6 +120,11 @@ export function registerSockets(
     compression: 0,
 
     upgrade: (res, req, context) => {
+      const bad = framingProblem(req);
+      if (bad) {
+        refuseFraming(res, bad);
+        return;
+      }
       const state = { aborted: false };
       res.onAborted(() => {
         state.aborted = true;
@@ -115,30 +136,24 @@ export function registerSockets(
       const protocolHeader = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       const origin = req.getHeader('origin');
-      const correlationId = nuid.next();
+      const correlationId = requestId(req.getHeader('x-request-id'));
 
       void (async () => {
         let held: string | null = null;
+        let reserved: string | null = null;
         try {
           const roomId = parseOrThrow(RoomIdParam, decodeURIComponent(rawRoom), 'room id');
           const claimed = parseOrThrow(UserIdParam, decodeURIComponent(rawUser), 'user id');
           const q = parseOrThrow(WsQuery, Object.fromEntries(query), 'query');
           const { token, echo } = protocolToken(protocolHeader);
           const presented = q.token ?? token;
-          ctx.origins.checkUpgrade(origin, ctx.hasValidToken(presented));
-          const userId = ctx.actor(presented, claimed);
-          if ((perUser.get(userId) ?? 0) >= limits.maxSocketsPerUser) {
-            throw new AppError('rate_limited', `at most ${limits.maxSocketsPerUser} sockets per user`);
-          }
+          ctx.origins.checkUpgrade(origin, ctx.auth.valid(presented));
+          const userId = ctx.auth.actor('actor', { token: presented, claimed, pathUser: undefined })!;
+          // Counted now, before anything asynchronous: sockets opened all at once are capped too.
+          reserve(userId);
+          reserved = userId;
           await ctx.socketSetup.run(async () => {
-            if (state.aborted) return;
-            await admitUser(ctx, userId, q, correlationId);
-            if (ctx.mode === 'open') {
-              await ctx.call('joinRoom', { room_id: roomId, user_id: userId }, correlationId);
-            } else {
-              const { member } = await ctx.call('membership', { room_id: roomId, user_id: userId }, correlationId);
-              if (!member) throw new AppError('not_member', `join room ${roomId} before connecting`);
-            }
+            if (!state.aborted) await ctx.admission.socket(userId, roomId, q, correlationId);
           });
           if (state.aborted) throw new Error('aborted');
           // Held before the socket opens, so every event of the room from here on reaches it.
@@ -157,15 +172,15 @@ export function registerSockets(
             presenceDirty: false,
             onDrain: null,
           };
-          // Not inside res.cork: in this uWS build, uncorking after an upgrade hits the adopted
-          // socket and can close it (1006) right after open. upgrade writes its response itself.
-          res.upgrade<SocketData>(data, key, echo, extensions, context);
+          anchor.upgrade<SocketData>(res, data, key, echo, extensions, context);
         } catch (err) {
           if (held) hub.release(held);
+          if (reserved) unreserve(reserved);
           if (state.aborted) return;
           send(
             res,
             err instanceof URIError ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {}) : errorReply(err, ctx.log, { correlationId }),
+            correlationId,
           );
         }
       })();
@@ -174,7 +189,6 @@ export function registerSockets(
     open: (ws) => {
       const data = ws.getUserData();
       all.add(ws);
-      perUser.set(data.userId, (perUser.get(data.userId) ?? 0) + 1);
       metrics.opened();
       hub.add(ws);
       if (data.since !== undefined) {
@@ -228,9 +242,7 @@ export function registerSockets(
       data.closed = true;
       data.onDrain?.();
       all.delete(ws);
-      const count = (perUser.get(data.userId) ?? 1) - 1;
-      if (count > 0) perUser.set(data.userId, count);
-      else perUser.delete(data.userId);
+      unreserve(data.userId);
       metrics.closed();
       hub.remove(ws);
       hub.release(data.roomId);

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { AppError } from '@chat/contracts';
-import { send } from './http.ts';
+import { framingProblem, refuseFraming, send } from './edge/http.ts';
 import type { HttpResponse, TemplatedApp } from './uws.ts';
 
 /**
@@ -156,7 +156,12 @@ function reply(res: HttpResponse, file: StaticFile, acceptEncoding: string, ifNo
  */
 export function serveStaticSite(app: TemplatedApp, site: StaticSite | null): void {
   if (!site) {
-    app.get('/', (res) => {
+    app.get('/', (res, req) => {
+      const bad = framingProblem(req);
+      if (bad) {
+        refuseFraming(res, bad);
+        return;
+      }
       const error = new AppError('not_found', 'the web app is not built here: run `pnpm --filter @chat/web build` (pnpm start does it), or set WEB_ROOT');
       send(res, { status: 404, body: { error: error.toBody() } });
     });
@@ -167,6 +172,11 @@ export function serveStaticSite(app: TemplatedApp, site: StaticSite | null): voi
   for (const [path, file] of routes) {
     for (const head of [false, true]) {
       app[head ? 'head' : 'get'](path, (res, req) => {
+        const bad = framingProblem(req);
+        if (bad) {
+          refuseFraming(res, bad);
+          return;
+        }
         // Read now: uWS's request is only valid inside this callback.
         reply(res, file, req.getHeader('accept-encoding'), req.getHeader('if-none-match'), head);
       });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appErrorOf } from '@chat/contracts';
-import { avatarFromUrl } from './context.ts';
+import { avatarFromUrl } from './avatar-hints.ts';
 
 const status = (fn: () => unknown) => appErrorOf(fn)?.status ?? 'accepted';
 const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 250, 251]);
