@@ -262,6 +262,8 @@ async function main(): Promise<void> {
     { name: 'gateway', opsPort: portFrom('OPS_PORT', 9080), color: 32, env: {} },
   ];
   for (const s of services) s.env = s.name === 'gateway' ? { PORT: String(publicPort), OPS_PORT: String(s.opsPort) } : { PORT: String(s.opsPort) };
+  // So that memory used by large avatar decodes is given back (see ALLOCATOR_ENV in services/profile).
+  Object.assign(services.find((s) => s.name === 'profile')!.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576' });
 
   if (mode !== 'token' && mode !== 'open') fail(`AUTH_MODE must be token or open (got "${mode}")`);
   if (mode === 'token' && env.AUTH_SECRET && env.AUTH_SECRET.length < 32) fail('AUTH_SECRET must be at least 32 characters');

@@ -52,6 +52,8 @@ export async function startStack(
     gatewayEnv?: Record<string, string>;
     /** Servers of the test's own (see `servers.ts`) instead of the machine's. */
     servers?: { natsUrl: string; postgresUrl: string };
+    /** Services the test runs itself (in a process of their own, say). */
+    without?: 'profile'[];
   } = {},
 ): Promise<Stack> {
   const env = await createTestEnv(opts.servers);
@@ -69,7 +71,7 @@ export async function startStack(
   });
   const services: Running[] = [];
   for (let i = 0; i < (opts.rooms ?? 1); i++) services.push(await startRoom(envFor()));
-  services.push(await startProfile(envFor()));
+  if (!opts.without?.includes('profile')) services.push(await startProfile(envFor()));
   let projection: (Running & { opsPort: number }) | null = await startProjection(envFor());
   // Tests post faster than people do; the rate-limit tests set their own limits.
   const gateway = await startGateway(envFor({ ...GENEROUS_LIMITS, ...opts.gatewayEnv }));

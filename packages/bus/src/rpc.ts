@@ -8,11 +8,16 @@ import { RequestError, headers as natsHeaders, nuid, type Msg, type NatsConnecti
 export type { Service };
 
 const encoder = new TextEncoder();
+const DEFAULT_TIMEOUT_MS = 5000;
 const decoder = new TextDecoder();
 export const CORRELATION_HEADER = 'Chat-Correlation-Id';
+/** When the caller stops waiting for the answer (ms since the epoch): work past it is wasted. */
+export const DEADLINE_HEADER = 'Chat-Deadline';
 
 export interface RequestContext {
   correlationId: string;
+  /** When the caller gives up (ms since the epoch). */
+  deadline: number;
 }
 
 type Request<N extends RpcName> = z.output<(typeof Rpc)[N]['request']>;
@@ -55,12 +60,13 @@ export async function serveRpc(
         }
         const started = performance.now();
         const correlationId = msg.headers?.get(CORRELATION_HEADER) || nuid.next();
+        const deadline = Number(msg.headers?.get(DEADLINE_HEADER)) || Date.now() + DEFAULT_TIMEOUT_MS;
         void (async () => {
           let reply: z.infer<typeof Reply>;
           try {
             const parsed = endpoint.request.safeParse(parseJson(msg.data));
             if (!parsed.success) throw validationError(parsed.error, 'request');
-            const data = await handler(parsed.data, { correlationId });
+            const data = await handler(parsed.data, { correlationId, deadline });
             reply = { ok: true, data };
           } catch (e) {
             const error = isAppError(e)
@@ -95,9 +101,11 @@ export async function call<N extends RpcName>(
 ): Promise<z.output<(typeof Rpc)[N]['reply']>> {
   const h = natsHeaders();
   h.set(CORRELATION_HEADER, opts.correlationId ?? nuid.next());
+  const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  h.set(DEADLINE_HEADER, String(Date.now() + timeout));
   let msg: Msg;
   try {
-    msg = await nc.request(s.rpc[name], encoder.encode(JSON.stringify(request)), { timeout: opts.timeoutMs ?? 5000, headers: h });
+    msg = await nc.request(s.rpc[name], encoder.encode(JSON.stringify(request)), { timeout, headers: h });
   } catch (err) {
     if (err instanceof RequestError && err.isNoResponders()) throw new AppError('unavailable', `no ${name} service is running`);
     if (isTransient(err)) throw new AppError('unavailable', `${name} did not answer in time`);

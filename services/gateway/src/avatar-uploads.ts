@@ -16,8 +16,12 @@ export class AvatarUploads {
     private readonly log: Logger,
   ) {}
 
-  /** Stages `bytes`, runs `use` with the reference, and removes the staged copy whatever happens. */
-  async with<T>(bytes: Buffer, use: (upload: AvatarUpload) => Promise<T>): Promise<T> {
+  /**
+   * Stages `bytes`, runs `use` with the reference, and removes the staged copy whatever happens:
+   * at once when `signal` says the client has gone, so the profile service drops the picture
+   * unprocessed if it has not started on it yet.
+   */
+  async with<T>(bytes: Buffer, use: (upload: AvatarUpload) => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (bytes.length > AVATAR_UPLOAD_MAX_BYTES) throw new AppError('payload_too_large', `the image is larger than ${AVATAR_UPLOAD_MAX_BYTES} bytes`);
     sniffImage(bytes);
     const name = nuid.next();
@@ -27,9 +31,12 @@ export class AvatarUploads {
       this.log.error({ err }, 'staging an avatar upload failed');
       throw new AppError('unavailable', 'the upload could not be staged; try again');
     }
+    const remove = () => void this.store.delete(name).catch(() => undefined);
+    signal?.addEventListener('abort', remove, { once: true });
     try {
       return await use({ kind: 'upload', object: name, size: bytes.length });
     } finally {
+      signal?.removeEventListener('abort', remove);
       // A failed clean-up is only logged: the store's TTL removes what is left.
       await this.store.delete(name).catch((err: unknown) => this.log.warn({ err, object: name }, 'removing a staged upload failed'));
     }

@@ -66,7 +66,7 @@ export class GatewayContext {
   }
 
   /** Runs `use` with the avatar a command should carry: an uploaded picture is staged for it first. */
-  withAvatar<T>(hint: AvatarHint | undefined, use: (avatar: AvatarInput | undefined) => Promise<T>): Promise<T> {
-    return hint?.kind === 'bytes' ? this.uploads.with(hint.bytes, use) : use(hint);
+  withAvatar<T>(hint: AvatarHint | undefined, use: (avatar: AvatarInput | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return hint?.kind === 'bytes' ? this.uploads.with(hint.bytes, use, signal) : use(hint);
   }
 }

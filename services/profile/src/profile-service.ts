@@ -14,6 +14,7 @@ import {
 import { KeyedLock, type Logger } from '@chat/runtime';
 import type { Kysely } from 'kysely';
 import type { NatsConnection, ObjectStore, Service } from '@chat/bus';
+import { AvatarPool } from './avatars/avatar-pool.ts';
 import { normaliseAvatar } from './avatars/avatar-normaliser.ts';
 import { avatarStore } from './db/avatar-store.ts';
 import type { Database } from './db/schema.ts';
@@ -29,6 +30,8 @@ export interface ProfileServiceDeps {
   uploads: ObjectStore;
   now?: () => Date;
   onRequest?: (endpoint: string, ms: number, ok: boolean) => void;
+  /** Where avatar decodes wait their turn (bounded: see `AvatarPool`). */
+  pool?: AvatarPool;
 }
 
 export function toUserView(state: UserState): UserView {
@@ -37,7 +40,16 @@ export function toUserView(state: UserState): UserView {
 }
 
 /** Users and their avatars, event-sourced on the user's subject; avatar images in Postgres. */
-export async function startProfileService({ nc, s, log, db, uploads, now = () => new Date(), onRequest }: ProfileServiceDeps): Promise<Service> {
+export async function startProfileService({
+  nc,
+  s,
+  log,
+  db,
+  uploads,
+  now = () => new Date(),
+  onRequest,
+  pool = new AvatarPool(),
+}: ProfileServiceDeps): Promise<Service> {
   const store = await EventStore.open(nc, s.stream);
   const users = new AggregateRepository<UserState, UserEvent>(store, { subject: s.events.user, initialState, evolve });
   const lock = new KeyedLock();
@@ -56,10 +68,16 @@ export async function startProfileService({ nc, s, log, db, uploads, now = () =>
       });
     });
 
-  /** An external avatar as it is; an upload read, checked, normalised and stored: a custom one. */
-  async function resolveAvatar(input: AvatarInput): Promise<Avatar> {
+  /**
+   * An external avatar as it is; an upload read, checked, normalised (in the bounded pool, dropped
+   * if its caller has given up meanwhile) and stored: a custom one.
+   */
+  async function resolveAvatar(input: AvatarInput, ctx: RequestContext): Promise<Avatar> {
     if (input.kind === 'external') return input;
-    const normalised = await normaliseAvatar(await readUpload(uploads, input));
+    const stillWanted = async () => !!(await uploads.info(input.object).catch(() => null));
+    const normalised = await normaliseAvatar(await readUpload(uploads, input), (pixels, task) =>
+      pool.run(pool.laneOf(pixels), { deadline: ctx.deadline, stillWanted }, task),
+    );
     await avatarStore.save(db, normalised);
     log.info({ key: normalised.key, bytes: input.size }, 'avatar stored');
     return { kind: 'custom', key: normalised.key };
@@ -74,7 +92,7 @@ export async function startProfileService({ nc, s, log, db, uploads, now = () =>
         const userId = req.user_id ?? `u_${nuid.next()}`;
         const { after } = await handle(userId, ctx, async (state) => {
           if (state.status === 'registered') throw new AppError('conflict', `user ${userId} already exists`);
-          const avatar = req.avatar ? await resolveAvatar(req.avatar) : null;
+          const avatar = req.avatar ? await resolveAvatar(req.avatar, ctx) : null;
           return { type: 'RegisterUser', data: { user_id: userId, username: req.username, avatar } };
         });
         return { user: toUserView(after.state), seq: after.seq };
@@ -84,7 +102,7 @@ export async function startProfileService({ nc, s, log, db, uploads, now = () =>
         const { before, after } = await handle(req.user_id, ctx, async (state) => {
           // Fill-only: an avatar a user already has is never replaced, so such an upload is not even read.
           const fills = state.status === 'none' || state.avatar === null;
-          const avatar = req.avatar && fills ? await resolveAvatar(req.avatar) : undefined;
+          const avatar = req.avatar && fills ? await resolveAvatar(req.avatar, ctx) : undefined;
           return { type: 'EnsureUser', data: { user_id: req.user_id, username: req.username, avatar } };
         });
         return { user: toUserView(after.state), created: before.state.status === 'none' };
@@ -93,7 +111,7 @@ export async function startProfileService({ nc, s, log, db, uploads, now = () =>
       updateUser: async (req, ctx) => {
         const { after } = await handle(req.user_id, ctx, async (state) => {
           if (state.status === 'none') throw new AppError('not_found', `user ${req.user_id} does not exist`);
-          const avatar = req.avatar ? await resolveAvatar(req.avatar) : req.avatar;
+          const avatar = req.avatar ? await resolveAvatar(req.avatar, ctx) : req.avatar;
           return { type: 'UpdateProfile', data: { user_id: req.user_id, username: req.username, avatar } };
         });
         return { user: toUserView(after.state), seq: after.seq };

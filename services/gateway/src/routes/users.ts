@@ -24,8 +24,11 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
       handler: async ({ body, req }) => {
         if (body.user_id !== undefined && ctx.auth.mode === 'token')
           throw new AppError('validation_failed', 'user_id is chosen by the server in AUTH_MODE=token');
-        const { user } = await ctx.withAvatar(avatarFromUrl(body.avatar_url), (avatar) =>
-          ctx.call('registerUser', { user_id: body.user_id, username: body.username, avatar: avatar ?? null }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
+        const { user } = await ctx.withAvatar(
+          avatarFromUrl(body.avatar_url),
+          (avatar) =>
+            ctx.call('registerUser', { user_id: body.user_id, username: body.username, avatar: avatar ?? null }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
+          req.signal,
         );
         const token = ctx.auth.issue(user.id);
         return { status: 201, body: token ? { user, token } : { user } };
@@ -53,13 +56,16 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
       responses: { 200: { description: 'the user as it now is', schema: UserView }, ...Errors },
       handler: async ({ params, body, req }) => {
         const hint = body.avatar_url === null ? undefined : avatarFromUrl(body.avatar_url);
-        const { user } = await ctx.withAvatar(hint, (avatar) =>
-          ctx.call(
-            'updateUser',
-            { user_id: params.id, username: body.username, avatar: body.avatar_url === null ? null : avatar },
-            req.correlationId,
-            UPLOAD_CALL_TIMEOUT_MS,
-          ),
+        const { user } = await ctx.withAvatar(
+          hint,
+          (avatar) =>
+            ctx.call(
+              'updateUser',
+              { user_id: params.id, username: body.username, avatar: body.avatar_url === null ? null : avatar },
+              req.correlationId,
+              UPLOAD_CALL_TIMEOUT_MS,
+            ),
+          req.signal,
         );
         return { status: 200, body: user };
       },

@@ -4,6 +4,8 @@ import sharp from 'sharp';
 
 // libvips' operation cache keeps recent results in memory; uploads never repeat an operation.
 sharp.cache(false);
+// One libvips thread per picture: fewer allocator arenas, so memory comes back after a decode.
+sharp.concurrency(1);
 
 export interface NormalisedAvatar {
   /** sha256 (hex) of `size256`: the same picture always gets the same key. */
@@ -13,8 +15,10 @@ export interface NormalisedAvatar {
 }
 
 const WEBP = { quality: 82, effort: 4 } as const;
-// Decoding up to 40 megapixels holds ~160 MB per image: two at a time on this service.
-const MAX_PARALLEL = 2;
+
+/** How a decode waits its turn (see `AvatarPool`); the default runs it at once. */
+export type Scheduler = <T>(pixels: number, task: () => Promise<T>) => Promise<T>;
+const now: Scheduler = (_pixels, task) => task();
 
 /**
  * Checks and normalises an uploaded avatar: recognised by its bytes (PNG, JPEG, WebP, GIF: first
@@ -23,20 +27,21 @@ const MAX_PARALLEL = 2;
  * pixels, so no EXIF (GPS), XMP, ICC or comment of the upload can reach a viewer, nor any bytes
  * of it that were also something else.
  */
-export async function normaliseAvatar(bytes: Uint8Array): Promise<NormalisedAvatar> {
+export async function normaliseAvatar(bytes: Uint8Array, schedule: Scheduler = now): Promise<NormalisedAvatar> {
   if (bytes.length > AVATAR_UPLOAD_MAX_BYTES) throw new AppError('payload_too_large', `the image is larger than ${AVATAR_UPLOAD_MAX_BYTES} bytes`);
   const type = sniffImage(bytes);
-  return limited(async () => {
-    const input = { limitInputPixels: AVATAR_MAX_PIXELS, failOn: 'error', pages: 1, animated: false } as const;
-    const meta = await sharp(bytes, input)
-      .metadata()
-      .catch((err: unknown) => {
-        throw decodeError(err);
-      });
-    // Both must agree: a file whose bytes start like one format but decode as another is refused.
-    if (meta.format !== type) throw new AppError('unsupported_media_type', `the image is not the ${type.toUpperCase()} it starts as`);
-    if (!meta.width || !meta.height) throw new AppError('unsupported_media_type', 'the image has no size');
-    if (meta.width * meta.height > AVATAR_MAX_PIXELS) throw tooManyPixels();
+  const input = { limitInputPixels: AVATAR_MAX_PIXELS, failOn: 'error', pages: 1, animated: false } as const;
+  const meta = await sharp(bytes, input)
+    .metadata()
+    .catch((err: unknown) => {
+      throw decodeError(err);
+    });
+  // Both must agree: a file whose bytes start like one format but decode as another is refused.
+  if (meta.format !== type) throw new AppError('unsupported_media_type', `the image is not the ${type.toUpperCase()} it starts as`);
+  if (!meta.width || !meta.height) throw new AppError('unsupported_media_type', 'the image has no size');
+  if (meta.width * meta.height > AVATAR_MAX_PIXELS) throw tooManyPixels();
+  // Reading the header costs next to nothing; the decode waits for a slot of its size.
+  return schedule(meta.width * meta.height, async () => {
     try {
       const { data, info } = await sharp(bytes, input)
         .autoOrient()
@@ -60,20 +65,4 @@ function decodeError(err: unknown): AppError {
   if (/pixel limit/i.test(String((err as Error)?.message))) return tooManyPixels();
   // Truncated, corrupt or otherwise undecodable: the bytes are not an image we can show.
   return new AppError('unsupported_media_type', 'the image cannot be decoded');
-}
-
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function limited<T>(task: () => Promise<T>): Promise<T> {
-  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  try {
-    return await task();
-  } finally {
-    // A finished task hands its slot straight to the next one waiting.
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
 }
