@@ -81,7 +81,7 @@ describe('several gateways', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(typingFrom(sa)).toHaveLength(0);
     // Throttled: five in a burst become one.
-    expect(typingFrom(sb)).toEqual([{ type: 'typing', user_id: a.id }]);
+    expect(typingFrom(sb)).toEqual([{ type: 'typing', room_id: 'typing', user_id: a.id }]);
     expect((await a.history('typing')).body.filter((m) => m.type === 'text')).toHaveLength(0);
     for (const s of [sa, sb, sc]) s.close();
   });

@@ -43,6 +43,12 @@ export class TestUser {
     return this.request<MessageView[]>('GET', `/rooms/${roomId}/messages${query}`);
   }
 
+  /** The multiplexed socket (`/ws`): one per device, rooms by `subscribe` frames. */
+  connectMux(query: Record<string, string> = {}, wsUrl = this.stack.wsUrl): Promise<LiveSocket> {
+    const params = new URLSearchParams({ ...(this.token ? { token: this.token } : { user_id: this.id }), ...query });
+    return LiveSocket.open(`${wsUrl}/ws?${params}`);
+  }
+
   connect(roomId: string, query: Record<string, string> = {}, wsUrl = this.stack.wsUrl): Promise<LiveSocket> {
     const params = new URLSearchParams({ ...(this.token ? { token: this.token } : {}), ...query });
     return LiveSocket.open(`${wsUrl}/ws/${roomId}/${this.id}?${params}`);

@@ -18,7 +18,7 @@ import { avatarRoutes } from './routes/avatars.ts';
 import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { userRoutes } from './routes/users.ts';
-import { closeAll, registerSockets, type SocketData, type SocketLimits, type SocketMetrics } from './sockets.ts';
+import { closeAll, registerSockets, type Socket, type SocketData, type SocketLimits, type SocketMetrics } from './sockets.ts';
 import { type StaticSite, serveStaticSite } from './static-site.ts';
 import { Anchor, loadUws, type us_listen_socket, type WebSocket } from './uws.ts';
 
@@ -82,34 +82,28 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const cache = new AvatarCache(opts.avatarCacheBytes ?? DEFAULT_AVATAR_CACHE_BYTES);
   const limiter = new CreationLimiter({ ...DEFAULT_CREATION_LIMITS, ...opts.creation });
   const sockets = new Set<WebSocket<SocketData>>();
-  const hub: RoomHub = new RoomHub(
-    app,
-    opts.nc,
-    opts.s,
-    opts.log,
-    gatewayId,
-    (): number => feed.position,
-    async (roomId) => {
-      const { members, seq } = await ctx.call('roomMembers', { room_id: roomId });
-      return { members, seq };
-    },
-    opts.metrics?.slowSocket,
-  );
-  await feed.start();
-  const presence = new PresenceTracker(
+  // The rooms' sockets leave a room through the socket layer, registered below.
+  let evict: (ws: Socket, roomId: string) => void = () => undefined;
+  const presence: PresenceTracker = new PresenceTracker(
     opts.nc,
     await openPresenceBucket(opts.nc, opts.s, { replicas: opts.replicas }),
     opts.s.presenceBucket,
+    gatewayId,
     opts.log,
-    (roomId, change) => {
-      const skipped = hub.sendEphemeral(
-        roomId,
-        { type: 'presence', joined: change.joined, left: change.left, seq: change.seq },
-        (ws) => !ws.getUserData().presenceReady,
-      );
-      for (const ws of skipped) ws.getUserData().presenceDirty = true;
-    },
+    (userId, online) => hub.presenceChanged(userId, online),
   );
+  const hub: RoomHub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, {
+    feedPosition: () => feed.position,
+    loadMembers: async (roomId) => {
+      const { members, seq } = await ctx.call('roomMembers', { room_id: roomId });
+      return { members, seq };
+    },
+    isOnline: (userId) => presence.isOnline(userId),
+    evict: (ws, roomId) => evict(ws, roomId),
+    onSlowSocket: opts.metrics?.slowSocket,
+  });
+  await feed.start();
+  await presence.start();
 
   // Every route is a spec served by one edge; adding a route is adding a spec.
   const routes = [...userRoutes(ctx), ...avatarRoutes(ctx, cache), ...roomRoutes(ctx), ...historyRoutes(ctx, hub, presence)];
@@ -124,7 +118,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const anchor = new Anchor();
   anchor.register(app);
-  registerSockets(
+  ({ evict } = registerSockets(
     app,
     ctx,
     hub,
@@ -134,9 +128,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     {
       maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
       typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
+      maxSubscriptions: opts.limits?.maxSubscriptions ?? 500,
     },
     anchor,
-  );
+  ));
   serveStaticSite(app, opts.site ?? null);
   servePreflight(app, origins);
   serveNotFound(app);
@@ -164,6 +159,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await feed.stop();
       hub.close();
     },
-    ready: () => feed.healthy,
+    ready: () => feed.healthy && presence.healthy,
   };
 }

@@ -1,197 +1,156 @@
-import { PRESENCE_LEASE_MS, watchBucket, type BucketWatch, type KV, type NatsConnection } from '@chat/bus';
+import { type BucketWatch, type KV, type NatsConnection, PRESENCE_LEASE_MS, watchBucket } from '@chat/bus';
 import type { Logger } from '@chat/runtime';
 
 export interface PresenceChange {
   joined: string[];
   left: string[];
-  seq: number;
-}
-
-interface RoomView {
-  /** Lease key → its user and when this gateway last saw it renewed. */
-  leases: Map<string, { user: string; at: number }>;
-  /** Live leases per user, kept as leases come and go, so a change costs O(1), not O(room). */
-  counts: Map<string, number>;
-  /** Users whose count went to or from zero since the last recompute. */
-  dirty: Set<string>;
-  online: Set<string>;
-  seq: number;
-  watcher: BucketWatch | null;
-  ready: Promise<void>;
 }
 
 const RENEW_EVERY_MS = PRESENCE_LEASE_MS / 3;
 const SWEEP_EVERY_MS = 1000;
 const RENEW_IN_FLIGHT = 64;
 
-export const leaseKey = (roomId: string, userId: string, connectionId: string) => `${roomId}.${userId}.${connectionId}`;
+/** A lease key: one per user and gateway, however many sockets the user has there. */
+export const leaseKey = (userId: string, gatewayId: string) => `${userId}.${gatewayId}`;
 
 /**
- * Presence as leases in a JetStream KV bucket: each socket holds a key, renewed while it is open
- * and deleted when it closes. Every gateway watches the rooms its sockets are in and ages out keys
- * that stop being renewed (NATS 2.9 sends no event when a key expires), so a crashed gateway's
- * users disappear within one lease, on every other gateway alike. Tabs are aggregated per user.
+ * Who is online, as leases in a JetStream KV bucket: one key per (user, gateway) while the user
+ * has any connection on that gateway, renewed while it lasts and deleted when the last one closes.
+ * So a lease costs O(1) in sockets: ten tabs are one key. Every gateway follows the whole bucket
+ * and ages out keys that stop being renewed (NATS 2.9 says nothing when a key expires), so a
+ * crashed gateway's users go offline within one lease, everywhere alike.
+ *
+ * A user is online in a room while they have any connection and are a member of it: presence
+ * follows the person, not the page they look at. Rooms' member sets come from the caller.
  */
 export class PresenceTracker {
-  private readonly rooms = new Map<string, RoomView>();
-  private readonly mine = new Map<string, string>(); // lease key → room id
+  /** Users with sockets here, and how many. */
+  private readonly local = new Map<string, number>();
+  /** Every live lease: key → its user and when it was last seen renewed. */
+  private readonly leases = new Map<string, { user: string; at: number }>();
+  /** Online users (any gateway) and their lease count. */
+  private readonly online = new Map<string, number>();
+  private watch: BucketWatch | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private renewing = false;
+  private watchHealthy = false;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly bucket: string,
+    private readonly gatewayId: string,
     private readonly log: Logger,
-    private readonly emit: (roomId: string, change: PresenceChange) => void,
+    /** A user went online or offline: the caller tells the rooms they are a member of. */
+    private readonly onChange: (userId: string, online: boolean) => void,
     private readonly leaseMs = PRESENCE_LEASE_MS,
-  ) {
+  ) {}
+
+  async start(): Promise<void> {
+    this.watch = await watchBucket(this.nc, this.bucket, '>', (entry) => {
+      const user = entry.key.slice(0, entry.key.indexOf('.'));
+      if (!user) return;
+      // A key found when the watch started may belong to a crashed gateway: date it by the server.
+      if (entry.operation === 'PUT') this.setLease(entry.key, user, entry.initial ? entry.created.getTime() : Date.now(), !entry.initial);
+      else this.dropLease(entry.key, true);
+    });
+    await this.watch.ready;
+    this.watchHealthy = true;
     this.timers.push(setInterval(() => void this.renew(), RENEW_EVERY_MS).unref());
     this.timers.push(setInterval(() => this.sweep(Date.now()), SWEEP_EVERY_MS).unref());
   }
 
-  /**
-   * Takes a lease for one socket and hands `onSnapshot` the room's state, this user included. It
-   * is called synchronously with the state it describes, so the socket can start taking diffs
-   * from exactly the next seq.
-   */
-  async connect(roomId: string, userId: string, connectionId: string, onSnapshot: (snapshot: { online: string[]; seq: number }) => void): Promise<void> {
-    const key = leaseKey(roomId, userId, connectionId);
-    this.mine.set(key, roomId);
-    await this.kv.put(key, '');
-    const room = this.watch(roomId);
-    await room.ready;
-    setLease(room, key, { user: userId, at: Date.now() });
-    this.recompute(roomId, room);
-    onSnapshot({ online: [...room.online].sort(), seq: room.seq });
+  /** Whether presence is being followed (readiness). */
+  get healthy(): boolean {
+    return this.watchHealthy;
   }
 
-  async disconnect(roomId: string, userId: string, connectionId: string): Promise<void> {
-    const key = leaseKey(roomId, userId, connectionId);
-    this.mine.delete(key);
-    await this.kv.delete(key).catch((err: unknown) => this.log.warn({ err }, 'presence lease delete failed'));
+  isOnline(userId: string): boolean {
+    return this.online.has(userId);
   }
 
-  /** Stops following a room once this gateway has no socket in it. */
-  forget(roomId: string): void {
-    const room = this.rooms.get(roomId);
-    if (!room) return;
-    room.watcher?.stop();
-    this.rooms.delete(roomId);
+  /** The members of a room who are online, sorted. */
+  onlineAmong(members: Iterable<string>): string[] {
+    const found: string[] = [];
+    for (const m of members) if (this.online.has(m)) found.push(m);
+    return found.sort();
   }
 
-  seq(roomId: string): number {
-    return this.rooms.get(roomId)?.seq ?? 0;
+  /** A socket of the user opened here. */
+  connect(userId: string): void {
+    const n = (this.local.get(userId) ?? 0) + 1;
+    this.local.set(userId, n);
+    if (n > 1) return;
+    const key = leaseKey(userId, this.gatewayId);
+    // Online here at once, for this gateway's own rooms; the bucket tells the others.
+    this.setLease(key, userId, Date.now(), true);
+    void this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease failed'));
   }
 
-  online(roomId: string): string[] | undefined {
-    const room = this.rooms.get(roomId);
-    return room ? [...room.online].sort() : undefined;
-  }
-
-  /** Who is online in a room this gateway does not follow: a one-off read of the bucket. */
-  async read(roomId: string): Promise<string[]> {
-    const now = Date.now();
-    const users = new Set<string>();
-    const watch = await watchBucket(this.nc, this.bucket, `${roomId}.>`, (e) => {
-      if (e.initial && e.operation === 'PUT' && now - e.created.getTime() < this.leaseMs) users.add(e.key.split('.')[1]!);
-    });
-    await watch.ready;
-    watch.stop();
-    return [...users].sort();
+  /** A socket of the user closed here. */
+  disconnect(userId: string): void {
+    const n = (this.local.get(userId) ?? 1) - 1;
+    if (n > 0) {
+      this.local.set(userId, n);
+      return;
+    }
+    this.local.delete(userId);
+    const key = leaseKey(userId, this.gatewayId);
+    this.dropLease(key, true);
+    void this.kv.delete(key).catch((err: unknown) => this.log.warn({ err }, 'presence lease delete failed'));
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([...this.mine.keys()].map((key) => this.kv.delete(key).catch(() => undefined)));
-    this.mine.clear();
-    for (const roomId of [...this.rooms.keys()]) this.forget(roomId);
+    this.watch?.stop();
+    await Promise.all([...this.local.keys()].map((user) => this.kv.delete(leaseKey(user, this.gatewayId)).catch(() => undefined)));
+    this.local.clear();
   }
 
-  private watch(roomId: string): RoomView {
-    let room = this.rooms.get(roomId);
-    if (room) return room;
-    let initialized!: () => void;
-    const ready = new Promise<void>((r) => (initialized = r));
-    const view: RoomView = { leases: new Map(), counts: new Map(), dirty: new Set(), online: new Set(), seq: 0, watcher: null, ready };
-    room = view;
-    this.rooms.set(roomId, view);
-    void watchBucket(this.nc, this.bucket, `${roomId}.>`, (entry) => {
-      const [, user] = entry.key.split('.');
-      if (!user) return;
-      if (entry.operation === 'PUT') {
-        // A key from before this watch may belong to a crashed gateway: date it by the server.
-        setLease(view, entry.key, { user, at: entry.initial ? entry.created.getTime() : Date.now() });
-      } else {
-        dropLease(view, entry.key);
-      }
-      if (!entry.initial) this.recompute(roomId, view);
-    })
-      .then(async (watch) => {
-        view.watcher = watch;
-        // Stopped while the watch was being set up.
-        if (this.rooms.get(roomId) !== view) watch.stop();
-        await watch.ready;
-        initialized();
-      })
-      .catch((err: unknown) => {
-        this.log.warn({ err, roomId }, 'presence watch failed');
-        initialized();
-      });
-    return view;
+  private setLease(key: string, user: string, at: number, notify: boolean): void {
+    const had = this.leases.get(key);
+    this.leases.set(key, { user, at });
+    if (had) return;
+    const n = (this.online.get(user) ?? 0) + 1;
+    this.online.set(user, n);
+    if (n === 1 && notify) this.onChange(user, true);
   }
 
-  private recompute(roomId: string, room: RoomView): void {
-    if (room.dirty.size === 0) return;
-    const joined: string[] = [];
-    const left: string[] = [];
-    for (const user of room.dirty) {
-      const here = room.counts.has(user);
-      if (here && !room.online.has(user)) {
-        room.online.add(user);
-        joined.push(user);
-      } else if (!here && room.online.delete(user)) {
-        left.push(user);
-      }
+  private dropLease(key: string, notify: boolean): void {
+    const had = this.leases.get(key);
+    if (!had) return;
+    this.leases.delete(key);
+    const n = (this.online.get(had.user) ?? 1) - 1;
+    if (n > 0) {
+      this.online.set(had.user, n);
+      return;
     }
-    room.dirty.clear();
-    joined.sort();
-    left.sort();
-    if (joined.length === 0 && left.length === 0) return;
-    room.seq++;
-    this.emit(roomId, { joined, left, seq: room.seq });
+    this.online.delete(had.user);
+    if (notify) this.onChange(had.user, false);
   }
 
+  /** Leases nobody renewed within one lease period: their gateway is gone. */
   private sweep(now: number): void {
-    for (const [roomId, room] of this.rooms) {
-      let changed = false;
-      for (const [key, lease] of room.leases) {
-        if (now - lease.at > this.leaseMs && !this.mine.has(key)) {
-          dropLease(room, key);
-          changed = true;
-        }
-      }
-      if (changed) this.recompute(roomId, room);
+    for (const [key, lease] of this.leases) {
+      if (now - lease.at <= this.leaseMs) continue;
+      if (this.local.has(lease.user) && key === leaseKey(lease.user, this.gatewayId)) continue;
+      this.dropLease(key, true);
     }
   }
 
-  /**
-   * Renews every lease this gateway holds, a bounded number of puts in flight: one at a time, ten
-   * thousand sockets took longer than a renewal period, so rounds overlapped and leases neared
-   * expiry. A round still running when the next is due is not doubled.
-   */
+  /** Renews this gateway's leases, a bounded number of puts in flight, never two rounds at once. */
   private async renew(): Promise<void> {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const keys = [...this.mine.keys()];
+      const users = [...this.local.keys()];
       let next = 0;
       await Promise.all(
-        Array.from({ length: Math.min(RENEW_IN_FLIGHT, keys.length) }, async () => {
-          while (next < keys.length) {
-            const key = keys[next++]!;
-            if (!this.mine.has(key)) continue;
-            await this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
+        Array.from({ length: Math.min(RENEW_IN_FLIGHT, users.length) }, async () => {
+          while (next < users.length) {
+            const user = users[next++]!;
+            if (!this.local.has(user)) continue;
+            await this.kv.put(leaseKey(user, this.gatewayId), '').catch((err: unknown) => this.log.warn({ err }, 'presence lease renewal failed'));
           }
         }),
       );
@@ -199,31 +158,4 @@ export class PresenceTracker {
       this.renewing = false;
     }
   }
-}
-
-function setLease(room: RoomView, key: string, lease: { user: string; at: number }): void {
-  const previous = room.leases.get(key);
-  room.leases.set(key, lease);
-  if (previous?.user === lease.user) return;
-  if (previous) countDown(room, previous.user);
-  const n = (room.counts.get(lease.user) ?? 0) + 1;
-  room.counts.set(lease.user, n);
-  if (n === 1) room.dirty.add(lease.user);
-}
-
-function dropLease(room: RoomView, key: string): void {
-  const previous = room.leases.get(key);
-  if (!previous) return;
-  room.leases.delete(key);
-  countDown(room, previous.user);
-}
-
-function countDown(room: RoomView, user: string): void {
-  const n = (room.counts.get(user) ?? 1) - 1;
-  if (n > 0) {
-    room.counts.set(user, n);
-    return;
-  }
-  room.counts.delete(user);
-  room.dirty.add(user);
 }

@@ -37,6 +37,7 @@ interface Recent {
 }
 
 interface Room {
+  /** Sockets following the room. */
   sockets: Set<Socket>;
   typing: Subscription;
   /** Long-poll requests waiting for a message after a seq. */
@@ -50,8 +51,24 @@ interface Room {
   /** Members, as the room service said at `membersSeq` and the feed has said since; null until known. */
   members: Set<string> | null;
   membersSeq: number;
+  /** Settles once the members are known (one look-up for every socket that asks). */
+  membersLoaded: Promise<ReadonlySet<string> | null>;
   /** Membership changes seen while the members were being loaded. */
   early: { seq: number; joined?: string; left?: string }[];
+  /** Presence frames sent for the room on this gateway. */
+  presenceSeq: number;
+}
+
+export interface HubDeps {
+  /** Where the live feed is: every event up to it has been handed to `deliver`. */
+  feedPosition: () => number;
+  /** The room's members as the log says now (the room service asked). */
+  loadMembers: (roomId: string) => Promise<{ members: string[]; seq: number }>;
+  /** Whether a user is online (for presence diffs when membership changes). */
+  isOnline: (userId: string) => boolean;
+  /** A user left a room: their sockets there stop following it. */
+  evict: (ws: Socket, roomId: string) => void;
+  onSlowSocket?: () => void;
 }
 
 export interface RoomChange {
@@ -72,19 +89,21 @@ export class RoomHub {
   private readonly heads = new Map<string, number>();
   private readonly scan: NodeJS.Timeout;
 
+  private readonly all = new Set<Socket>();
+
   constructor(
     private readonly app: TemplatedApp,
     private readonly nc: NatsConnection,
     private readonly s: Subjects,
     private readonly log: Logger,
     readonly gatewayId: string,
-    /** Where the live feed is: every event up to it has been handed to `deliver`. */
-    private readonly feedPosition: () => number,
-    /** The room's members as the log says now (the room service asked). */
-    private readonly loadMembers: (roomId: string) => Promise<{ members: string[]; seq: number }>,
-    private readonly onSlowSocket: () => void = () => undefined,
+    private readonly deps: HubDeps,
   ) {
     this.scan = setInterval(() => this.closeSlowSockets(), 100).unref();
+  }
+
+  private feedPosition(): number {
+    return this.deps.feedPosition();
   }
 
   /**
@@ -95,7 +114,7 @@ export class RoomHub {
     let room = this.rooms.get(roomId);
     if (!room) {
       const position = this.feedPosition();
-      room = {
+      const created: Room = {
         sockets: new Set(),
         typing: this.nc.subscribe(this.s.live.typing(roomId), { callback: (err, msg) => (err ? undefined : this.onTyping(roomId, msg.data)) }),
         waiters: new Set(),
@@ -105,10 +124,13 @@ export class RoomHub {
         lastSeq: position,
         members: null,
         membersSeq: 0,
+        membersLoaded: Promise.resolve(null),
         early: [],
+        presenceSeq: 0,
       };
+      created.membersLoaded = this.fetchMembers(roomId, created);
+      room = created;
       this.rooms.set(roomId, room);
-      void this.fetchMembers(roomId, room);
     }
     room.holds++;
   }
@@ -124,12 +146,14 @@ export class RoomHub {
     return this.rooms.has(roomId);
   }
 
-  add(ws: Socket): void {
-    this.rooms.get(ws.getUserData().roomId)?.sockets.add(ws);
+  add(ws: Socket, roomId: string): void {
+    this.rooms.get(roomId)?.sockets.add(ws);
+    this.all.add(ws);
   }
 
-  remove(ws: Socket): void {
-    this.rooms.get(ws.getUserData().roomId)?.sockets.delete(ws);
+  remove(ws: Socket, roomId: string): void {
+    this.rooms.get(roomId)?.sockets.delete(ws);
+    if (ws.getUserData().subs.size === 0) this.all.delete(ws);
   }
 
   sockets(roomId: string): ReadonlySet<Socket> {
@@ -166,6 +190,22 @@ export class RoomHub {
     return this.rooms.get(roomId)?.members ?? null;
   }
 
+  /** The members of a held room, waiting for the one look-up if it is under way (null: not held, or unknown). */
+  membersReady(roomId: string): Promise<ReadonlySet<string> | null> {
+    return this.rooms.get(roomId)?.membersLoaded ?? Promise.resolve(null);
+  }
+
+  presenceSeq(roomId: string): number {
+    return this.rooms.get(roomId)?.presenceSeq ?? 0;
+  }
+
+  /** A user went online or offline: a diff to each held room they are a member of. */
+  presenceChanged(userId: string, online: boolean): void {
+    for (const [roomId, room] of this.rooms) {
+      if (room.members?.has(userId)) this.sendPresence(roomId, room, online ? { joined: [userId], left: [] } : { joined: [], left: [userId] });
+    }
+  }
+
   /** Held rooms the user is a member of. */
   roomsOf(userId: string): string[] {
     const found: string[] = [];
@@ -178,7 +218,7 @@ export class RoomHub {
     const room = this.rooms.get(roomId);
     if (!room || seq <= room.lastSeq) return;
     room.lastSeq = seq;
-    this.applyMembership(room, seq, change);
+    this.applyMembership(roomId, room, seq, change);
     const raws = frames.map((f) => JSON.stringify(f));
     room.recent.push({ seq, raws });
     if (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
@@ -186,9 +226,7 @@ export class RoomHub {
     if (frames.some((f) => f.type === 'message')) for (const waiter of room.waiters) waiter(seq);
     if (change.left) {
       // Leaving ends the user's live view of the room at once, on every gateway.
-      for (const ws of room.sockets) {
-        if (ws.getUserData().userId === change.left) ws.end(CloseCode.notMember, 'no longer a member of this room');
-      }
+      for (const ws of [...room.sockets]) if (ws.getUserData().userId === change.left) this.deps.evict(ws, roomId);
     }
   }
 
@@ -200,15 +238,15 @@ export class RoomHub {
    */
   async replay(
     ws: Socket,
+    roomId: string,
     since: number,
     page: (after: number, minPosition: number) => Promise<TimelineFrame[]>,
     opts: { pageSize: number; current: () => boolean; drained: () => Promise<void> },
   ): Promise<number | null> {
-    const data = ws.getUserData();
-    ws.unsubscribe(roomTopic(data.roomId));
+    ws.unsubscribe(roomTopic(roomId));
     let cursor = since;
     for (;;) {
-      const room = this.rooms.get(data.roomId);
+      const room = this.rooms.get(roomId);
       if (!room || !opts.current()) return null;
       if (cursor >= room.recentFrom) {
         for (const recent of room.recent) {
@@ -216,7 +254,7 @@ export class RoomHub {
           for (const raw of recent.raws) ws.send(raw);
           cursor = recent.seq;
         }
-        ws.subscribe(roomTopic(data.roomId));
+        ws.subscribe(roomTopic(roomId));
         return cursor;
       }
       // The read models must hold everything up to where memory starts.
@@ -274,23 +312,25 @@ export class RoomHub {
     this.rooms.clear();
   }
 
-  private async fetchMembers(roomId: string, room: Room): Promise<void> {
-    for (let attempt = 0; this.rooms.get(roomId) === room; attempt++) {
+  private async fetchMembers(roomId: string, room: Room): Promise<ReadonlySet<string> | null> {
+    for (let attempt = 0; this.rooms.get(roomId) === room || attempt === 0; attempt++) {
       try {
-        const { members, seq } = await this.loadMembers(roomId);
+        const { members, seq } = await this.deps.loadMembers(roomId);
         room.members = new Set(members);
         room.membersSeq = seq;
-        for (const change of room.early) if (change.seq > seq) this.applyMembership(room, change.seq, change);
+        for (const change of room.early) if (change.seq > seq) this.applyMembership(roomId, room, change.seq, change);
         room.early = [];
-        return;
+        return room.members;
       } catch (err) {
         if (attempt === 0) this.log.warn({ err, roomId }, 'room members unavailable; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        if (attempt >= 2) return null;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
       }
     }
+    return null;
   }
 
-  private applyMembership(room: Room, seq: number, change: RoomChange): void {
+  private applyMembership(roomId: string, room: Room, seq: number, change: RoomChange): void {
     if (!change.joined && !change.left) return;
     if (!room.members) {
       room.early.push({ seq, ...change });
@@ -300,6 +340,22 @@ export class RoomHub {
     room.membersSeq = seq;
     if (change.joined) room.members.add(change.joined);
     if (change.left) room.members.delete(change.left);
+    // Presence follows membership: an online user who joins is online in the room from now on.
+    const user = change.joined ?? change.left!;
+    if (this.deps.isOnline(user)) this.sendPresence(roomId, room, change.joined ? { joined: [user], left: [] } : { joined: [], left: [user] });
+  }
+
+  private sendPresence(roomId: string, room: Room, diff: { joined: string[]; left: string[] }): void {
+    room.presenceSeq++;
+    const skipped = this.sendEphemeral(
+      roomId,
+      { type: 'presence', room_id: roomId, ...diff, seq: room.presenceSeq },
+      (ws) => !ws.getUserData().subs.get(roomId)?.presenceReady,
+    );
+    for (const ws of skipped) {
+      const sub = ws.getUserData().subs.get(roomId);
+      if (sub) sub.presenceDirty = true;
+    }
   }
 
   private onTyping(roomId: string, data: Uint8Array): void {
@@ -312,17 +368,17 @@ export class RoomHub {
     if (!signal.success) return;
     const sender = signal.data.user_id;
     // Typing is worth nothing late: a socket that is behind simply misses it.
-    this.sendEphemeral(roomId, { type: 'typing', user_id: sender }, (ws) => ws.getUserData().userId === sender);
+    this.sendEphemeral(roomId, { type: 'typing', room_id: roomId, user_id: sender }, (ws) => ws.getUserData().userId === sender);
   }
 
   private closeSlowSockets(): void {
-    for (const room of this.rooms.values()) {
-      for (const ws of room.sockets) {
+    for (const ws of this.all) {
+      {
         const data = ws.getUserData();
-        if (data.closing || ws.getBufferedAmount() <= BUFFER_LIMITS.resumable) continue;
+        if (data.closing || data.closed || ws.getBufferedAmount() <= BUFFER_LIMITS.resumable) continue;
         data.closing = true;
-        this.onSlowSocket();
-        ws.unsubscribe(roomTopic(data.roomId));
+        this.deps.onSlowSocket?.();
+        for (const roomId of data.subs.keys()) ws.unsubscribe(roomTopic(roomId));
         ws.end(CloseCode.tryAgainLater, 'too far behind: reconnect with since=<cursor>');
         // A reader that never reads never takes the close frame either: cut it after a grace period.
         // Nothing more is written to it meanwhile, so its buffer stays where it is.

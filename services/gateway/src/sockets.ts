@@ -4,39 +4,52 @@ import {
   ClientFrame,
   CloseCode,
   FRAME_MAX_BYTES,
-  MessageContentInput,
-  RoomIdParam,
-  UserIdParam,
-  WsQuery,
   isAppError,
+  MessageContentInput,
+  MUX_CLIENT_FRAME_TYPES,
+  MuxClientFrame,
   parseOrThrow,
-  validationError,
+  RoomIdParam,
   type ServerFrame,
+  UserIdParam,
+  validationError,
+  WsQuery,
 } from '@chat/contracts';
+import type { z } from 'zod';
 import type { GatewayContext } from './context.ts';
+import type { Hints } from './edge/admission.ts';
 import { errorReply, framingProblem, refuseFraming, requestId, send } from './edge/http.ts';
 import type { PresenceTracker } from './presence.ts';
-import { BUFFER_LIMITS, roomTopic, type RoomHub } from './room-hub.ts';
-import type { Anchor, TemplatedApp, WebSocket } from './uws.ts';
+import { BUFFER_LIMITS, type RoomHub, roomTopic } from './room-hub.ts';
+import type { Anchor, HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from './uws.ts';
 
+/** One room a socket follows. */
+export interface Sub {
+  /** Bumped by each replay, so a newer one ends an older one. */
+  gen: number;
+  /** Has had its presence snapshot: diffs before it are already part of it. */
+  presenceReady: boolean;
+  /** Missed presence diffs while behind: a fresh snapshot follows once it drains. */
+  presenceDirty: boolean;
+}
+
+/** What a socket carries: who it is, and the rooms it follows. Kept small: a gateway holds many. */
 export interface SocketData {
-  roomId: string;
   userId: string;
-  connectionId: string;
-  /** Where to start: replay history after this seq before going live (undefined: live only). */
+  /** The room of a one-room socket (the seed's `/ws/{room}/{user}`); null on the multiplexed `/ws`. */
+  legacyRoom: string | null;
+  /** Where a one-room socket starts (`?since=`): its replay comes before it goes live. */
   since: number | undefined;
+  subs: Map<string, Sub>;
   /** Set on close: uWS throws on any use of a closed socket, and replies can arrive after it. */
   closed: boolean;
   /** Being closed for falling behind. */
   closing: boolean;
-  /** Bumped by each replay, so a newer `resume` ends an older one. */
-  replayGen: number;
   lastTypingAt: number;
-  /** Has had its presence snapshot: diffs before it are already part of it. */
-  presenceReady: boolean;
-  presenceDirty: boolean;
   onDrain: (() => void) | null;
 }
+
+export type Socket = WebSocket<SocketData>;
 
 export interface SocketMetrics {
   opened(): void;
@@ -47,6 +60,8 @@ export interface SocketMetrics {
 export interface SocketLimits {
   maxSocketsPerUser: number;
   typingIntervalMs: number;
+  /** Rooms one multiplexed socket may follow at once. */
+  maxSubscriptions: number;
 }
 
 const TOKEN_PROTOCOL_PREFIX = 'token.';
@@ -70,13 +85,52 @@ export function protocolToken(header: string): { token: string | undefined; echo
   return { token, echo };
 }
 
-type Socket = WebSocket<SocketData>;
+/** The multiplexed endpoint's query: a token (or, in open mode, the user it acts as) and profile hints. */
+const MuxQuery = WsQuery.omit({ since: true }).extend({ user_id: UserIdParam.optional() });
+
+/** What an upgrade request carries, copied out of uWS at once. */
+interface Upgrade {
+  res: HttpResponse;
+  context: us_socket_context_t;
+  key: string;
+  protocolHeader: string;
+  extensions: string;
+  origin: string;
+  correlationId: string;
+  aborted: () => boolean;
+}
+
+function takeUpgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): Upgrade | null {
+  const bad = framingProblem(req);
+  if (bad) {
+    refuseFraming(res, bad);
+    return null;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  return {
+    res,
+    context,
+    key: req.getHeader('sec-websocket-key'),
+    protocolHeader: req.getHeader('sec-websocket-protocol'),
+    extensions: req.getHeader('sec-websocket-extensions'),
+    origin: req.getHeader('origin'),
+    correlationId: requestId(req.getHeader('x-request-id')),
+    aborted: () => aborted,
+  };
+}
 
 /**
- * `WS /ws/{room}/{user}`: admitted only after the room service confirms membership (or, in open
- * mode, joins the user), so a join followed at once by a connect is never refused. With
- * `since=<seq>` (or a `resume` frame) the socket first gets every message after that seq, in
- * order, then live ones, with no gap and no duplicate.
+ * Live sockets, two endpoints over one set of rooms:
+ * - `WS /ws` (multiplexed): one socket per device, authenticated once; `subscribe` / `unsubscribe`
+ *   frames follow rooms, each admitted on its own (a refusal is an `error` frame for that room, the
+ *   socket stays open), each with its own cursor; every frame names its room.
+ * - `WS /ws/{room}/{user}` (the seed's): one room, admitted before the upgrade (a refusal is the
+ *   HTTP error body), `?since=` or a `resume` frame to replay.
+ * Admission asks the room service, the source of truth; a member already known in memory is
+ * admitted at once, and a "not a member" from memory is always checked there.
  */
 export function registerSockets(
   app: TemplatedApp,
@@ -87,8 +141,9 @@ export function registerSockets(
   metrics: SocketMetrics,
   limits: SocketLimits,
   anchor: Anchor,
-): void {
+): { evict(ws: Socket, roomId: string): void } {
   const perUser = new Map<string, number>();
+  /** Counted before anything asynchronous: sockets opened all at once are capped too. */
   const reserve = (userId: string) => {
     const count = perUser.get(userId) ?? 0;
     if (count >= limits.maxSocketsPerUser) throw new AppError('rate_limited', `at most ${limits.maxSocketsPerUser} sockets per user`, { retry_after: 5 });
@@ -103,13 +158,33 @@ export function registerSockets(
   const sendFrame = (ws: Socket, frame: ServerFrame) => {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(frame));
   };
-  const sendError = (ws: Socket, err: unknown) => {
+  const sendError = (ws: Socket, err: unknown, roomId?: string) => {
     const e = isAppError(err) ? err : new AppError('internal', 'internal error');
     if (!isAppError(err)) ctx.log.error({ err }, 'socket frame failed');
-    sendFrame(ws, { type: 'error', code: e.code, message: e.message });
+    sendFrame(ws, roomId ? { type: 'error', room_id: roomId, code: e.code, message: e.message } : { type: 'error', code: e.code, message: e.message });
   };
 
-  app.ws<SocketData>('/ws/:room/:user', {
+  /** Admission: from memory for a member already known here, else from the room service. */
+  async function admit(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void> {
+    if (ctx.auth.mode === 'token' && hints.avatar_url === undefined) {
+      const members = await hub.membersReady(roomId);
+      if (members?.has(userId)) return;
+    }
+    await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
+  }
+
+  const newData = (userId: string, legacyRoom: string | null, since: number | undefined): SocketData => ({
+    userId,
+    legacyRoom,
+    since,
+    subs: new Map(),
+    closed: false,
+    closing: false,
+    lastTypingAt: 0,
+    onDrain: null,
+  });
+
+  const socketBehaviour = {
     // uWS drops the connection without a close frame past this; frames between FRAME_MAX_BYTES
     // and it get a proper 1009 below, so a client learns why it was closed.
     maxPayloadLength: 4 * FRAME_MAX_BYTES,
@@ -118,164 +193,118 @@ export function registerSockets(
     idleTimeout: 120,
     sendPingsAutomatically: true,
     compression: 0,
+  } as const;
 
-    upgrade: (res, req, context) => {
-      const bad = framingProblem(req);
-      if (bad) {
-        refuseFraming(res, bad);
-        return;
-      }
-      const state = { aborted: false };
-      res.onAborted(() => {
-        state.aborted = true;
-      });
-      const rawRoom = req.getParameter(0) ?? '';
-      const rawUser = req.getParameter(1) ?? '';
-      const query = new URLSearchParams(req.getQuery() ?? '');
-      const key = req.getHeader('sec-websocket-key');
-      const protocolHeader = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      const origin = req.getHeader('origin');
-      const correlationId = requestId(req.getHeader('x-request-id'));
+  /** Frame-level limits shared by both endpoints: size, rate, flood. Returns the frame's JSON, or null when dealt with. */
+  function admitFrame(ws: Socket, message: ArrayBuffer, isBinary: boolean): unknown | null {
+    if (message.byteLength > FRAME_MAX_BYTES) {
+      ws.end(CloseCode.tooBig, `frames are at most ${FRAME_MAX_BYTES} bytes`);
+      return null;
+    }
+    const data = ws.getUserData();
+    const verdict = ctx.allowances.of(data.userId, Date.now()).frame(Date.now());
+    if (verdict === 'flood') {
+      ws.end(CloseCode.policy, 'too many frames');
+      return null;
+    }
+    if (verdict === 'limited') {
+      sendError(ws, new AppError('rate_limited', 'too many frames; slow down'));
+      return null;
+    }
+    if (isBinary) {
+      sendError(ws, new AppError('bad_request', 'frames are JSON text'));
+      return null;
+    }
+    try {
+      return JSON.parse(Buffer.from(message).toString('utf8'));
+    } catch {
+      sendError(ws, new AppError('bad_request', 'frame is not valid JSON'));
+      return null;
+    }
+  }
 
-      void (async () => {
-        let held: string | null = null;
-        let reserved: string | null = null;
-        try {
-          const roomId = parseOrThrow(RoomIdParam, decodeURIComponent(rawRoom), 'room id');
-          const claimed = parseOrThrow(UserIdParam, decodeURIComponent(rawUser), 'user id');
-          const q = parseOrThrow(WsQuery, Object.fromEntries(query), 'query');
-          const { token, echo } = protocolToken(protocolHeader);
-          const presented = q.token ?? token;
-          ctx.origins.checkUpgrade(origin, ctx.auth.valid(presented));
-          const userId = ctx.auth.actor('actor', { token: presented, claimed, pathUser: undefined })!;
-          // Counted now, before anything asynchronous: sockets opened all at once are capped too.
-          reserve(userId);
-          reserved = userId;
-          await ctx.socketSetup.run(async () => {
-            if (!state.aborted) await ctx.admission.socket(userId, roomId, q, correlationId);
-          });
-          if (state.aborted) throw new Error('aborted');
-          // Held before the socket opens, so every event of the room from here on reaches it.
-          hub.hold(roomId);
-          held = roomId;
-          const data: SocketData = {
-            roomId,
-            userId,
-            connectionId: nuid.next(),
-            since: q.since,
-            closed: false,
-            closing: false,
-            replayGen: 0,
-            lastTypingAt: 0,
-            presenceReady: false,
-            presenceDirty: false,
-            onDrain: null,
-          };
-          anchor.upgrade<SocketData>(res, data, key, echo, extensions, context);
-        } catch (err) {
-          if (held) hub.release(held);
-          if (reserved) unreserve(reserved);
-          if (state.aborted) return;
-          send(
-            res,
-            err instanceof URIError ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {}) : errorReply(err, ctx.log, { correlationId }),
-            correlationId,
-          );
-        }
-      })();
-    },
+  function parseFrame<S extends z.ZodType>(schema: S, raw: unknown, known: readonly string[]): z.output<S> {
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    const type = (raw as { type?: unknown })?.type;
+    if (typeof type === 'string' && !known.includes(type)) throw new AppError('bad_request', `unknown frame type "${type.slice(0, 32)}"`);
+    throw validationError(parsed.error, 'frame');
+  }
 
-    open: (ws) => {
-      const data = ws.getUserData();
-      all.add(ws);
-      metrics.opened();
-      hub.add(ws);
-      if (data.since !== undefined) {
-        void replay(ws, data.since);
-      } else {
-        // Both in this tick: every event after the cursor reaches the topic after the subscription.
-        const cursor = hub.cursor(data.roomId);
-        ws.subscribe(roomTopic(data.roomId));
-        sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor });
-      }
-      void presence
-        .connect(data.roomId, data.userId, data.connectionId, (snapshot) => {
-          data.presenceReady = true;
-          sendFrame(ws, { type: 'presence', online: snapshot.online, seq: snapshot.seq });
-        })
-        .catch((err: unknown) => ctx.log.warn({ err }, 'presence unavailable'));
-    },
+  async function post(data: SocketData, roomId: string, content: string, clientMsgId: string | undefined): Promise<void> {
+    const text = parseOrThrow(MessageContentInput, content, 'content');
+    ctx.checkPost(data.userId);
+    // The message comes back to every socket in the room, this one included.
+    const posted = await ctx.call('postMessage', { room_id: roomId, user_id: data.userId, content: text, client_msg_id: clientMsgId });
+    ctx.live.noteWrite(roomId, posted.seq);
+  }
 
-    message: (ws, message, isBinary) => {
-      if (message.byteLength > FRAME_MAX_BYTES) {
-        ws.end(CloseCode.tooBig, `frames are at most ${FRAME_MAX_BYTES} bytes`);
-        return;
-      }
-      const data = ws.getUserData();
-      const verdict = ctx.allowances.of(data.userId, Date.now()).frame(Date.now());
-      if (verdict === 'flood') {
-        ws.end(CloseCode.policy, 'too many frames');
-        return;
-      }
-      if (verdict === 'limited') {
-        sendError(ws, new AppError('rate_limited', 'too many frames; slow down'));
-        return;
-      }
-      const text = isBinary ? null : Buffer.from(message).toString('utf8');
-      void handleFrame(ws, text).catch((err: unknown) => sendError(ws, err));
-    },
-
-    drain: (ws) => {
-      const data = ws.getUserData();
-      data.onDrain?.();
-      if (data.presenceDirty && ws.getBufferedAmount() < BUFFER_LIMITS.ephemeral) {
-        // Presence diffs skipped while behind are merged into one fresh snapshot.
-        data.presenceDirty = false;
-        const online = presence.online(data.roomId);
-        if (online) sendFrame(ws, { type: 'presence', online, seq: presence.seq(data.roomId) });
-      }
-    },
-
-    close: (ws) => {
-      const data = ws.getUserData();
-      data.closed = true;
-      data.onDrain?.();
-      all.delete(ws);
-      unreserve(data.userId);
-      metrics.closed();
-      hub.remove(ws);
-      hub.release(data.roomId);
-      void presence.disconnect(data.roomId, data.userId, data.connectionId);
-      if (hub.sockets(data.roomId).size === 0) presence.forget(data.roomId);
-    },
-  });
+  function typing(data: SocketData, roomId: string): void {
+    const now = Date.now();
+    if (now - data.lastTypingAt < limits.typingIntervalMs) return;
+    data.lastTypingAt = now;
+    hub.publishTyping(roomId, data.userId);
+  }
 
   /**
-   * Every change after `since`, in order, at the pace the socket takes it, then live (see
-   * `RoomHub.replay`). A resume that cannot be served now (the read models are behind or away)
-   * closes with 1013: the client resumes from its cursor again a moment later, nothing lost.
+   * Follows a room on a socket: its presence snapshot, then every change after `since` (if given),
+   * then live frames; ends with `ready` (one-room socket) or `subscribed` (multiplexed).
    */
-  async function replay(ws: Socket, since: number): Promise<void> {
+  async function follow(ws: Socket, roomId: string, since: number | undefined): Promise<void> {
     const data = ws.getUserData();
-    const gen = ++data.replayGen;
-    let cursor: number | null;
-    try {
-      cursor = await hub.replay(
-        ws,
-        since,
-        (after, minPosition) =>
-          ctx.socketSetup.run(() => ctx.call('changes', { room_id: data.roomId, since, after, limit: REPLAY_PAGE, min_position: minPosition })),
-        { pageSize: REPLAY_PAGE, current: () => !data.closed && data.replayGen === gen, drained: () => drained(ws) },
-      );
-    } catch (err) {
-      if (data.closed || data.replayGen !== gen) return;
-      sendError(ws, err);
-      ws.end(CloseCode.tryAgainLater, 'history unavailable: reconnect with since=<cursor>');
-      return;
+    let sub = data.subs.get(roomId);
+    if (!sub) {
+      // Held while followed; `leave` lets go.
+      hub.hold(roomId);
+      sub = { gen: 0, presenceReady: false, presenceDirty: false };
+      data.subs.set(roomId, sub);
+      hub.add(ws, roomId);
+      const created = sub;
+      void hub.membersReady(roomId).then((members) => {
+        if (data.closed || data.subs.get(roomId) !== created || !members) return;
+        created.presenceReady = true;
+        sendFrame(ws, { type: 'presence', room_id: roomId, online: presence.onlineAmong(members), seq: hub.presenceSeq(roomId) });
+      });
     }
-    if (cursor === null) return;
-    sendFrame(ws, { type: 'ready', room_id: data.roomId, user_id: data.userId, cursor });
+    const gen = ++sub.gen;
+    const current = () => !data.closed && data.subs.get(roomId) === sub && sub.gen === gen;
+    let cursor: number | null;
+    if (since === undefined) {
+      // Both in this tick: every event after the cursor reaches the topic after the subscription.
+      cursor = hub.cursor(roomId);
+      ws.subscribe(roomTopic(roomId));
+    } else {
+      try {
+        cursor = await hub.replay(
+          ws,
+          roomId,
+          since,
+          (after, minPosition) =>
+            ctx.socketSetup.run(() => ctx.call('changes', { room_id: roomId, since, after, limit: REPLAY_PAGE, min_position: minPosition })),
+          { pageSize: REPLAY_PAGE, current, drained: () => drained(ws) },
+        );
+      } catch (err) {
+        if (!current()) return;
+        sendError(ws, err, data.legacyRoom ? undefined : roomId);
+        // A resume that cannot be served now (the read models behind or away): the client resumes
+        // from its cursor again in a moment, nothing lost.
+        if (data.legacyRoom) ws.end(CloseCode.tryAgainLater, 'history unavailable: reconnect with since=<cursor>');
+        else leave(ws, roomId);
+        return;
+      }
+    }
+    if (cursor === null || !current()) return;
+    sendFrame(ws, data.legacyRoom ? { type: 'ready', room_id: roomId, user_id: data.userId, cursor } : { type: 'subscribed', room_id: roomId, cursor });
+  }
+
+  /** Stops following a room on a socket. */
+  function leave(ws: Socket, roomId: string): boolean {
+    const data = ws.getUserData();
+    if (!data.subs.delete(roomId)) return false;
+    if (!data.closed) ws.unsubscribe(roomTopic(roomId));
+    hub.remove(ws, roomId);
+    hub.release(roomId);
+    return true;
   }
 
   function drained(ws: Socket): Promise<void> {
@@ -288,52 +317,216 @@ export function registerSockets(
     });
   }
 
-  async function handleFrame(ws: Socket, text: string | null): Promise<void> {
-    if (text === null) throw new AppError('bad_request', 'frames are JSON text');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new AppError('bad_request', 'frame is not valid JSON');
-    }
-    const parsed = ClientFrame.safeParse(raw);
-    if (!parsed.success) {
-      const type = (raw as { type?: unknown })?.type;
-      if (typeof type === 'string' && !['message', 'typing', 'resume', 'ping'].includes(type)) {
-        throw new AppError('bad_request', `unknown frame type "${type.slice(0, 32)}"`);
-      }
-      throw validationError(parsed.error, 'frame');
-    }
-    const frame = parsed.data;
-    metrics.frame(frame.type);
+  const opened = (ws: Socket) => {
+    all.add(ws);
+    metrics.opened();
+    presence.connect(ws.getUserData().userId);
+  };
+
+  const onDrain = (ws: Socket) => {
     const data = ws.getUserData();
-    switch (frame.type) {
-      case 'ping':
-        sendFrame(ws, { type: 'pong' });
-        return;
-      case 'message': {
-        const content = parseOrThrow(MessageContentInput, frame.content, 'content');
-        ctx.checkPost(data.userId);
-        // The message comes back to every socket in the room, this one included.
-        const posted = await ctx.call('postMessage', { room_id: data.roomId, user_id: data.userId, content, client_msg_id: frame.client_msg_id });
-        ctx.live.noteWrite(data.roomId, posted.seq);
-        return;
-      }
-      case 'typing': {
-        const now = Date.now();
-        if (now - data.lastTypingAt < limits.typingIntervalMs) return;
-        data.lastTypingAt = now;
-        hub.publishTyping(data.roomId, data.userId);
-        return;
-      }
-      case 'resume':
-        await replay(ws, frame.since);
-        return;
-      default: {
-        const _exhaustive: never = frame;
-      }
+    data.onDrain?.();
+    if (ws.getBufferedAmount() >= BUFFER_LIMITS.ephemeral) return;
+    for (const [roomId, sub] of data.subs) {
+      if (!sub.presenceDirty) continue;
+      // Presence diffs skipped while behind are merged into one fresh snapshot.
+      sub.presenceDirty = false;
+      const members = hub.members(roomId);
+      if (members) sendFrame(ws, { type: 'presence', room_id: roomId, online: presence.onlineAmong(members), seq: hub.presenceSeq(roomId) });
     }
-  }
+  };
+
+  const onClose = (ws: Socket) => {
+    const data = ws.getUserData();
+    data.closed = true;
+    data.onDrain?.();
+    all.delete(ws);
+    unreserve(data.userId);
+    metrics.closed();
+    for (const roomId of [...data.subs.keys()]) leave(ws, roomId);
+    presence.disconnect(data.userId);
+  };
+
+  // WS /ws/{room}/{user}: the seed's one-room socket.
+  app.ws<SocketData>('/ws/:room/:user', {
+    ...socketBehaviour,
+    upgrade: (res, req, context) => {
+      const up = takeUpgrade(res, req, context);
+      if (!up) return;
+      const rawRoom = req.getParameter(0) ?? '';
+      const rawUser = req.getParameter(1) ?? '';
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      void (async () => {
+        let reserved: string | null = null;
+        let held: string | null = null;
+        try {
+          const roomId = parseOrThrow(RoomIdParam, decodeURIComponent(rawRoom), 'room id');
+          const claimed = parseOrThrow(UserIdParam, decodeURIComponent(rawUser), 'user id');
+          const q = parseOrThrow(WsQuery, Object.fromEntries(query), 'query');
+          const { token, echo } = protocolToken(up.protocolHeader);
+          const presented = q.token ?? token;
+          ctx.origins.checkUpgrade(up.origin, ctx.auth.valid(presented));
+          const userId = ctx.auth.actor('actor', { token: presented, claimed, pathUser: undefined })!;
+          reserve(userId);
+          reserved = userId;
+          hub.hold(roomId);
+          held = roomId;
+          await admit(userId, roomId, q, up.correlationId);
+          if (up.aborted()) throw new Error('aborted');
+          // The hold passes to the socket: released when it stops following the room.
+          anchor.upgrade<SocketData>(up.res, newData(userId, roomId, q.since), up.key, echo, up.extensions, up.context);
+        } catch (err) {
+          if (held) hub.release(held);
+          if (reserved) unreserve(reserved);
+          if (up.aborted()) return;
+          const reply =
+            err instanceof URIError
+              ? errorReply(new AppError('bad_request', 'malformed path'), ctx.log, {})
+              : errorReply(err, ctx.log, { correlationId: up.correlationId });
+          send(up.res, reply, up.correlationId);
+        }
+      })();
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      opened(ws);
+      void follow(ws, data.legacyRoom!, data.since);
+      // `follow` took its own hold; the one taken for the upgrade is handed back.
+      hub.release(data.legacyRoom!);
+    },
+    message: (ws, message, isBinary) => {
+      const raw = admitFrame(ws, message, isBinary);
+      if (raw === null) return;
+      void (async () => {
+        const frame = parseFrame(ClientFrame, raw, ['message', 'typing', 'resume', 'ping']);
+        metrics.frame(frame.type);
+        const data = ws.getUserData();
+        const roomId = data.legacyRoom!;
+        switch (frame.type) {
+          case 'ping':
+            sendFrame(ws, { type: 'pong' });
+            return;
+          case 'message':
+            return post(data, roomId, frame.content, frame.client_msg_id);
+          case 'typing':
+            return typing(data, roomId);
+          case 'resume':
+            return follow(ws, roomId, frame.since);
+          default: {
+            const _exhaustive: never = frame;
+          }
+        }
+      })().catch((err: unknown) => sendError(ws, err));
+    },
+    drain: onDrain,
+    close: onClose,
+  });
+
+  // WS /ws: one socket per device, any number of rooms.
+  app.ws<SocketData>('/ws', {
+    ...socketBehaviour,
+    upgrade: (res, req, context) => {
+      const up = takeUpgrade(res, req, context);
+      if (!up) return;
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      let reserved: string | null = null;
+      try {
+        const q = parseOrThrow(MuxQuery, Object.fromEntries(query), 'query');
+        const { token, echo } = protocolToken(up.protocolHeader);
+        const presented = q.token ?? token;
+        ctx.origins.checkUpgrade(up.origin, ctx.auth.valid(presented));
+        const userId = ctx.auth.actor('actor', { token: presented, claimed: q.user_id, pathUser: undefined })!;
+        reserve(userId);
+        reserved = userId;
+        const hints: Hints = { username: q.username, avatar_url: q.avatar_url };
+        const data = newData(userId, null, undefined);
+        // Open mode registers the user from the hints before anything else (token mode: fill-only avatar).
+        if (q.username !== undefined || q.avatar_url !== undefined) {
+          void (async () => {
+            try {
+              await ctx.socketSetup.run(() => ctx.admission.beforeJoin(userId, hints, up.correlationId));
+              if (up.aborted()) throw new Error('aborted');
+              anchor.upgrade<SocketData>(up.res, data, up.key, echo, up.extensions, up.context);
+            } catch (err) {
+              unreserve(userId);
+              if (!up.aborted()) send(up.res, errorReply(err, ctx.log, { correlationId: up.correlationId }), up.correlationId);
+            }
+          })();
+          return;
+        }
+        up.res.upgrade<SocketData>(data, up.key, echo, up.extensions, up.context);
+      } catch (err) {
+        if (reserved) unreserve(reserved);
+        send(up.res, errorReply(err, ctx.log, { correlationId: up.correlationId }), up.correlationId);
+      }
+    },
+    open: (ws) => {
+      opened(ws);
+      sendFrame(ws, { type: 'welcome', user_id: ws.getUserData().userId });
+    },
+    message: (ws, message, isBinary) => {
+      const raw = admitFrame(ws, message, isBinary);
+      if (raw === null) return;
+      let roomId: string | undefined;
+      void (async () => {
+        const frame = parseFrame(MuxClientFrame, raw, MUX_CLIENT_FRAME_TYPES);
+        metrics.frame(frame.type);
+        const data = ws.getUserData();
+        if (frame.type === 'ping') {
+          sendFrame(ws, { type: 'pong' });
+          return;
+        }
+        roomId = frame.room_id;
+        switch (frame.type) {
+          case 'subscribe': {
+            if (!data.subs.has(frame.room_id) && data.subs.size >= limits.maxSubscriptions) {
+              throw new AppError('rate_limited', `at most ${limits.maxSubscriptions} rooms on one connection`);
+            }
+            // Held for the admission (its members are loaded once for every socket that asks).
+            hub.hold(frame.room_id);
+            let held = true;
+            try {
+              await admit(data.userId, frame.room_id, {}, nuid.next());
+              if (data.closed) return;
+              // `follow` takes its own hold before its first await: this one can go.
+              const following = follow(ws, frame.room_id, frame.since);
+              hub.release(frame.room_id);
+              held = false;
+              await following;
+            } finally {
+              if (held) hub.release(frame.room_id);
+            }
+            return;
+          }
+          case 'unsubscribe':
+            if (leave(ws, frame.room_id)) sendFrame(ws, { type: 'unsubscribed', room_id: frame.room_id });
+            return;
+          case 'message':
+            return post(data, frame.room_id, frame.content, frame.client_msg_id);
+          case 'typing':
+            if (!data.subs.has(frame.room_id)) throw new AppError('bad_request', `subscribe to room ${frame.room_id} first`);
+            return typing(data, frame.room_id);
+          default: {
+            const _exhaustive: never = frame;
+          }
+        }
+      })().catch((err: unknown) => sendError(ws, err, roomId));
+    },
+    drain: onDrain,
+    close: onClose,
+  });
+
+  return {
+    /** The user left a room: a one-room socket closes with 4403; a multiplexed one drops the room. */
+    evict(ws: Socket, roomId: string): void {
+      const data = ws.getUserData();
+      if (data.legacyRoom) {
+        ws.end(CloseCode.notMember, 'no longer a member of this room');
+        return;
+      }
+      if (leave(ws, roomId)) sendFrame(ws, { type: 'unsubscribed', room_id: roomId, reason: 'not_member' });
+    },
+  };
 }
 
 /** Closes every socket with 1001 so clients reconnect elsewhere and resume. */

@@ -16,6 +16,7 @@ describe('live frames from events', () => {
       frames: [
         {
           type: 'message',
+          room_id: 'r',
           seq: 42,
           message: {
             id: 'm1',
@@ -59,6 +60,7 @@ describe('live frames from events', () => {
     expect(effect.frames).toEqual([
       {
         type: 'message_updated',
+        room_id: 'r',
         seq: 45,
         message: expect.objectContaining({
           id: 'm1',

@@ -46,7 +46,7 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
         deleted: false,
         seq,
       };
-      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message', message: messageView(facts, author), seq }] };
+      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message', room_id: d.room_id, message: messageView(facts, author), seq }] };
     }
     case 'UserJoined':
     case 'UserLeft': {
@@ -65,15 +65,15 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
         seq,
       };
       // The timeline line first, then the membership frame, as history has them.
-      const system: LiveFrame = { type: 'message', message: messageView(line, author), seq };
+      const system: LiveFrame = { type: 'message', room_id, message: messageView(line, author), seq };
       return joined
         ? {
             kind: 'room',
             roomId: room_id,
-            frames: [system, { type: 'member_joined', member: memberView(user_id, event.occurred_at, author), seq }],
+            frames: [system, { type: 'member_joined', room_id, member: memberView(user_id, event.occurred_at, author), seq }],
             joined: user_id,
           }
-        : { kind: 'room', roomId: room_id, frames: [system, { type: 'member_left', user_id, seq }], left: user_id };
+        : { kind: 'room', roomId: room_id, frames: [system, { type: 'member_left', room_id, user_id, seq }], left: user_id };
     }
     case 'MessageEdited':
     case 'MessageDeleted': {
@@ -93,7 +93,7 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
         deleted,
         seq: d.message_seq,
       };
-      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', message: messageView(facts, author), seq }] };
+      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', room_id: d.room_id, message: messageView(facts, author), seq }] };
     }
     case 'ProfileUpdated':
       return { kind: 'profile', userId: event.data.user_id, seq };
@@ -107,4 +107,4 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
   }
 }
 
-export const profileFrame = (user: UserView, seq: number): LiveFrame => ({ type: 'profile_updated', user, seq });
+export const profileFrame = (roomId: string, user: UserView, seq: number): LiveFrame => ({ type: 'profile_updated', room_id: roomId, user, seq });

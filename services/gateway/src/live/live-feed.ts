@@ -90,8 +90,8 @@ export class LiveFeed {
     if (event.type === 'UserRegistered' || event.type === 'ProfileUpdated') {
       const profile = this.directory.apply(event.data.user_id, event.data.username, event.data.avatar, seq);
       if (event.type === 'ProfileUpdated') {
-        const frame = profileFrame(userView(event.data.user_id, profile), seq);
-        for (const roomId of hub.roomsOf(event.data.user_id)) hub.deliver(roomId, seq, [frame]);
+        const user = userView(event.data.user_id, profile);
+        for (const roomId of hub.roomsOf(event.data.user_id)) hub.deliver(roomId, seq, [profileFrame(roomId, user, seq)]);
       }
       return;
     }

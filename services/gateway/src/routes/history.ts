@@ -48,9 +48,10 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       auth: 'session',
       params: RoomPath,
       responses: { 200: { description: 'user ids online', schema: PresenceResponse } },
-      handler: async ({ params }) => {
-        const online = presence.online(params.id) ?? (await presence.read(params.id));
-        return { status: 200, body: { room_id: params.id, online } };
+      handler: async ({ params, req }) => {
+        // Online members: those of a room held here are known; others are asked of the room service.
+        const members = hub.members(params.id) ?? (await ctx.call('roomMembers', { room_id: params.id }, req.correlationId)).members;
+        return { status: 200, body: { room_id: params.id, online: presence.onlineAmong(members) } };
       },
     }),
     defineRoute({

@@ -81,7 +81,9 @@ export const readModels = Object.freeze({
     return rows.map((r) => {
       const message = toMessageView(r as MessageWithAuthor);
       const seq = Number(r.frame_seq);
-      return seq === message.seq ? { type: 'message' as const, message, seq } : { type: 'message_updated' as const, message, seq };
+      return seq === message.seq
+        ? { type: 'message' as const, room_id: q.room_id, message, seq }
+        : { type: 'message_updated' as const, room_id: q.room_id, message, seq };
     });
   },
 
