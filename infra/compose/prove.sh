@@ -8,7 +8,8 @@
 # itself pins nats 2.10.x for real use) and PostgreSQL 15 (Debian's postgresql-15). The project's
 # image is built with infra/Dockerfile on the Node one (build arg NODE_IMAGE). Then Debian's
 # docker-compose 1.29 runs docker-compose.yml with infra/compose/host-network.yml (host
-# networking, every port moved: 15432, 14222, 18080...) and infra/compose/local-images.yml, and
+# networking, every port moved: the standard ones + 10000, 15432, 14222, 18080..., or another
+# offset when one of those is taken) and infra/compose/local-images.yml, and
 # infra/compose/seed-flow.ts runs the seed's flow against the gateway: register, join, WebSocket,
 # post, the avatar live and in history. Finally `docker-compose down -v`.
 #
@@ -18,7 +19,8 @@
 # Exit 0 and PASS when every check held; non-zero and FAIL otherwise.
 #
 # Environment: PROOF_REBUILD_BASE=1 rebuilds the cached base images; PROOF_KEEP=1 leaves the
-# stack running (and dockerd) for a look; DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# stack running (and dockerd) for a look; PROOF_PORT_OFFSET=N uses the standard ports + N;
+# DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -26,10 +28,9 @@ repo=$(pwd)
 DOCKER=/usr/bin/docker # Debian's client, the same version as its dockerd
 PROJECT=chatproof
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PORTS=(15432 14222 18222 18080 19080 18081 18082 18083)
 export COMPOSE_PROJECT_NAME=$PROJECT
 export DOCKER_BUILDKIT=1
-export AUTH_MODE=token CHAT_NAMESPACE=chat LOG_LEVEL=info GATEWAY_PORT=18080 POSTGRES_PASSWORD=proof
+export AUTH_MODE=token CHAT_NAMESPACE=chat LOG_LEVEL=info POSTGRES_PASSWORD=proof
 AUTH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export AUTH_SECRET
 
@@ -61,7 +62,8 @@ finish() {
     timeout 60 "${COMPOSE[@]}" logs --no-color --tail 40 2>&1 | tail -n 240
   fi
   if [[ ${PROOF_KEEP:-0} == 1 ]]; then
-    echo "PROOF_KEEP=1: the stack (project $PROJECT) and dockerd are left running"
+    echo "PROOF_KEEP=1: the stack and dockerd are left running; to take the stack down:"
+    echo "  ${COMPOSE[*]} down -v"
   else
     phase "tear down"
     if [[ $compose_up -eq 1 ]]; then timeout 180 "${COMPOSE[@]}" down -v --remove-orphans --timeout 20; fi
@@ -72,7 +74,7 @@ finish() {
       kill -0 "$dockerd_pid" 2>/dev/null && echo "WARNING: dockerd (pid $dockerd_pid) did not stop within 30 s; left running"
     fi
   fi
-  rm -rf "$workdir"
+  [[ ${PROOF_KEEP:-0} == 1 ]] || rm -rf "$workdir"
   phase "done"
   echo
   echo "---- compose proof: what ran ----"
@@ -111,9 +113,26 @@ docker-compose version --short | grep -q '^1\.29\.' || fail "expected Debian's d
 [[ -x node_modules/.bin/tsx ]] || timeout 600 pnpm install --frozen-lockfile
 echo "docker $($DOCKER version --format '{{.Client.Version}}' 2>/dev/null || true), docker-compose $(docker-compose version --short)"
 
-for port in "${PORTS[@]}"; do
-  listening "$port" && fail "127.0.0.1:$port is in use; the proof needs ${PORTS[*]} free"
+# The stack's ports: the standard ones (5432 4222 8222 8080 9080 8081 8082 8083) plus an offset,
+# the first of these whose ports are all free (others may run servers on this machine too).
+port_names=(POSTGRES NATS NATS_HTTP GATEWAY GATEWAY_OPS ROOM PROFILE PROJECTION)
+standard_ports=(5432 4222 8222 8080 9080 8081 8082 8083)
+chosen=
+for offset in ${PROOF_PORT_OFFSET:-10000 20000 11000 21000 12000 22000}; do
+  busy=
+  for port in "${standard_ports[@]}"; do listening $((port + offset)) && busy+=" $((port + offset))"; done
+  if [[ -z $busy ]]; then
+    chosen=$offset
+    break
+  fi
+  echo "ports standard+$offset: in use:$busy"
 done
+[[ -n $chosen ]] || fail "no free set of ports found (set PROOF_PORT_OFFSET to an offset whose ports are free)"
+for i in "${!port_names[@]}"; do export "PROOF_${port_names[$i]}_PORT=$((standard_ports[i] + chosen))"; done
+export GATEWAY_PORT=$PROOF_GATEWAY_PORT
+base_url=http://127.0.0.1:$PROOF_GATEWAY_PORT
+ports_used="postgres $PROOF_POSTGRES_PORT, nats $PROOF_NATS_PORT (monitoring $PROOF_NATS_HTTP_PORT), gateway $PROOF_GATEWAY_PORT (ops $PROOF_GATEWAY_OPS_PORT), room $PROOF_ROOM_PORT, profile $PROOF_PROFILE_PORT, projection $PROOF_PROJECTION_PORT"
+echo "ports (standard + $chosen, all on 127.0.0.1): $ports_used"
 listening 5432 && echo "this machine's PostgreSQL on 5432: left alone"
 listening 4222 && echo "this machine's NATS on 4222: left alone"
 
@@ -235,7 +254,7 @@ echo "$APP_IMAGE: user node, HEALTHCHECK set, none of $tools, no .ts file, $((ap
 ran+=("project image: $APP_IMAGE from infra/Dockerfile (NODE_IMAGE=$NODE_IMAGE), $((app_size / 1000000)) MB, user node, compiled JavaScript only")
 
 # ---- the stack -------------------------------------------------------------------------------
-phase "docker-compose up (host network, ports 15432 14222 18080...)"
+phase "docker-compose up (host network; $ports_used)"
 export PROOF_APP_IMAGE=$APP_IMAGE PROOF_NATS_IMAGE=$NATS_IMAGE PROOF_POSTGRES_IMAGE=$POSTGRES_IMAGE
 "${COMPOSE[@]}" config >"$workdir/compose.yml" || fail "docker-compose rejects the compose files"
 # The one change to what docker-compose resolved from the three files: no published ports on the
@@ -277,13 +296,13 @@ app_node=$($DOCKER exec "$("${COMPOSE[@]}" ps -q gateway)" node --version)
 echo "NATS: $nats_version (Debian's package; docker-compose.yml pins nats:2.10.29-alpine for real use)"
 echo "PostgreSQL: $postgres_version; services on Node $app_node"
 [[ $nats_version == *2.9.10* ]] || fail "expected Debian's nats-server 2.9.10, got: $nats_version"
-ran+=("docker-compose $(docker-compose version --short) -p $PROJECT: docker-compose.yml + infra/compose/host-network.yml + infra/compose/local-images.yml")
+ran+=("docker-compose $(docker-compose version --short) -p $PROJECT: docker-compose.yml + infra/compose/host-network.yml + infra/compose/local-images.yml; host network, $ports_used")
 ran+=("NATS $nats_version (Debian 12's nats-server 2.9.10, not the 2.10.x that docker-compose.yml pins)")
 ran+=("$postgres_version; services on Node $app_node; all six containers healthy")
 
 # ---- the seed's flow -------------------------------------------------------------------------
-phase "seed flow against http://127.0.0.1:18080"
-timeout 180 node_modules/.bin/tsx infra/compose/seed-flow.ts http://127.0.0.1:18080 || fail "the seed flow failed"
+phase "seed flow against $base_url"
+timeout 180 node_modules/.bin/tsx infra/compose/seed-flow.ts "$base_url" || fail "the seed flow failed"
 ran+=("seed flow (infra/compose/seed-flow.ts): register, join with the seed body, WebSocket with token, post, avatar live and in history, avatar image, web app")
 
 result=PASS
