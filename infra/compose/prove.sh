@@ -274,9 +274,9 @@ EOF
 COMPOSE=(docker-compose -p "$PROJECT" --project-directory "$repo" -f "$workdir/compose.yml")
 compose_up=1
 # 1.29 waits here for every depends_on condition (service_healthy), bounded by timeout.
-timeout 300 "${COMPOSE[@]}" up -d --no-build || fail "docker-compose up failed or took over 300 s"
+timeout 480 "${COMPOSE[@]}" up -d --no-build || fail "docker-compose up failed or took over 480 s"
 echo "waiting for every container to be healthy"
-deadline=$(($(date +%s) + 180))
+deadline=$(($(date +%s) + 300))
 while :; do
   unhealthy=()
   for service in postgres nats room profile projection gateway; do
@@ -285,7 +285,7 @@ while :; do
     [[ $status == healthy ]] || unhealthy+=("$service=$status")
   done
   ((${#unhealthy[@]} == 0)) && break
-  (($(date +%s) > deadline)) && fail "not healthy within 180 s: ${unhealthy[*]}"
+  (($(date +%s) > deadline)) && fail "not healthy within 300 s: ${unhealthy[*]}"
   sleep 2
 done
 "${COMPOSE[@]}" ps
