@@ -10,9 +10,23 @@ export class ConfigError extends Error {
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** `AUTH_SECRET` fields whose schema signs session tokens (see `baseConfig`'s `signsTokens`). */
+const secretNeededInTokenMode = new WeakSet<z.ZodType>();
+
+export interface BaseConfigOptions {
+  /**
+   * The service signs or verifies session tokens (the gateway): in `AUTH_MODE=token` it cannot
+   * start without an `AUTH_SECRET` of at least 32 characters. Other services never see a token,
+   * so they neither need the secret nor should be given it.
+   */
+  signsTokens?: boolean;
+}
+
 /** What every service reads. Each service extends it with its own variables. */
-export const baseConfig = (defaultPort: number) =>
-  z.object({
+export const baseConfig = (defaultPort: number, options: BaseConfigOptions = {}) => {
+  const authSecret = z.string().optional();
+  if (options.signsTokens) secretNeededInTokenMode.add(authSecret);
+  return z.object({
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
     DATABASE_URL: z
       .string()
@@ -22,13 +36,14 @@ export const baseConfig = (defaultPort: number) =>
     PORT: port(defaultPort),
     HOST: z.string().min(1).default('127.0.0.1'),
     AUTH_MODE: z.enum(['token', 'open']).default('token'),
-    AUTH_SECRET: z.string().optional(),
+    AUTH_SECRET: authSecret,
     /** Copies of the event stream on a NATS cluster (set when the stream is created). */
     STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     /** When set, the ops servers' /admin routes need `Authorization: Bearer <it>`. */
     OPS_ADMIN_TOKEN: z.string().min(16).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
+};
 
 /**
  * Reads the environment through `schema`. Every bad or missing variable is named, so an
@@ -37,8 +52,10 @@ export const baseConfig = (defaultPort: number) =>
 export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
   const result = schema.safeParse(env);
   const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
-  // Token mode signs sessions, so it cannot start without a real secret.
-  if ((env.AUTH_MODE ?? 'token') === 'token' && (env.AUTH_SECRET ?? '').length < 32) {
+  // A service that signs sessions cannot start in token mode without a real secret.
+  const secretField = schema.shape.AUTH_SECRET as z.ZodType | undefined;
+  const needsSecret = secretField !== undefined && secretNeededInTokenMode.has(secretField);
+  if (needsSecret && (env.AUTH_MODE ?? 'token') === 'token' && (env.AUTH_SECRET ?? '').length < 32) {
     problems.push('AUTH_SECRET: is required in AUTH_MODE=token and must be at least 32 characters');
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);

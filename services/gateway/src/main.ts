@@ -9,7 +9,7 @@ import { loadStaticSite } from './static-site.ts';
 /** The web app's Vite build in this repository, served when it has been built. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
 
-export const gatewayConfig = baseConfig(8080).extend({
+export const gatewayConfig = baseConfig(8080, { signsTokens: true }).extend({
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9080),
   /** Comma-separated browser origins allowed to use the API (exact match); unset: any. */
   ALLOWED_ORIGINS: z.string().optional(),
