@@ -132,6 +132,12 @@ export const Rpc = {
     }),
     z.array(TimelineFrame),
   ),
+  /** A room's latest timeline entries, complete after `from`: what a gateway keeps in memory for resumes. */
+  recent: endpoint(
+    'recent',
+    z.object({ room_id: RoomId, limit: z.number().int().min(1).max(1000).default(100), ...MinPosition }),
+    z.object({ from: Seq, frames: z.array(TimelineFrame) }),
+  ),
   messageById: endpoint('messageById', z.object({ room_id: RoomId, message_id: MessageId, ...MinPosition }), z.object({ message: MessageView.nullable() })),
   ping: endpoint('ping', z.object({}), z.object({ pong: z.literal(true) })),
 } as const;

@@ -41,6 +41,7 @@ export function subjects(ns: string) {
     members: `${ns}.qry.room.members`,
     messages: `${ns}.qry.messages.page`,
     changes: `${ns}.qry.messages.changes`,
+    recent: `${ns}.qry.messages.recent`,
     messageById: `${ns}.qry.messages.by-id`,
     ping: `${ns}.qry.ping`,
   } as const;

@@ -23,6 +23,8 @@ export interface LiveState {
   position(): number;
   /** A write through this gateway that appended `seq` to the room's log. */
   noteWrite(roomId: string, seq: number): void;
+  /** A profile change through this gateway, appended at `seq` (it shows in every room's history). */
+  noteProfile(seq: number): void;
   messageView(state: MessageState): Promise<MessageView>;
 }
 

@@ -13,7 +13,7 @@ import { LiveFeed } from './live/live-feed.ts';
 import { ProfileDirectory } from './live/profile-directory.ts';
 import { OriginPolicy } from './origins.ts';
 import { PresenceTracker } from './presence.ts';
-import { RoomHub } from './room-hub.ts';
+import { PREFILL_ENTRIES, RoomHub } from './room-hub.ts';
 import { avatarRoutes } from './routes/avatars.ts';
 import { historyRoutes } from './routes/history.ts';
 import { roomRoutes } from './routes/rooms.ts';
@@ -71,6 +71,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     head: (roomId) => hub.head(roomId),
     position: () => feed.position,
     noteWrite: (roomId, seq) => hub.noteEvent(roomId, seq),
+    noteProfile: (seq) => hub.noteProfile(seq),
     messageView: async (m) => {
       const author = await directory.get(m.user_id);
       const facts = { id: m.message_id, room_id: m.room_id, user_id: m.user_id, type: 'text' as const, content: m.content, client_msg_id: m.client_msg_id };
@@ -98,6 +99,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const { members, seq } = await ctx.call('roomMembers', { room_id: roomId });
       return { members, seq };
     },
+    loadRecent: (roomId, minPosition) => ctx.call('recent', { room_id: roomId, limit: PREFILL_ENTRIES, min_position: minPosition }),
     isOnline: (userId) => presence.isOnline(userId),
     evict: (ws, roomId) => evict(ws, roomId),
     onSlowSocket: opts.metrics?.slowSocket,

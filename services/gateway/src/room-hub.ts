@@ -15,8 +15,8 @@ export const BUFFER_LIMITS = {
   ephemeral: 64 * 1024,
   /** Past this, the socket is closed with 1013 and resumes from its cursor. */
   resumable: 512 * 1024,
-  /** uWS's own hard stop, should a flood outrun the check. */
-  hard: 2 * 1024 * 1024,
+  /** uWS's own hard stop, should a flood outrun the check (which runs every 100 ms). */
+  hard: 4 * 1024 * 1024,
 };
 
 /** How long a socket closed for falling behind may take to read its close frame. */
@@ -24,6 +24,8 @@ const CLOSE_GRACE_MS = 30_000;
 
 /** Events of a room kept in memory for sockets that resume or replay: the latest this many. */
 export const RECENT_EVENTS = 256;
+/** Timeline entries read from the read models when a room is first held, so a storm of resumes is one read. */
+export const PREFILL_ENTRIES = 100;
 
 /** Rooms whose last event seq is remembered for read-your-writes, held or not. */
 const HEADS_CAPACITY = 100_000;
@@ -57,6 +59,8 @@ interface Room {
   early: { seq: number; joined?: string; left?: string }[];
   /** Presence frames sent for the room on this gateway. */
   presenceSeq: number;
+  /** Settles once the room's latest entries from the read models are in `recent` (or could not be). */
+  prefilled: Promise<void>;
 }
 
 export interface HubDeps {
@@ -64,6 +68,8 @@ export interface HubDeps {
   feedPosition: () => number;
   /** The room's members as the log says now (the room service asked). */
   loadMembers: (roomId: string) => Promise<{ members: string[]; seq: number }>;
+  /** The room's latest timeline entries from the read models, complete after `from`, once they hold `minPosition`. */
+  loadRecent: (roomId: string, minPosition: number) => Promise<{ from: number; frames: TimelineFrame[] }>;
   /** Whether a user is online (for presence diffs when membership changes). */
   isOnline: (userId: string) => boolean;
   /** A user left a room: their sockets there stop following it. */
@@ -87,6 +93,7 @@ export interface RoomChange {
 export class RoomHub {
   private readonly rooms = new Map<string, Room>();
   private readonly heads = new Map<string, number>();
+  private profileHead = 0;
   private readonly scan: NodeJS.Timeout;
 
   private readonly all = new Set<Socket>();
@@ -127,8 +134,10 @@ export class RoomHub {
         membersLoaded: Promise.resolve(null),
         early: [],
         presenceSeq: 0,
+        prefilled: Promise.resolve(),
       };
       created.membersLoaded = this.fetchMembers(roomId, created);
+      created.prefilled = this.prefill(roomId, created, position);
       room = created;
       this.rooms.set(roomId, room);
     }
@@ -170,7 +179,13 @@ export class RoomHub {
    * the feed's position for a room it has not seen lately: what a read of that room must reflect.
    */
   head(roomId: string): number {
-    return this.heads.get(roomId) ?? this.feedPosition();
+    // A profile change shows in every room's history: reads wait for the latest one too.
+    return Math.max(this.heads.get(roomId) ?? this.feedPosition(), this.profileHead);
+  }
+
+  /** A profile event at `seq` (from the feed, or a change through this gateway). */
+  noteProfile(seq: number): void {
+    this.profileHead = Math.max(this.profileHead, seq);
   }
 
   /** Records that the room has an event at `seq` (from the feed, or a write through this gateway). */
@@ -245,6 +260,8 @@ export class RoomHub {
   ): Promise<number | null> {
     ws.unsubscribe(roomTopic(roomId));
     let cursor = since;
+    // Sockets resuming in a room just held here wait for its one read of the latest entries.
+    await this.rooms.get(roomId)?.prefilled;
     for (;;) {
       const room = this.rooms.get(roomId);
       if (!room || !opts.current()) return null;
@@ -310,6 +327,33 @@ export class RoomHub {
     clearInterval(this.scan);
     for (const room of this.rooms.values()) room.typing.unsubscribe();
     this.rooms.clear();
+  }
+
+  /**
+   * Puts the room's latest entries from the read models before what the feed has delivered since
+   * the hold (`position`), so resumes from a cursor among them need no read of their own: after a
+   * gateway restart, thousands of sockets resuming in one room cost one read, not thousands.
+   */
+  private async prefill(roomId: string, room: Room, position: number): Promise<void> {
+    let recent: { from: number; frames: TimelineFrame[] };
+    try {
+      recent = await this.deps.loadRecent(roomId, position);
+    } catch (err) {
+      this.log.warn({ err, roomId }, 'latest entries unavailable; resumes read them one by one');
+      return;
+    }
+    // Only if nothing was pushed out meanwhile: the entries must join what came after them.
+    if (this.rooms.get(roomId) !== room || room.recentFrom !== position || recent.from >= position) return;
+    const before: Recent[] = [];
+    for (const f of recent.frames) {
+      if (f.seq > position) break;
+      const last = before[before.length - 1];
+      if (last?.seq === f.seq) last.raws.push(JSON.stringify(f));
+      else before.push({ seq: f.seq, raws: [JSON.stringify(f)] });
+    }
+    room.recent = [...before, ...room.recent];
+    room.recentFrom = recent.from;
+    while (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
   }
 
   private async fetchMembers(roomId: string, room: Room): Promise<ReadonlySet<string> | null> {

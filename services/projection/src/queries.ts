@@ -57,6 +57,7 @@ export function serveQueries(deps: {
       messages: (req) => query(req.min_position, () => readModels.page(db, req)),
       changes: (req) =>
         query(req.min_position, () => readModels.changes(db, { room_id: req.room_id, since: req.since, after: req.after ?? req.since, limit: req.limit })),
+      recent: (req) => query(req.min_position, () => readModels.recent(db, req.room_id, req.limit)),
       messageById: (req) =>
         query(req.min_position, async () => {
           const [message] = await readModels.messagesById(db, req.room_id, [req.message_id]);

@@ -88,6 +88,7 @@ export class LiveFeed {
     }
     const { event, seq } = decodeEvent(m.seq, m.data);
     if (event.type === 'UserRegistered' || event.type === 'ProfileUpdated') {
+      if (event.type === 'ProfileUpdated') hub.noteProfile(seq);
       const profile = this.directory.apply(event.data.user_id, event.data.username, event.data.avatar, seq);
       if (event.type === 'ProfileUpdated') {
         const user = userView(event.data.user_id, profile);

@@ -67,11 +67,12 @@ export function avatarRoutes(ctx: GatewayContext, cache: AvatarCache): RouteSpec
       responses: { 200: { description: 'the user with its new avatar', schema: UserView } },
       handler: async ({ params, req }) => {
         const bytes = await uploadedImage(req);
-        const { user } = await ctx.withAvatar(
+        const { user, seq } = await ctx.withAvatar(
           { kind: 'bytes', bytes },
           (avatar) => ctx.call('updateUser', { user_id: params.id, avatar }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
           req.signal,
         );
+        ctx.live.noteProfile(seq);
         return { status: 200, body: user };
       },
     }),

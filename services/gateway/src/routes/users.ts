@@ -24,7 +24,7 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
       handler: async ({ body, req }) => {
         if (body.user_id !== undefined && ctx.auth.mode === 'token')
           throw new AppError('validation_failed', 'user_id is chosen by the server in AUTH_MODE=token');
-        const { user } = await ctx.withAvatar(
+        const { user, seq } = await ctx.withAvatar(
           avatarFromUrl(body.avatar_url),
           (avatar) =>
             ctx.call('registerUser', { user_id: body.user_id, username: body.username, avatar: avatar ?? null }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
@@ -56,7 +56,7 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
       responses: { 200: { description: 'the user as it now is', schema: UserView }, ...Errors },
       handler: async ({ params, body, req }) => {
         const hint = body.avatar_url === null ? undefined : avatarFromUrl(body.avatar_url);
-        const { user } = await ctx.withAvatar(
+        const { user, seq } = await ctx.withAvatar(
           hint,
           (avatar) =>
             ctx.call(
@@ -67,6 +67,7 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
             ),
           req.signal,
         );
+        ctx.live.noteProfile(seq);
         return { status: 200, body: user };
       },
     }),

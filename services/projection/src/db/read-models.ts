@@ -87,6 +87,32 @@ export const readModels = Object.freeze({
     });
   },
 
+  /**
+   * A room's latest timeline entries: each of the `limit` most recently active messages as it is
+   * now (`message` at its seq) and, if changed, once more at its last change (`message_updated`).
+   * `from`: the entries are complete after it (every timeline change of the room past it is here).
+   */
+  async recent(db: Db, roomId: string, limit: number): Promise<{ from: number; frames: TimelineFrame[] }> {
+    // Two index scans (newest posts, newest changes) rather than a sort over the whole room.
+    const [posted, changed] = await Promise.all([
+      messagesWithAuthor(db).where('m.room_id', '=', roomId).orderBy('m.seq', 'desc').limit(limit).execute(),
+      messagesWithAuthor(db).where('m.room_id', '=', roomId).where('m.changed_seq', 'is not', null).orderBy('m.changed_seq', 'desc').limit(limit).execute(),
+    ]);
+    const rows = new Map([...posted, ...changed].map((r) => [r.seq, r]));
+    const activity = (r: { seq: number; changed_seq: number | null }) => Math.max(r.seq, r.changed_seq ?? 0);
+    const newest = [...rows.values()].sort((a, b) => activity(b) - activity(a)).slice(0, limit);
+    const complete = newest.length < limit || posted.length < limit;
+    const from = complete ? 0 : activity(newest[newest.length - 1]!) - 1;
+    const frames: TimelineFrame[] = [];
+    for (const r of newest) {
+      const message = toMessageView(r as MessageWithAuthor);
+      if (r.seq > from) frames.push({ type: 'message', room_id: roomId, message, seq: r.seq });
+      if (r.changed_seq !== null && r.changed_seq > from) frames.push({ type: 'message_updated', room_id: roomId, message, seq: r.changed_seq });
+    }
+    frames.sort((a, b) => a.seq - b.seq);
+    return { from, frames };
+  },
+
   async messagesBySeq(db: Db, seqs: number[]): Promise<MessageView[]> {
     if (seqs.length === 0) return [];
     const rows = await messagesWithAuthor(db).where('m.seq', 'in', seqs).orderBy('m.seq').execute();
