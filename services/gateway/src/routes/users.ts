@@ -24,7 +24,7 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
       handler: async ({ body, req }) => {
         if (body.user_id !== undefined && ctx.auth.mode === 'token')
           throw new AppError('validation_failed', 'user_id is chosen by the server in AUTH_MODE=token');
-        const { user, seq } = await ctx.withAvatar(
+        const { user } = await ctx.withAvatar(
           avatarFromUrl(body.avatar_url),
           (avatar) =>
             ctx.call('registerUser', { user_id: body.user_id, username: body.username, avatar: avatar ?? null }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
