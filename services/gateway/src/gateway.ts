@@ -14,10 +14,7 @@ import { ProfileDirectory } from './live/profile-directory.ts';
 import { OriginPolicy } from './origins.ts';
 import { PresenceTracker } from './presence.ts';
 import { PREFILL_ENTRIES, RoomHub } from './room-hub.ts';
-import { avatarRoutes } from './routes/avatars.ts';
-import { historyRoutes } from './routes/history.ts';
-import { roomRoutes } from './routes/rooms.ts';
-import { userRoutes } from './routes/users.ts';
+import { apiRoutes, docRoutes } from './routes/index.ts';
 import { closeAll, registerSockets, type Socket, type SocketData, type SocketLimits, type SocketMetrics } from './sockets.ts';
 import { type StaticSite, serveStaticSite } from './static-site.ts';
 import { Anchor, loadUws, type us_listen_socket, type WebSocket } from './uws.ts';
@@ -108,7 +105,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   await presence.start();
 
   // Every route is a spec served by one edge; adding a route is adding a spec.
-  const routes = [...userRoutes(ctx), ...avatarRoutes(ctx, cache), ...roomRoutes(ctx), ...historyRoutes(ctx, hub, presence)];
+  const api = apiRoutes({ ctx, cache, hub, presence });
+  const routes = [...api, ...docRoutes(api, opts.mode)];
   serveRoutes(app, routes, {
     log: opts.log,
     auth,
