@@ -19,7 +19,13 @@ describe('ops endpoints', () => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toContain('process_cpu_user_seconds_total');
     }
-    expect(await (await fetch(`${stack.gatewayOpsUrl}/metrics`)).text()).toContain('chat_ws_sockets');
+    expect((await fetch(`${stack.url}/rooms`)).status).toBe(401);
+    const gateway = await (await fetch(`${stack.gatewayOpsUrl}/metrics`)).text();
+    expect(gateway).toMatch(/chat_refused_total\{[^}]*reason="unauthorized"[^}]*\} [1-9]/);
+    expect(gateway).toMatch(/chat_auth_failures_total\{[^}]*\} [1-9]/);
+    for (const metric of ['chat_ws_sockets', 'chat_refused_total', 'chat_auth_failures_total', 'chat_ws_frames_delivered_total', 'chat_http_seconds']) {
+      expect(gateway).toContain(metric);
+    }
     expect(await (await fetch(`${stack.projectionOpsUrl}/metrics`)).text()).toContain('chat_projection_position');
   });
 

@@ -1,15 +1,32 @@
 import type { Logger } from 'pino';
 import { connect, type NatsConnection } from './nats.ts';
 
+/** A server a service needs is not there: one line that says which, where, and what to do. */
 export class UnreachableError extends Error {
   constructor(what: string, url: string, hint: string, cause: unknown) {
-    super(`${what} is not reachable at ${url}: ${cause instanceof Error ? cause.message : String(cause)}\n  ${hint}`);
+    super(`${what} is not reachable at ${url} (${cause instanceof Error ? cause.message : String(cause)}); ${hint}`);
     this.name = 'UnreachableError';
   }
 }
 
-export const NATS_HINT =
-  'start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log';
+const LOCAL = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** What to do about a NATS that does not answer, for the address configured. */
+export function natsHint(url: string): string {
+  const first = url.split(',')[0] ?? '';
+  let host = '127.0.0.1';
+  let port = '4222';
+  try {
+    const u = new URL(first.includes('://') ? first : `nats://${first}`);
+    host = u.hostname || host;
+    port = u.port || port;
+  } catch {
+    return `check NATS_URL (${first})`;
+  }
+  return LOCAL.has(host)
+    ? `start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a ${host} -p ${port} -js -sd /var/lib/nats-server -l /var/log/nats-server.log`
+    : `check that nats-server (with -js) runs on ${host}:${port} and that this machine can reach it, or set NATS_URL`;
+}
 
 export interface NatsOptions {
   /** A connection name, shown by the server's monitoring. */
@@ -32,7 +49,7 @@ export async function connectNats(url: string, opts: NatsOptions): Promise<NatsC
       ...(opts.user ? { user: opts.user, pass: opts.pass ?? '' } : {}),
     });
   } catch (err) {
-    throw new UnreachableError('NATS', url, NATS_HINT, err);
+    throw new UnreachableError('NATS', url, natsHint(url), err);
   }
   const log = opts.log;
   if (log) {

@@ -1,14 +1,28 @@
 import { Kysely, PostgresDialect, Migrator, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 
-export const POSTGRES_HINT = 'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
+/** What to do about a Postgres that does not answer, for the address configured. */
+export function postgresHint(url: string): string {
+  let host = '127.0.0.1';
+  let port = '5432';
+  try {
+    const u = new URL(url);
+    host = u.hostname || host;
+    port = u.port || port;
+  } catch {
+    return 'check DATABASE_URL';
+  }
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)
+    ? `start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (it should listen on ${host}:${port})`
+    : `check that PostgreSQL runs on ${host}:${port} and that this machine can reach it, or set DATABASE_URL`;
+}
 
 // BIGINT (stream sequences) as JS numbers: sequences stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 export class DatabaseUnreachableError extends Error {
   constructor(url: string, cause: unknown) {
-    super(`PostgreSQL is not reachable at ${redactUrl(url)}: ${cause instanceof Error ? cause.message : String(cause)}\n  ${POSTGRES_HINT}`);
+    super(`PostgreSQL is not reachable at ${redactUrl(url)} (${cause instanceof Error ? cause.message : String(cause)}); ${postgresHint(url)}`);
     this.name = 'DatabaseUnreachableError';
   }
 }

@@ -1,7 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
-import { ConfigError } from './config.ts';
 
 export interface Running {
   stop(): Promise<void>;
@@ -16,8 +15,10 @@ export async function runMain(name: string, start: () => Promise<{ running: Runn
   try {
     started = await start();
   } catch (err) {
-    if (err instanceof ConfigError) console.error(`${name}: ${err.message}`);
-    else console.error(`${name}: failed to start:`, err);
+    // One line that says what is wrong and what to do; the stack only when asked for.
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`${name}: cannot start: ${message.replace(/\s*\n\s*/g, '; ')}`);
+    if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
     process.exit(1);
   }
   const { running, log } = started;

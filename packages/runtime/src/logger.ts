@@ -7,6 +7,8 @@ export function createLogger(service: string, level = 'info'): Logger {
   return pino({
     name: service,
     level,
+    // Levels by name ("warn"), as people search for them, not pino's numbers.
+    formatters: { level: (label) => ({ level: label }) },
     redact: {
       paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'AUTH_SECRET', '*.AUTH_SECRET', 'req.query.token'],
       censor: '[redacted]',

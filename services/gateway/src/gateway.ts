@@ -38,7 +38,14 @@ export interface GatewayOptions {
   creation?: Partial<CreationLimits>;
   /** Bytes of hot avatar images kept in memory (0: none). */
   avatarCacheBytes?: number;
-  metrics?: SocketMetrics & { response?: (route: string, status: number, ms: number) => void; slowSocket?: () => void };
+  metrics?: SocketMetrics & {
+    response?: (route: string, status: number, ms: number) => void;
+    slowSocket?: () => void;
+    /** A request or upgrade refused, by its error code (`rate_limited`, `unauthorized`, …). */
+    refused?: (reason: string) => void;
+    /** Frames handed to sockets. */
+    delivered?: (frames: number) => void;
+  };
 }
 
 /** Enough for the 256 px avatars of a few hundred active users. */
@@ -100,6 +107,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     isOnline: (userId) => presence.isOnline(userId),
     evict: (ws, roomId) => evict(ws, roomId),
     onSlowSocket: opts.metrics?.slowSocket,
+    onDelivered: opts.metrics?.delivered,
   });
   await feed.start();
   await presence.start();
@@ -115,6 +123,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     checkPost: (userId) => ctx.checkPost(userId),
     trustedProxies: new Set(opts.trustedProxies ?? []),
     onResponse: opts.metrics?.response,
+    onRefused: opts.metrics?.refused,
   });
   const anchor = new Anchor();
   anchor.register(app);
@@ -124,7 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     hub,
     presence,
     sockets,
-    opts.metrics ?? { opened() {}, closed() {}, frame() {} },
+    { opened() {}, closed() {}, frame() {}, ...opts.metrics },
     {
       maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
       typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,

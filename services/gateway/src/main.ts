@@ -71,6 +71,14 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
       const frames = new Counter({ name: 'chat_ws_frames_total', help: 'client frames received', labelNames: ['type'], registers: [registry] });
       const http = new Histogram({ name: 'chat_http_seconds', help: 'HTTP request time', labelNames: ['route', 'status'], registers: [registry] });
       const slow = new Counter({ name: 'chat_ws_slow_closed_total', help: 'sockets closed with 1013 for falling behind', registers: [registry] });
+      const refused = new Counter({
+        name: 'chat_refused_total',
+        help: 'requests and upgrades refused, by reason (the error code)',
+        labelNames: ['reason'],
+        registers: [registry],
+      });
+      const authFailures = new Counter({ name: 'chat_auth_failures_total', help: 'requests and upgrades without a valid session', registers: [registry] });
+      const delivered = new Counter({ name: 'chat_ws_frames_delivered_total', help: 'live frames handed to sockets', registers: [registry] });
       const gateway = await startGateway({
         nc,
         s,
@@ -95,6 +103,11 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         avatarCacheBytes: config.AVATAR_CACHE_BYTES,
         metrics: {
           slowSocket: () => slow.inc(),
+          refused: (reason) => {
+            refused.inc({ reason });
+            if (reason === 'unauthorized') authFailures.inc();
+          },
+          delivered: (n) => delivered.inc(n),
           opened: () => sockets.inc(),
           closed: () => sockets.dec(),
           frame: (type) => frames.inc({ type }),

@@ -74,7 +74,8 @@ export interface HubDeps {
   isOnline: (userId: string) => boolean;
   /** A user left a room: their sockets there stop following it. */
   evict: (ws: Socket, roomId: string) => void;
-  onSlowSocket?: () => void;
+  onSlowSocket?: (() => void) | undefined;
+  onDelivered?: ((frames: number) => void) | undefined;
 }
 
 export interface RoomChange {
@@ -238,6 +239,7 @@ export class RoomHub {
     room.recent.push({ seq, raws });
     if (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
     for (const raw of raws) this.app.publish(roomTopic(roomId), raw, false, false);
+    this.deps.onDelivered?.(raws.length * room.sockets.size);
     if (frames.some((f) => f.type === 'message')) for (const waiter of room.waiters) waiter(seq);
     if (change.left) {
       // Leaving ends the user's live view of the room at once, on every gateway.

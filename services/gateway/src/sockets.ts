@@ -55,6 +55,7 @@ export interface SocketMetrics {
   opened(): void;
   closed(): void;
   frame(type: string): void;
+  refused?: ((reason: string) => void) | undefined;
 }
 
 export interface SocketLimits {
@@ -457,7 +458,9 @@ export function registerSockets(
         up.res.upgrade<SocketData>(data, up.key, echo, up.extensions, up.context);
       } catch (err) {
         if (reserved) unreserve(reserved);
-        send(up.res, errorReply(err, ctx.log, { correlationId: up.correlationId }), up.correlationId);
+        const reply = errorReply(err, ctx.log, { correlationId: up.correlationId });
+        if (reply.status < 500) metrics.refused?.((reply.body as { error: { code: string } }).error.code);
+        send(up.res, reply, up.correlationId);
       }
     },
     open: (ws) => {

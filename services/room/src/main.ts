@@ -15,12 +15,18 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     env,
     start: async ({ config, nc, s, log, registry, observeRequest }) => {
       const conflicts = new Counter({ name: 'chat_room_conflicts_total', help: 'appends retried after a concurrent write', registers: [registry] });
+      const posted = new Counter({
+        name: 'chat_messages_posted_total',
+        help: 'messages appended to the log (repeats of a client_msg_id not counted)',
+        registers: [registry],
+      });
       const service = await startRoomService({
         nc,
         s,
         log,
         onRequest: observeRequest,
         onConflict: () => conflicts.inc(),
+        onPosted: () => posted.inc(),
         membershipStaleMs: config.MEMBERSHIP_STALE_MS,
       });
       return { stop: () => service.stop() };

@@ -21,6 +21,7 @@ export interface RoomServiceDeps {
   now?: () => Date;
   onRequest?: (endpoint: string, ms: number, ok: boolean) => void;
   onConflict?: () => void;
+  onPosted?: () => void;
   /** How long membership known in memory is trusted without asking the log (see `RoomDirectory`). */
   membershipStaleMs?: number;
 }
@@ -124,6 +125,7 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
         // The client's id makes a retry the same message: JetStream drops the copy and names the first.
         const msgId = clientMsgId ? `${req.room_id}:${req.user_id}:${clientMsgId}` : messageId;
         const appended = await store.append(s.events.messages(req.room_id), draft, { msgId, meta: metaFor(ctx, req.user_id), now: now() });
+        if (!appended.duplicate) deps.onPosted?.();
         const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
         return { ...replyOf(postedAt(original, appended.seq) as PostedMessage, appended.seq), duplicate: appended.duplicate };
       },

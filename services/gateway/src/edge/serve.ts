@@ -21,6 +21,7 @@ export interface EdgeDeps {
   checkPost: (userId: string) => void;
   trustedProxies: ReadonlySet<string>;
   onResponse?: ((route: string, status: number, ms: number) => void) | undefined;
+  onRefused?: ((reason: string) => void) | undefined;
 }
 
 /**
@@ -103,6 +104,7 @@ function serveRoute(app: TemplatedApp, spec: RouteSpec, deps: EdgeDeps): void {
         const ms = performance.now() - started;
         const status = abort.signal.aborted ? 499 : reply.status;
         deps.onResponse?.(spec.path, status, ms);
+        if (status >= 400 && status < 500 && status !== 499) deps.onRefused?.((reply.body as { error?: { code?: string } })?.error?.code ?? String(status));
         deps.log.info({ req: correlationId, method: spec.method.toUpperCase(), route: spec.path, status, ms: Math.round(ms * 10) / 10 }, 'request');
         if (!abort.signal.aborted) send(res, { ...reply, headers: { ...cors, ...reply.headers } }, correlationId);
       });
