@@ -16,7 +16,7 @@ const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const answers = (host: string, port: number): Promise<boolean> =>
   new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: 1000 });
+    const socket = net.connect({ host, port, timeout: 5000 });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

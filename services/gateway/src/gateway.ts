@@ -1,7 +1,8 @@
 import { jetstreamManager, type NatsConnection, nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
-import { messageView, type Subjects } from '@chat/contracts';
+import { ExternalAvatarUrl, isPlaceholderAvatar, messageView, type Subjects, Username } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
-import { Tokens } from './auth.ts';
+import { type Session, Sessions } from './auth.ts';
+import { externalAvatar } from './avatar-hints.ts';
 import { AvatarCache } from './avatar-cache.ts';
 import { AvatarUploads } from './avatar-uploads.ts';
 import { GatewayContext, type LiveState } from './context.ts';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   port: number;
   mode: 'token' | 'open';
   secret: string | undefined;
+  /** An identity provider whose tokens are accepted besides ours (see `Sessions`). */
+  provider?: { jwksUrl?: string | undefined; issuer?: string | undefined; audience?: string | undefined };
   allowedOrigins?: string | undefined;
   /** Addresses of proxies in front of the gateway, whose `X-Forwarded-For` is believed. */
   trustedProxies?: readonly string[];
@@ -65,7 +68,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const app = uws.App();
   const gatewayId = `gw_${nuid.next()}`;
   const origins = new OriginPolicy(opts.allowedOrigins);
-  const auth: Authenticator = opts.mode === 'token' ? new TokenAuthenticator(new Tokens(opts.secret ?? '')) : new OpenAuthenticator();
+  const sessions = new Sessions({ secret: opts.secret ?? '', ...opts.provider });
+  // A provider's user seen for the first time is registered from the token's claims (fill-only).
+  const firstUse = async (session: Session) => {
+    const name = session.name === undefined ? undefined : Username.safeParse(session.name);
+    const picture = session.picture && !isPlaceholderAvatar(session.picture) ? ExternalAvatarUrl.safeParse(session.picture) : undefined;
+    await ctx.call('ensureUser', {
+      user_id: session.userId,
+      username: name?.success ? name.data : undefined,
+      avatar: picture?.success ? { kind: 'external', url: externalAvatar(picture.data) } : undefined,
+    });
+  };
+  const auth: Authenticator = opts.mode === 'token' ? new TokenAuthenticator(sessions, firstUse) : new OpenAuthenticator();
   const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s, { replicas: opts.replicas }), opts.log);
   const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
   const jsm = await jetstreamManager(opts.nc);

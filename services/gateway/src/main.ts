@@ -21,6 +21,10 @@ export const gatewayConfig = baseConfig(8080, { signsTokens: true }).extend({
   AVATAR_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_AVATAR_CACHE_BYTES),
   /** The built web app to serve at `/`; unset: apps/web/dist if it is built; empty: none. */
   WEB_ROOT: z.string().optional(),
+  /** An identity provider whose JWTs are accepted besides ours: its key set, the `iss` and (optionally) `aud` its tokens carry. */
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
   /** Comma-separated addresses of proxies in front of the gateway, whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default(''),
   /** Creation limits (per minute): sign-ups per client address; rooms, joins and uploads per user. */
@@ -88,6 +92,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         port: config.PORT,
         mode: config.AUTH_MODE,
         secret: config.AUTH_SECRET,
+        provider: { jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
         allowedOrigins: config.ALLOWED_ORIGINS,
         trustedProxies: config.TRUST_PROXY.split(',')
           .map((a) => a.trim())

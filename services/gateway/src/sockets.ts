@@ -366,8 +366,8 @@ export function registerSockets(
           const q = parseOrThrow(WsQuery, Object.fromEntries(query), 'query');
           const { token, echo } = protocolToken(up.protocolHeader);
           const presented = q.token ?? token;
-          ctx.origins.checkUpgrade(up.origin, ctx.auth.valid(presented));
-          const userId = ctx.auth.actor('actor', { token: presented, claimed, pathUser: undefined })!;
+          ctx.origins.checkUpgrade(up.origin, await ctx.auth.valid(presented));
+          const userId = (await ctx.auth.actor('actor', { token: presented, claimed, pathUser: undefined }))!;
           reserve(userId);
           reserved = userId;
           hub.hold(roomId);
@@ -430,38 +430,31 @@ export function registerSockets(
       const up = takeUpgrade(res, req, context);
       if (!up) return;
       const query = new URLSearchParams(req.getQuery() ?? '');
-      let reserved: string | null = null;
-      try {
-        const q = parseOrThrow(MuxQuery, Object.fromEntries(query), 'query');
-        const { token, echo } = protocolToken(up.protocolHeader);
-        const presented = q.token ?? token;
-        ctx.origins.checkUpgrade(up.origin, ctx.auth.valid(presented));
-        const userId = ctx.auth.actor('actor', { token: presented, claimed: q.user_id, pathUser: undefined })!;
-        reserve(userId);
-        reserved = userId;
-        const hints: Hints = { username: q.username, avatar_url: q.avatar_url };
-        const data = newData(userId, null, undefined);
-        // Open mode registers the user from the hints before anything else (token mode: fill-only avatar).
-        if (q.username !== undefined || q.avatar_url !== undefined) {
-          void (async () => {
-            try {
-              await ctx.socketSetup.run(() => ctx.admission.beforeJoin(userId, hints, up.correlationId));
-              if (up.aborted()) throw new Error('aborted');
-              anchor.upgrade<SocketData>(up.res, data, up.key, echo, up.extensions, up.context);
-            } catch (err) {
-              unreserve(userId);
-              if (!up.aborted()) send(up.res, errorReply(err, ctx.log, { correlationId: up.correlationId }), up.correlationId);
-            }
-          })();
-          return;
+      void (async () => {
+        let reserved: string | null = null;
+        try {
+          const q = parseOrThrow(MuxQuery, Object.fromEntries(query), 'query');
+          const { token, echo } = protocolToken(up.protocolHeader);
+          const presented = q.token ?? token;
+          ctx.origins.checkUpgrade(up.origin, await ctx.auth.valid(presented));
+          const userId = (await ctx.auth.actor('actor', { token: presented, claimed: q.user_id, pathUser: undefined }))!;
+          reserve(userId);
+          reserved = userId;
+          // Open mode registers the user from the hints first (token mode: they may fill an empty avatar).
+          if (q.username !== undefined || q.avatar_url !== undefined) {
+            const hints: Hints = { username: q.username, avatar_url: q.avatar_url };
+            await ctx.socketSetup.run(() => ctx.admission.beforeJoin(userId, hints, up.correlationId));
+          }
+          if (up.aborted()) throw new Error('aborted');
+          anchor.upgrade<SocketData>(up.res, newData(userId, null, undefined), up.key, echo, up.extensions, up.context);
+        } catch (err) {
+          if (reserved) unreserve(reserved);
+          if (up.aborted()) return;
+          const reply = errorReply(err, ctx.log, { correlationId: up.correlationId });
+          if (reply.status < 500) metrics.refused?.((reply.body as { error: { code: string } }).error.code);
+          send(up.res, reply, up.correlationId);
         }
-        up.res.upgrade<SocketData>(data, up.key, echo, up.extensions, up.context);
-      } catch (err) {
-        if (reserved) unreserve(reserved);
-        const reply = errorReply(err, ctx.log, { correlationId: up.correlationId });
-        if (reply.status < 500) metrics.refused?.((reply.body as { error: { code: string } }).error.code);
-        send(up.res, reply, up.correlationId);
-      }
+      })();
     },
     open: (ws) => {
       opened(ws);

@@ -1,5 +1,5 @@
 import { AppError } from '@chat/contracts';
-import type { Tokens } from '../auth.ts';
+import type { Session, Sessions } from '../auth.ts';
 import type { AuthPolicy } from './spec.ts';
 
 /** What a request says about who it is. */
@@ -19,38 +19,64 @@ export interface Credentials {
 export interface Authenticator {
   readonly mode: 'token' | 'open';
   /** Token mode checks the token before anything else is looked at, so a refusal never depends on what exists. */
-  actor(policy: AuthPolicy, c: Credentials): string | null;
+  actor(policy: AuthPolicy, c: Credentials): Promise<string | null>;
   /** A token to hand a newly registered user (token mode). */
-  issue(userId: string): string | undefined;
+  issue(userId: string): Promise<string | undefined>;
   /** Whether the token is valid (for clients without an Origin, which must prove themselves). */
-  valid(token: string | undefined): boolean;
+  valid(token: string | undefined): Promise<boolean>;
 }
 
-/** `AUTH_MODE=token`: a signed session says who you are, and you act only as yourself. */
+/** Users a provider's tokens speak for, made known here on first sight (at most this many remembered). */
+const SEEN_CAPACITY = 100_000;
+
+/**
+ * `AUTH_MODE=token`: a signed session says who you are, and you act only as yourself. A session
+ * from an identity provider for a user never seen here registers that user from its claims (name,
+ * picture) on first use (`onFirstUse`), once per gateway.
+ */
 export class TokenAuthenticator implements Authenticator {
   readonly mode = 'token' as const;
+  private readonly seen = new Map<string, Promise<void>>();
 
-  constructor(private readonly tokens: Tokens) {}
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly onFirstUse: (session: Session) => Promise<void> = async () => undefined,
+  ) {}
 
-  actor(policy: AuthPolicy, c: Credentials): string | null {
+  async actor(policy: AuthPolicy, c: Credentials): Promise<string | null> {
     if (policy === 'public') return null;
-    const userId = this.tokens.verify(c.token);
+    const session = await this.sessions.verify(c.token);
+    const userId = session.userId;
     if (policy === 'self' && c.pathUser !== userId) throw new AppError('forbidden', 'a user can act only as itself');
     if (policy === 'actor' && c.claimed !== undefined && c.claimed !== userId) throw new AppError('forbidden', 'a user can act only as itself');
+    if (session.external) await this.welcome(session);
     return userId;
   }
 
-  issue(userId: string): string {
-    return this.tokens.issue(userId);
+  issue(userId: string): Promise<string> {
+    return this.sessions.issue(userId);
   }
 
-  valid(token: string | undefined): boolean {
+  async valid(token: string | undefined): Promise<boolean> {
     try {
-      this.tokens.verify(token);
+      await this.sessions.verify(token);
       return true;
     } catch {
       return false;
     }
+  }
+
+  private welcome(session: Session): Promise<void> {
+    let done = this.seen.get(session.userId);
+    if (!done) {
+      done = this.onFirstUse(session).catch((err: unknown) => {
+        this.seen.delete(session.userId);
+        throw err;
+      });
+      this.seen.set(session.userId, done);
+      if (this.seen.size > SEEN_CAPACITY) this.seen.delete(this.seen.keys().next().value!);
+    }
+    return done;
   }
 }
 
@@ -62,7 +88,7 @@ export class TokenAuthenticator implements Authenticator {
 export class OpenAuthenticator implements Authenticator {
   readonly mode = 'open' as const;
 
-  actor(policy: AuthPolicy, c: Credentials): string | null {
+  async actor(policy: AuthPolicy, c: Credentials): Promise<string | null> {
     switch (policy) {
       case 'public':
       case 'session':
@@ -75,11 +101,11 @@ export class OpenAuthenticator implements Authenticator {
     }
   }
 
-  issue(): undefined {
+  async issue(): Promise<undefined> {
     return undefined;
   }
 
-  valid(): boolean {
+  async valid(): Promise<boolean> {
     return false;
   }
 }

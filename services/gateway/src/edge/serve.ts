@@ -69,7 +69,7 @@ function serveRoute(app: TemplatedApp, spec: RouteSpec, deps: EdgeDeps): void {
       const params = spec.params ? parse(spec.params, rawParams, 'path') : rawParams;
       // Authentication first: a bad token is a 401 whatever the rest of the request holds.
       const token = bearer(header('authorization'));
-      if (spec.auth !== 'public' && deps.auth.mode === 'token') deps.auth.actor('session', { token, claimed: undefined, pathUser: undefined });
+      if (spec.auth !== 'public' && deps.auth.mode === 'token') await deps.auth.actor('session', { token, claimed: undefined, pathUser: undefined });
       const query = spec.query ? parse(spec.query, Object.fromEntries(new URLSearchParams(rawQuery)), 'query') : {};
       let input: unknown;
       if (bodyKind === 'json') input = parse(spec.body, parseJson(await body!()), 'body');
@@ -79,7 +79,7 @@ function serveRoute(app: TemplatedApp, spec: RouteSpec, deps: EdgeDeps): void {
       }
       const claimed = (input as { user_id?: unknown } | undefined)?.user_id;
       const pathUser = (params as { id?: unknown }).id;
-      const actor = deps.auth.actor(spec.auth, {
+      const actor = await deps.auth.actor(spec.auth, {
         token,
         claimed: typeof claimed === 'string' ? claimed : undefined,
         pathUser: spec.auth === 'self' && typeof pathUser === 'string' ? pathUser : undefined,

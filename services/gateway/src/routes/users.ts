@@ -30,7 +30,7 @@ export function userRoutes(ctx: GatewayContext): RouteSpec[] {
             ctx.call('registerUser', { user_id: body.user_id, username: body.username, avatar: avatar ?? null }, req.correlationId, UPLOAD_CALL_TIMEOUT_MS),
           req.signal,
         );
-        const token = ctx.auth.issue(user.id);
+        const token = await ctx.auth.issue(user.id);
         return { status: 201, body: token ? { user, token } : { user } };
       },
     }),
