@@ -10,11 +10,11 @@ import { type Stack, startStack } from './support/stack.ts';
 const ISSUER = 'https://id.example.test/';
 let stack: Stack;
 let jwks: Server;
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256');
-  privateKey = pair.privateKey as CryptoKey;
+  privateKey = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
   jwks = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
