@@ -1,5 +1,6 @@
+import { isPermissionDenied } from './errors.ts';
 import { StorageType, jetstreamManager, type NatsConnection } from './nats.ts';
-import { isNotFound } from './stream.ts';
+import { awaitStream, isNotFound } from './stream.ts';
 
 export interface BucketOptions {
   /** Copies on a NATS cluster: the event stream's count (`STREAM_REPLICAS`), so a bucket is as available as the log. */
@@ -11,7 +12,8 @@ export interface BucketOptions {
  * count, so a NATS restart or the loss of one cluster node leaves it in place. A bucket made by an
  * older version in memory storage (which a restart empties and nothing recreates) is replaced:
  * what it holds is short-lived by design (leases, presence, staged uploads), and a replica count
- * that differs is updated in place.
+ * that differs is updated in place. A NATS user that may not change streams leaves that to the
+ * services that may (see `openBucket`).
  */
 export async function prepareBucketStream(nc: NatsConnection, stream: string, opts: BucketOptions): Promise<void> {
   const jsm = await jetstreamManager(nc);
@@ -23,11 +25,31 @@ export async function prepareBucketStream(nc: NatsConnection, stream: string, op
     if (isNotFound(err)) return;
     throw err;
   }
-  if (info.config.storage !== StorageType.File) {
-    await jsm.streams.delete(stream).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
-    return;
+  try {
+    if (info.config.storage !== StorageType.File) {
+      await jsm.streams.delete(stream).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      return;
+    }
+    if (info.config.num_replicas !== replicas) await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
+  } catch (err) {
+    if (!isPermissionDenied(err)) throw err;
   }
-  if (info.config.num_replicas !== replicas) await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
+}
+
+/**
+ * Prepares the bucket's stream and opens it with `open` (which creates it when it is missing).
+ * A NATS user that may not create streams (infra/nats/auth.conf: a stream's configuration can
+ * republish into the event log, so only the room and profile services may) waits for it instead.
+ */
+export async function openBucket<T>(nc: NatsConnection, stream: string, opts: BucketOptions & { waitMs?: number }, open: () => Promise<T>): Promise<T> {
+  await prepareBucketStream(nc, stream, opts);
+  try {
+    return await open();
+  } catch (err) {
+    if (!isPermissionDenied(err)) throw err;
+    await awaitStream(await jetstreamManager(nc), stream, opts.waitMs);
+    return open();
+  }
 }

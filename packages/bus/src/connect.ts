@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from './nats.ts';
 /** A server a service needs is not there: one line that says which, where, and what to do. */
 export class UnreachableError extends Error {
   constructor(what: string, url: string, hint: string, cause: unknown) {
-    super(`${what} is not reachable at ${url} (${cause instanceof Error ? cause.message : String(cause)}); ${hint}`);
+    super(`${what} is not reachable at ${redactUrl(url)} (${cause instanceof Error ? cause.message : String(cause)}); ${hint}`);
     this.name = 'UnreachableError';
   }
 }
@@ -28,15 +28,28 @@ export function natsHint(url: string): string {
     : `check that nats-server (with -js) runs on ${host}:${port} and that this machine can reach it, or set NATS_URL`;
 }
 
+/** A server list with any `user:password@` taken out, for messages and logs. */
+export const redactUrl = (url: string): string => url.replace(/\/\/[^/@,]*@/g, '//[redacted]@');
+
+/**
+ * Where a user's replies arrive: `_INBOX_<user>`, so that its NATS permissions can let it read its
+ * own replies and nobody else's (infra/nats/auth.conf). Without a user, the default `_INBOX`.
+ */
+export const inboxPrefixFor = (user: string | undefined): string | undefined => (user ? `_INBOX_${user}` : undefined);
+
 export interface NatsOptions {
   /** A connection name, shown by the server's monitoring. */
   name: string;
   log?: Logger | undefined;
+  /** The service's own NATS user (NATS_USER) and password; unset: no authentication. */
   user?: string | undefined;
   pass?: string | undefined;
 }
 
-/** Connects with endless reconnects (a NATS restart must not kill a service), logging status changes. */
+/**
+ * Connects with endless reconnects (a NATS restart must not kill a service), logging status
+ * changes. With a user, replies come to that user's own inbox prefix (see `inboxPrefixFor`).
+ */
 export async function connectNats(url: string, opts: NatsOptions): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
@@ -46,9 +59,13 @@ export async function connectNats(url: string, opts: NatsOptions): Promise<NatsC
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 3000,
-      ...(opts.user ? { user: opts.user, pass: opts.pass ?? '' } : {}),
+      ...(opts.user ? { user: opts.user, pass: opts.pass ?? '', inboxPrefix: inboxPrefixFor(opts.user) } : {}),
     });
   } catch (err) {
+    if (/authorization|authentication/i.test(String((err as Error)?.message ?? err))) {
+      const who = opts.user ? `user ${opts.user}` : 'a client without credentials';
+      throw new UnreachableError('NATS', url, `the server refused ${who}: check NATS_USER and NATS_PASSWORD`, err);
+    }
     throw new UnreachableError('NATS', url, natsHint(url), err);
   }
   const log = opts.log;
@@ -57,7 +74,9 @@ export async function connectNats(url: string, opts: NatsOptions): Promise<NatsC
       for await (const status of nc.status()) {
         if (status.type === 'ping') continue;
         const level = status.type === 'disconnect' || status.type === 'error' || status.type === 'slowConsumer' ? 'warn' : 'info';
-        log[level]({ nats: status.type, server: 'server' in status ? status.server : undefined }, 'nats status');
+        // An error status carries what the server refused (e.g. a permissions violation: the subject).
+        const error = status.type === 'error' ? status.error.message : undefined;
+        log[level]({ nats: status.type, server: 'server' in status ? status.server : undefined, error }, 'nats status');
       }
     })();
   }

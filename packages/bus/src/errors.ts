@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '@chat/contracts';
-import { JetStreamApiError, JetStreamError, RequestError, TimeoutError } from './nats.ts';
+import { JetStreamApiError, JetStreamError, PermissionViolationError, RequestError, TimeoutError } from './nats.ts';
 
 /**
  * Whether an error from NATS says "not now" rather than "never": a timeout, no responder (a
@@ -21,4 +21,16 @@ export function transientAsUnavailable(err: unknown, what: string): unknown {
   if (isAppError(err)) return err;
   if (isTransient(err)) return new AppError('unavailable', `${what} is not answering right now; try again`);
   return err;
+}
+
+/**
+ * Whether NATS refused an operation because this connection's user may not do it (a publish or
+ * subscribe outside its permissions). Never transient: the same user will be refused again.
+ */
+export function isPermissionDenied(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof PermissionViolationError) return true;
+    if (/permissions violation/i.test(String((e as Error)?.message ?? e))) return true;
+  }
+  return false;
 }

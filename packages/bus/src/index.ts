@@ -11,3 +11,4 @@ export * from './kv-watch.ts';
 export * from './follow.ts';
 export * from './lease.ts';
 export * from './uploads.ts';
+export * from './provision.ts';

@@ -1,5 +1,5 @@
 import type { Subjects } from '@chat/contracts';
-import { type BucketOptions, prepareBucketStream } from './buckets.ts';
+import { type BucketOptions, openBucket } from './buckets.ts';
 import { Kvm, StorageType, type KV, type NatsConnection } from './nats.ts';
 import { isNotFound } from './stream.ts';
 
@@ -7,8 +7,9 @@ export const LEASE_TTL_MS = 10_000;
 
 /** Leases for work that must have one active copy (e.g. a projection writing its read models). */
 export async function openLeaseBucket(nc: NatsConnection, s: Subjects, opts: BucketOptions = {}): Promise<KV> {
-  await prepareBucketStream(nc, `KV_${s.leaseBucket}`, opts);
-  return new Kvm(nc).create(s.leaseBucket, { history: 1, ttl: LEASE_TTL_MS, storage: StorageType.File, replicas: opts.replicas ?? 1 });
+  return openBucket(nc, `KV_${s.leaseBucket}`, opts, () =>
+    new Kvm(nc).create(s.leaseBucket, { history: 1, ttl: LEASE_TTL_MS, storage: StorageType.File, replicas: opts.replicas ?? 1 }),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ export {
   headers,
   nuid,
   NoRespondersError,
+  PermissionViolationError,
   RequestError,
   TimeoutError,
   type Msg,

@@ -1,5 +1,5 @@
 import type { Subjects } from '@chat/contracts';
-import { type BucketOptions, prepareBucketStream } from './buckets.ts';
+import { type BucketOptions, openBucket } from './buckets.ts';
 import { Kvm, StorageType, type KV, type NatsConnection } from './nats.ts';
 
 /** How long a presence lease lives without renewal: a crashed gateway's users are gone after it. */
@@ -11,6 +11,7 @@ export const PRESENCE_LEASE_MS = 12_000;
  * does not take everyone offline at once.
  */
 export async function openPresenceBucket(nc: NatsConnection, s: Subjects, opts: BucketOptions = {}): Promise<KV> {
-  await prepareBucketStream(nc, `KV_${s.presenceBucket}`, opts);
-  return new Kvm(nc).create(s.presenceBucket, { history: 1, ttl: 2 * PRESENCE_LEASE_MS, storage: StorageType.File, replicas: opts.replicas ?? 1 });
+  return openBucket(nc, `KV_${s.presenceBucket}`, opts, () =>
+    new Kvm(nc).create(s.presenceBucket, { history: 1, ttl: 2 * PRESENCE_LEASE_MS, storage: StorageType.File, replicas: opts.replicas ?? 1 }),
+  );
 }

@@ -1,5 +1,5 @@
 import type { Subjects } from '@chat/contracts';
-import { type BucketOptions, prepareBucketStream } from './buckets.ts';
+import { type BucketOptions, openBucket } from './buckets.ts';
 import { Objm, StorageType, type NatsConnection, type ObjectStore } from './nats.ts';
 
 const NANOS_PER_MS = 1_000_000;
@@ -21,12 +21,13 @@ export const UPLOADS_MAX_BYTES = 128 * 1024 * 1024;
  * Created here and nowhere else; opening it again leaves it as it is.
  */
 export async function openUploadStore(nc: NatsConnection, s: Subjects, opts: BucketOptions = {}): Promise<ObjectStore> {
-  await prepareBucketStream(nc, `OBJ_${s.uploads}`, opts);
-  return new Objm(nc).create(s.uploads, {
-    description: 'avatar uploads staged by the gateway for the profile service',
-    storage: StorageType.File,
-    replicas: opts.replicas ?? 1,
-    ttl: UPLOAD_TTL_MS * NANOS_PER_MS,
-    max_bytes: UPLOADS_MAX_BYTES,
-  });
+  return openBucket(nc, `OBJ_${s.uploads}`, opts, () =>
+    new Objm(nc).create(s.uploads, {
+      description: 'avatar uploads staged by the gateway for the profile service',
+      storage: StorageType.File,
+      replicas: opts.replicas ?? 1,
+      ttl: UPLOAD_TTL_MS * NANOS_PER_MS,
+      max_bytes: UPLOADS_MAX_BYTES,
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { connectNats, ensureEventStream, jetstreamManager, type NatsConnection } from '@chat/bus';
+import { connectNats, ensureEventStream, jetstreamManager, provisionJetStream, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
@@ -46,6 +46,11 @@ export async function bootService<S extends z.ZodObject>(opts: {
   start: (ctx: ServiceContext<z.output<S>>) => Promise<StartedService>;
   /** Where the ops server listens; `PORT` unless the service has a public port of its own. */
   opsPort?: (config: z.output<S>) => number;
+  /**
+   * Creates every stream and bucket of the namespace at start (see `provisionJetStream`): the
+   * room and profile services, whose NATS users may. The others only make sure the log is there.
+   */
+  provision?: boolean;
 }): Promise<BootedService<z.output<S>>> {
   const config = loadConfig(opts.schema, opts.env) as z.output<S> & z.output<ReturnType<typeof baseConfig>>;
   const log = createLogger(opts.name, config.LOG_LEVEL);
@@ -56,12 +61,15 @@ export async function bootService<S extends z.ZodObject>(opts: {
     labelNames: ['endpoint', 'ok'],
     registers: [registry],
   });
-  const nc = await connectNats(config.NATS_URL, { name: opts.name, log });
+  const nc = await connectNats(config.NATS_URL, { name: opts.name, log, user: config.NATS_USER, pass: config.NATS_PASSWORD });
   const s = subjects(config.CHAT_NAMESPACE);
   let service: StartedService;
   try {
-    // Every service writes or follows the event log, so each makes sure it exists.
-    await ensureEventStream(await jetstreamManager(nc), s, { replicas: config.STREAM_REPLICAS });
+    // Every service writes or follows the event log, so each makes sure it exists: the room and
+    // profile services create it (and the buckets); the others wait for it when their NATS user
+    // may not create streams.
+    if (opts.provision) await provisionJetStream(nc, s, { replicas: config.STREAM_REPLICAS });
+    else await ensureEventStream(await jetstreamManager(nc), s, { replicas: config.STREAM_REPLICAS });
     service = await opts.start({
       config,
       log,

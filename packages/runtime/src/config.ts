@@ -9,6 +9,8 @@ export class ConfigError extends Error {
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** An empty variable (as compose passes an unset one) counts as unset. */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /** `AUTH_SECRET` fields whose schema signs session tokens (see `baseConfig`'s `signsTokens`). */
 const secretNeededInTokenMode = new WeakSet<z.ZodType>();
@@ -28,6 +30,12 @@ export const baseConfig = (defaultPort: number, options: BaseConfigOptions = {})
   if (options.signsTokens) secretNeededInTokenMode.add(authSecret);
   return z.object({
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+    /**
+     * The service's own NATS user and password (infra/nats/auth.conf gives each service one, with
+     * only the subjects it needs). Both unset: connect without authentication (local development).
+     */
+    NATS_USER: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')),
+    NATS_PASSWORD: optional(z.string()),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -57,6 +65,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
   const needsSecret = secretField !== undefined && secretNeededInTokenMode.has(secretField);
   if (needsSecret && (env.AUTH_MODE ?? 'token') === 'token' && (env.AUTH_SECRET ?? '').length < 32) {
     problems.push('AUTH_SECRET: is required in AUTH_MODE=token and must be at least 32 characters');
+  }
+  if (Boolean(env.NATS_USER) !== Boolean(env.NATS_PASSWORD)) {
+    problems.push('NATS_USER, NATS_PASSWORD: set both (the service authenticates to NATS) or neither (no authentication)');
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;

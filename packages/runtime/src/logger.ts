@@ -10,7 +10,20 @@ export function createLogger(service: string, level = 'info'): Logger {
     // Levels by name ("warn"), as people search for them, not pino's numbers.
     formatters: { level: (label) => ({ level: label }) },
     redact: {
-      paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'AUTH_SECRET', '*.AUTH_SECRET', 'req.query.token'],
+      paths: [
+        'token',
+        '*.token',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'AUTH_SECRET',
+        '*.AUTH_SECRET',
+        'NATS_PASSWORD',
+        '*.NATS_PASSWORD',
+        'pass',
+        '*.pass',
+        'req.query.token',
+      ],
       censor: '[redacted]',
     },
   });

@@ -22,6 +22,8 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     name: 'profile',
     schema: profileConfig,
     env,
+    // The room and profile services create the streams and buckets (see infra/nats/auth.conf).
+    provision: true,
     start: async ({ config, nc, s, log, registry, observeRequest, replicas }) => {
       const missing = Object.entries(ALLOCATOR_ENV).filter(([k, v]) => process.env[k] !== v);
       if (missing.length > 0) {

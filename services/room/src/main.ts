@@ -13,6 +13,8 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     name: 'room',
     schema: roomConfig,
     env,
+    // The room and profile services create the streams and buckets (see infra/nats/auth.conf).
+    provision: true,
     start: async ({ config, nc, s, log, registry, observeRequest }) => {
       const conflicts = new Counter({ name: 'chat_room_conflicts_total', help: 'appends retried after a concurrent write', registers: [registry] });
       const posted = new Counter({
