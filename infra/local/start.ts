@@ -9,7 +9,9 @@
  * Environment: everything is passed through to the services (NATS_URL, DATABASE_URL,
  * CHAT_NAMESPACE, HOST, AUTH_MODE, AUTH_SECRET, LOG_LEVEL, ...). PORT and OPS_PORT are the
  * gateway's (public and ops port, default 8080 and 9080); the other services' ops ports are
- * ROOM_PORT, PROFILE_PORT and PROJECTION_PORT (default 8081, 8082, 8083).
+ * ROOM_PORT, PROFILE_PORT and PROJECTION_PORT (default 8081, 8082, 8083). Against a NATS with
+ * users (infra/nats/auth.conf), export NATS_ROOM_PASSWORD, NATS_PROFILE_PASSWORD,
+ * NATS_PROJECTION_PASSWORD and NATS_GATEWAY_PASSWORD: each service then connects as its own user.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -264,6 +266,11 @@ async function main(): Promise<void> {
   for (const s of services) s.env = s.name === 'gateway' ? { PORT: String(publicPort), OPS_PORT: String(s.opsPort) } : { PORT: String(s.opsPort) };
   // So that memory used by large avatar decodes is given back (see ALLOCATOR_ENV in services/profile).
   Object.assign(services.find((s) => s.name === 'profile')!.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576' });
+  // Each service as its own NATS user when its password is given (infra/nats/auth.conf).
+  for (const s of services) {
+    const password = env[`NATS_${s.name.toUpperCase()}_PASSWORD`];
+    if (password) Object.assign(s.env, { NATS_USER: s.name, NATS_PASSWORD: password });
+  }
 
   if (mode !== 'token' && mode !== 'open') fail(`AUTH_MODE must be token or open (got "${mode}")`);
   if (mode === 'token' && env.AUTH_SECRET && env.AUTH_SECRET.length < 32) fail('AUTH_SECRET must be at least 32 characters');
