@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, jetstreamManager } from '@chat/bus';
@@ -32,6 +33,15 @@ const signal = (pid: number | undefined, sig: NodeJS.Signals) => {
 export interface NatsNodeOptions {
   name?: string;
   cluster?: { name: string; port: number; routes: number[] };
+  /**
+   * A config file to start with (`-c`), e.g. infra/nats/auth.conf; the flags for address, port,
+   * JetStream and store directory still apply, and win over the file.
+   */
+  config?: string;
+  /** Environment of the server process (e.g. the passwords a config file refers to). */
+  env?: Record<string, string>;
+  /** Write the server's log (`-l`) to `logFile` (in the store directory). */
+  log?: boolean;
 }
 
 /** One nats-server with JetStream in a store directory of its own, which survives its restarts. */
@@ -57,6 +67,11 @@ export class NatsNode {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** Where the server logs, when started with `log: true`. */
+  get logFile(): string {
+    return join(this.storeDir, 'server.log');
+  }
+
   get running(): boolean {
     return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
   }
@@ -67,18 +82,20 @@ export class NatsNode {
 
   async start(): Promise<void> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    if (this.opts.config) args.unshift('-c', this.opts.config);
+    if (this.opts.log) args.push('-l', this.logFile);
     if (this.opts.name) args.push('--server_name', this.opts.name);
     const c = this.opts.cluster;
     if (c) {
       args.push('--cluster_name', c.name, '--cluster', `nats://127.0.0.1:${c.port}`, '--routes', c.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
     }
-    const proc = spawn(NATS_BIN, args, { stdio: 'ignore' });
+    const proc = spawn(NATS_BIN, args, { stdio: 'ignore', env: this.opts.env ? { ...process.env, ...this.opts.env } : process.env });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const reap = () => signal(proc.pid, 'SIGKILL');
     reapOnExit.add(reap);
     void this.exited.then(() => reapOnExit.delete(reap));
-    await eventually(async () => (await canConnect(this.url)) || undefined, `nats-server on ${this.port}`, 15_000);
+    await eventually(async () => (await answers(this.port)) || undefined, `nats-server on ${this.port}`, 15_000);
   }
 
   /** Stops it: `SIGKILL` for a crash, `SIGTERM` for a clean stop. */
@@ -102,14 +119,21 @@ export class NatsNode {
   }
 }
 
-async function canConnect(url: string): Promise<boolean> {
-  try {
-    const nc = await connect({ servers: url, timeout: 500, reconnect: false });
-    await nc.close();
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a nats-server answers on `port` (a NATS INFO line: it may refuse clients without credentials). */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(500);
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('INFO'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }
 
 /** Three JetStream nodes routed to each other; ready once JetStream has a meta leader. */

@@ -20,6 +20,12 @@ export const GENEROUS_LIMITS = {
 
 type Running = { running: { stop(): Promise<void> } };
 
+export type NatsUser = 'room' | 'profile' | 'projection' | 'gateway' | 'test';
+export interface NatsCredentials {
+  user: string;
+  pass: string;
+}
+
 export interface Stack {
   env: TestEnv;
   /** A NATS connection of the test's own, for what a test does behind the gateway's back. */
@@ -36,6 +42,8 @@ export interface Stack {
   projectionOpsUrl: string;
   gatewayOpsUrl: string;
   envFor(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  /** One more gateway (with the stack's gateway settings and NATS user), stopped with the stack. */
+  startGateway(extra?: Record<string, string>): Promise<{ url: string; wsUrl: string; stop(): Promise<void> }>;
   startProjection(extra?: Record<string, string>): Promise<{ stop(): Promise<void>; opsUrl: string }>;
   stopProjection(): Promise<void>;
   stop(): Promise<void>;
@@ -51,12 +59,17 @@ export async function startStack(
     rooms?: number;
     gatewayEnv?: Record<string, string>;
     /** Servers of the test's own (see `servers.ts`) instead of the machine's. */
-    servers?: { natsUrl: string; postgresUrl: string };
+    servers?: { natsUrl?: string; postgresUrl?: string };
     /** Services the test runs itself (in a process of their own, say). */
     without?: 'profile'[];
+    /** The namespace, when the NATS server's permissions name one (see `createTestEnv`). */
+    namespace?: string;
+    /** Each service's NATS user (NATS_USER / NATS_PASSWORD), and the test's own connection's. */
+    natsAuth?: Partial<Record<NatsUser, NatsCredentials>>;
   } = {},
 ): Promise<Stack> {
-  const env = await createTestEnv(opts.servers);
+  const auth = opts.natsAuth ?? {};
+  const env = await createTestEnv(opts.servers, { namespace: opts.namespace, natsAuth: auth.test });
   const mode = opts.mode ?? 'token';
   const envFor = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     NATS_URL: env.natsUrl,
@@ -69,15 +82,20 @@ export async function startStack(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...extra,
   });
+  const serviceEnv = (user: NatsUser, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+    const creds = auth[user];
+    return envFor({ ...(creds ? { NATS_USER: creds.user, NATS_PASSWORD: creds.pass } : {}), ...extra });
+  };
   const services: Running[] = [];
-  for (let i = 0; i < (opts.rooms ?? 1); i++) services.push(await startRoom(envFor()));
-  if (!opts.without?.includes('profile')) services.push(await startProfile(envFor()));
-  let projection: (Running & { opsPort: number }) | null = await startProjection(envFor());
+  for (let i = 0; i < (opts.rooms ?? 1); i++) services.push(await startRoom(serviceEnv('room')));
+  if (!opts.without?.includes('profile')) services.push(await startProfile(serviceEnv('profile')));
+  let projection: (Running & { opsPort: number }) | null = await startProjection(serviceEnv('projection'));
   // Tests post faster than people do; the rate-limit tests set their own limits.
-  const gateway = await startGateway(envFor({ ...GENEROUS_LIMITS, ...opts.gatewayEnv }));
+  const gatewayEnv = { ...GENEROUS_LIMITS, ...opts.gatewayEnv };
+  const gateway = await startGateway(serviceEnv('gateway', gatewayEnv));
   services.push(gateway);
   const port = gateway.info.port as number;
-  const nc = await connect({ servers: env.natsUrl });
+  const nc = await connect({ servers: env.natsUrl, ...auth.test });
   const s = subjects(env.namespace);
   const stack: Stack = {
     env,
@@ -100,8 +118,14 @@ export async function startStack(
     projectionOpsUrl: `http://127.0.0.1:${projection.opsPort}`,
     gatewayOpsUrl: `http://127.0.0.1:${gateway.opsPort}`,
     envFor,
+    async startGateway(extra = {}) {
+      const g = await startGateway(serviceEnv('gateway', { ...gatewayEnv, ...extra }));
+      services.push(g);
+      const port = g.info.port as number;
+      return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, stop: () => g.running.stop() };
+    },
     async startProjection(extra = {}) {
-      const p = await startProjection(envFor(extra));
+      const p = await startProjection(serviceEnv('projection', extra));
       return { stop: () => p.running.stop(), opsUrl: `http://127.0.0.1:${p.opsPort}` };
     },
     async stopProjection() {

@@ -28,22 +28,18 @@ const answers = (host: string, port: number): Promise<boolean> =>
     });
   });
 
-let servers: Promise<{ natsUrl: string; postgresUrl: string }> | undefined;
+let nats: Promise<string> | undefined;
+let postgres: Promise<string> | undefined;
 
 /**
  * Where the real servers are: `NATS_URL` / `DATABASE_URL` when set, else the local ones when they
- * answer, else containers started with testcontainers (needs Docker). Found once per test process.
+ * answer, else containers started with testcontainers (needs Docker). Found once per test process,
+ * each only when a test needs it.
  */
-function findServers(): Promise<{ natsUrl: string; postgresUrl: string }> {
-  servers ??= (async () => {
-    let natsUrl = process.env.NATS_URL;
-    let postgresUrl = process.env.DATABASE_URL;
-    if (!natsUrl) natsUrl = (await answers('127.0.0.1', 4222)) ? LOCAL_NATS : await startNatsContainer();
-    if (!postgresUrl) postgresUrl = (await answers('127.0.0.1', 5432)) ? LOCAL_POSTGRES : await startPostgresContainer();
-    return { natsUrl, postgresUrl };
-  })();
-  return servers;
-}
+const findNats = (): Promise<string> =>
+  (nats ??= (async () => process.env.NATS_URL || ((await answers('127.0.0.1', 4222)) ? LOCAL_NATS : await startNatsContainer()))());
+const findPostgres = (): Promise<string> =>
+  (postgres ??= (async () => process.env.DATABASE_URL || ((await answers('127.0.0.1', 5432)) ? LOCAL_POSTGRES : await startPostgresContainer()))());
 
 async function startNatsContainer(): Promise<string> {
   const { GenericContainer, Wait } = await import('testcontainers');
@@ -67,11 +63,20 @@ const withDatabase = (url: string, name: string) => {
   return u.toString();
 };
 
-/** A namespace and database of their own, on the given servers or on those `findServers` finds. */
-export async function createTestEnv(servers?: { natsUrl: string; postgresUrl: string }): Promise<TestEnv> {
-  const { natsUrl, postgresUrl } = servers ?? (await findServers());
+/**
+ * A namespace and database of their own, on the given servers or on those found by `findNats` and `findPostgres`
+ * (a NATS server of the test's own with the machine's Postgres, say). `namespace` is for a NATS
+ * server of the test's own whose permissions name one (infra/nats/auth.conf: `chat`); `natsAuth`
+ * is the user that cleans up there.
+ */
+export async function createTestEnv(
+  servers?: { natsUrl?: string; postgresUrl?: string },
+  opts: { namespace?: string; natsAuth?: { user: string; pass: string } } = {},
+): Promise<TestEnv> {
+  const natsUrl = servers?.natsUrl ?? (await findNats());
+  const postgresUrl = servers?.postgresUrl ?? (await findPostgres());
   const id = nuid.next().toLowerCase();
-  const namespace = `t${id.slice(-12)}`;
+  const namespace = opts.namespace ?? `t${id.slice(-12)}`;
   const dbName = `chat_test_${id}`;
   const admin = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
   try {
@@ -89,7 +94,7 @@ export async function createTestEnv(servers?: { natsUrl: string; postgresUrl: st
     namespace,
     async cleanup() {
       // A test that killed its own servers has nothing left to clean there.
-      const nc = await connect({ servers: natsUrl, timeout: 2000, reconnect: false }).catch(() => null);
+      const nc = await connect({ servers: natsUrl, timeout: 2000, reconnect: false, ...opts.natsAuth }).catch(() => null);
       if (nc) {
         try {
           const jsm = await jetstreamManager(nc);
