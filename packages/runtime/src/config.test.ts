@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, baseConfig, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
 
 const secret = 's'.repeat(32);
 /** As the gateway builds its schema: it signs tokens, and extends the base with its own variables. */
@@ -38,5 +39,33 @@ describe('configuration', () => {
     // The option belongs to the schema it was given to, not to every schema built after it.
     gatewayLike();
     expect(() => loadConfig(baseConfig(8082), {})).not.toThrow();
+  });
+
+  it('takes a NATS user and password together or not at all (empty counts as unset)', () => {
+    const base = { AUTH_MODE: 'open' };
+    const none = loadConfig(baseConfig(1), base);
+    expect([none.NATS_USER, none.NATS_PASSWORD]).toEqual([undefined, undefined]);
+    expect(loadConfig(baseConfig(1), { ...base, NATS_USER: '', NATS_PASSWORD: '' }).NATS_USER).toBeUndefined();
+    expect(loadConfig(baseConfig(1), { ...base, NATS_USER: 'room', NATS_PASSWORD: 'pSecret1' })).toMatchObject({
+      NATS_USER: 'room',
+      NATS_PASSWORD: 'pSecret1',
+    });
+    expect(() => loadConfig(baseConfig(1), { ...base, NATS_USER: 'room' })).toThrow(/NATS_PASSWORD/);
+    expect(() => loadConfig(baseConfig(1), { ...base, NATS_PASSWORD: 'pSecret1' })).toThrow(/NATS_USER/);
+    // The user names the inbox prefix `_INBOX_<user>`: subject characters only.
+    expect(() => loadConfig(baseConfig(1), { ...base, NATS_USER: 'a.b', NATS_PASSWORD: 'x' })).toThrow(/NATS_USER/);
+  });
+
+  it('keeps the NATS password out of errors and logs', () => {
+    try {
+      loadConfig(baseConfig(1), { AUTH_MODE: 'open', NATS_USER: 'a.b', NATS_PASSWORD: 'pTopSecret' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).not.toContain('pTopSecret');
+    }
+    const lines: string[] = [];
+    const log = createLogger('t', 'info', { write: (line: string) => lines.push(line) });
+    log.info({ config: { NATS_PASSWORD: 'pTopSecret' }, opts: { user: 'room', pass: 'pTopSecret' } }, 'started');
+    expect(lines.join('')).not.toContain('pTopSecret');
   });
 });
