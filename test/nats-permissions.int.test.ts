@@ -126,6 +126,26 @@ describe('NATS least privilege (infra/nats/auth.conf)', () => {
     expect(isPermissionDenied(err), String(err)).toBe(true);
   });
 
+  it('hands the projection lease over to a new copy (a released lease is read back before it is taken)', async () => {
+    const refusedBefore = nats.violations().length;
+    const dee = await TestUser.register(stack, 'Dee');
+    expect((await dee.join('handover')).status).toBe(200);
+    // Stopping releases the lease (a delete marker); the next copy must read it to take it.
+    await stack.stopProjection();
+    const next = await stack.startProjection();
+    try {
+      expect((await dee.post('handover', 'after the handover', { client_msg_id: 'handover-1' })).status).toBe(201);
+      await eventually(
+        async () => ((await dee.history('handover')).body.some((m: { content: string }) => m.content === 'after the handover') ? true : undefined),
+        'the new projection copy applying',
+        15_000,
+      );
+      expect(nats.violations().slice(refusedBefore)).toEqual([]);
+    } finally {
+      await next.stop();
+    }
+  }, 30_000);
+
   it('refuses an event appended by the gateway or the projection (no ack), and accepts one from the room service', async () => {
     const before = await logMessages();
     for (const user of ['gateway', 'projection'] as const) {

@@ -144,6 +144,10 @@ export function natsUsers(ns: string): UserSpec[] {
         ...follow('the writer applies every event'),
         { subject: api(`STREAM.INFO.${leaseStream}`), why: 'opens the lease bucket (created by room or profile)' },
         { subject: `$KV.${s.leaseBucket}.>`, why: 'takes, renews and releases its writer lease (KV create, update, delete)' },
+        {
+          subject: api(`DIRECT.GET.${leaseStream}.$KV.${s.leaseBucket}.>`),
+          why: 'reads a lease key before taking a released lease over (KV create over a delete marker; direct get by key)',
+        },
       ],
       denyPublish: [{ subject: evt('>'), why: 'never appends events' }],
       subscribe: [...service('projection'), inbox('projection')],
