@@ -35,6 +35,11 @@ describe('NATS users and permissions (infra/nats/auth.conf)', () => {
         publishes.filter((p) => p === '>' || p.startsWith('$JS.API.>') || p === '$JS.>' || p === 'chat.>'),
         u.user,
       ).toEqual([]);
+      // Nobody may subscribe to the event subjects: a push consumer delivers only where someone does.
+      expect(
+        u.subscribe.map((r) => r.subject).filter((p) => p.startsWith('chat.evt') || p === '>' || p === 'chat.>'),
+        u.user,
+      ).toEqual([]);
       for (const rule of [...u.publish, ...u.subscribe]) expect(rule.why.length, rule.subject).toBeGreaterThan(5);
     }
   });

@@ -1,4 +1,16 @@
-import { connect, EventStore, isPermissionDenied, JetStreamApiError, jetstream, jetstreamManager, nuid, RetentionPolicy, StorageType } from '@chat/bus';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  EventStore,
+  isPermissionDenied,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  nuid,
+  RetentionPolicy,
+  StorageType,
+} from '@chat/bus';
 import { subjects, type UserView } from '@chat/contracts';
 import { start as startProfile } from '@chat/profile';
 import { eventually, testImages } from '@chat/testkit';
@@ -8,9 +20,11 @@ import { AuthNats } from './support/nats-auth.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 // The whole system on a NATS server of the test's own, started with the permissions we ship
-// (infra/nats/auth.conf, for the namespace `chat`), each service as its own NATS user. Then what
-// the gateway's user (and the projection's) must not be able to do: append to the event log,
-// manage the log's stream, or create a stream that would write into it.
+// (infra/nats/auth.conf, for the namespace `chat`), each service as its own NATS user, with no
+// permission refused. Then what the gateway's user (and the projection's) must not be able to do:
+// append to the event log, by publishing, through a stream of its own (republish) or through a
+// push consumer's deliver subject; manage the log's stream; and what nobody may do: connect
+// without credentials.
 
 const ns = 'chat';
 const s = subjects(ns);
@@ -227,6 +241,41 @@ describe('NATS least privilege (infra/nats/auth.conf)', () => {
     const closed = await Promise.race([snoop.closed, new Promise((r) => setTimeout(() => r('still open'), 2000))]);
     expect(closed).toBeInstanceOf(Error);
     expect(isPermissionDenied(closed)).toBe(true);
+  });
+
+  it('cannot write into the log through a push consumer of its presence bucket: nothing subscribes to the event subjects', async () => {
+    // nats-server does not check a push consumer's deliver subject against its creator's
+    // permissions (2.9 at least), so the gateway can point one of its bucket at an event subject.
+    // JetStream delivers only where someone subscribes, and nothing does (the room copies tell
+    // each other on notice subjects instead), so nothing arrives in the log.
+    const gw = await nats.as('gateway');
+    const gwm = await jetstreamManager(gw);
+    const bucket = `KV_${s.presenceBucket}`;
+    const key = `$KV.${s.presenceBucket}.side-door.u_intruder.c1`;
+    const target = s.events.room('side-door');
+    const created = await gwm.consumers
+      .add(bucket, { name: 'side_door', deliver_subject: target, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.New, filter_subject: key })
+      .then(
+        () => true,
+        () => false, // a server that checks the deliver subject refuses it: as good
+      );
+    const before = await logMessages();
+    await jetstream(gw).publish(key, forged('side-door', 'u_intruder'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await logMessages()).toBe(before);
+    if (created) {
+      // Why the rule matters: once someone subscribes there (an operator's `nats sub`, say), the
+      // same consumer does write into the log.
+      const watcher = stack.nc.subscribe(target);
+      await stack.nc.flush();
+      await eventually(async () => {
+        await jetstream(gw).publish(key, 'not an event');
+        await new Promise((r) => setTimeout(r, 200));
+        return (await logMessages()) > before ? true : undefined;
+      }, 'a delivery captured once there is a subscriber');
+      watcher.unsubscribe();
+      await gwm.consumers.delete(bucket, 'side_door');
+    }
   });
 
   it('refuses a client without credentials, or with a wrong password', async () => {

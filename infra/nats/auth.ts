@@ -106,13 +106,18 @@ export function natsUsers(ns: string): UserSpec[] {
         { subject: evt('room.*'), why: 'appends RoomCreated, UserJoined, UserLeft (a room aggregate)' },
         { subject: evt('msg.*'), why: 'appends MessagePosted' },
         { subject: evt('edit.*.*'), why: 'appends MessageEdited, MessageDeleted (one message aggregate)' },
+        { subject: s.notices.allRooms, why: 'tells the other room copies it appended to a room (core notice, outside the stream)' },
         jsInfo,
         logInfo,
         { subject: api(`STREAM.MSG.GET.${log}`), why: 'last event of an aggregate (expected sequence) and one event by sequence, asked of the leader' },
         ...filteredReads([evt('room.*'), evt('edit.*.*')], 'folds a room or a message from its events'),
         ...provision,
       ],
-      subscribe: [...service('room'), { subject: evt('room.*'), why: 'plain subscription: membership changes appended by other room copies' }, inbox('room')],
+      subscribe: [
+        ...service('room'),
+        { subject: s.notices.allRooms, why: 'notices from the other room copies: drop what it knows of that room' },
+        inbox('room'),
+      ],
       responses: answers,
     },
     {
@@ -213,6 +218,12 @@ export function natsAuthConfig(ns: string): string {
 # create streams; every other publish and subscribe is listed, each with the reason it is needed.
 # Answers to requests go out with allow_responses (once, to a request's own reply subject), so no
 # service may publish to another's inbox at will.
+#
+# Nobody subscribes to the event subjects (<ns>.evt.>), and no user may: nats-server does not check
+# a push consumer's deliver subject against its creator's permissions, but delivers only where
+# someone subscribes, so with no subscriber there the users that may create consumers (on the
+# presence bucket, say) still cannot write into the event log through one. Operators: do not
+# \`nats sub\` the event subjects on a live system (read them with a consumer: \`nats stream view\`).
 
 authorization {
   users: [

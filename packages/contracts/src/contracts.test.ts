@@ -35,6 +35,8 @@ describe('subjects', () => {
   it('keeps command, query and live subjects out of the event stream', () => {
     for (const subject of Object.values(s.rpc)) expect(subject.startsWith('chat.evt.')).toBe(false);
     expect(s.live.allRooms.startsWith('chat.evt.')).toBe(false);
+    expect(s.notices.allRooms.startsWith('chat.evt.')).toBe(false);
+    expect(s.notices.room('lobby')).toBe('chat.note.room.lobby');
   });
 
   it('refuses a namespace NATS would misread', () => {

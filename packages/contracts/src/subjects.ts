@@ -68,6 +68,17 @@ export function subjects(ns: string) {
       allRooms: `${ns}.live.room.*`,
       typing: (roomId: string) => `${ns}.live.typing.${token('room', roomId)}`,
     },
+    /**
+     * Core notices between copies of a service, outside the stream: a room copy that appended a
+     * room event tells the others to drop what they know of that room. Nothing subscribes to the
+     * event subjects themselves: JetStream delivers a push consumer's messages only where someone
+     * subscribes, so an event subject without subscribers cannot be written through a consumer's
+     * deliver subject by a user that may not publish events (see infra/nats/auth.conf).
+     */
+    notices: {
+      room: (roomId: string) => `${ns}.note.room.${token('room', roomId)}`,
+      allRooms: `${ns}.note.room.*`,
+    },
     /** JetStream KV bucket of presence leases: one key `<room>.<user>.<connection>` per socket. */
     presenceBucket: `presence_${ns.replace(/-/g, '_')}`,
     /** JetStream KV bucket of leases for work with one active copy. */

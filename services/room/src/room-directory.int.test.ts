@@ -56,13 +56,18 @@ describe('membership in memory (RoomDirectory)', () => {
 
   it('with notices on (as the service runs), a leave through another copy is honoured at once', async () => {
     const a = repo();
+    const da = new RoomDirectory(a, nc, s(), { staleMs: 60_000 });
     const b = new RoomDirectory(repo(), nc, s(), { staleMs: 60_000 });
     await act(a, 'JoinRoom', 'r3', 'cat');
+    da.appended('r3', Date.now());
     expect(isMember(await b.forPost('r3', 'cat'), 'cat')).toBe(true);
     await act(a, 'LeaveRoom', 'r3', 'cat');
+    // The room service tells the other copies after each append.
+    da.appended('r3', Date.now());
     await nc.flush();
     await new Promise((r) => setTimeout(r, 50));
     expect(isMember(await b.forPost('r3', 'cat'), 'cat')).toBe(false);
     b.close();
+    da.close();
   });
 });

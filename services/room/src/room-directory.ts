@@ -1,4 +1,4 @@
-import type { AggregateRepository, NatsConnection, Snapshot, Subscription } from '@chat/bus';
+import { type AggregateRepository, type NatsConnection, nuid, type Snapshot, type Subscription } from '@chat/bus';
 import type { RoomEvent, Subjects } from '@chat/contracts';
 import type { RoomState } from './domain/room.ts';
 
@@ -9,9 +9,10 @@ export const MEMBERSHIP_STALE_MS = 1000;
  * Membership kept in memory, so a post costs one JetStream round trip (its append) instead of two.
  *
  * What this copy knows of a room is trusted while it is fresh: verified against the log less than
- * `staleMs` ago, and not invalidated since. Every room event any copy appends reaches every copy on
- * a plain subscription to the room subjects and invalidates its entry at once; should that notice
- * be lost (a reconnect), the entry goes stale by itself after `staleMs`. So a post through any copy
+ * `staleMs` ago, and not invalidated since. A copy that appended a room event says so on the
+ * room's notice subject (`s.notices`, outside the stream: nothing subscribes to the event
+ * subjects, see `subjects`), and every other copy drops its entry at once; should that notice be
+ * lost (a crash right after the append, a reconnect), the entry goes stale by itself after `staleMs`. So a post through any copy
  * after an acked leave is refused within `staleMs` at the very latest (usually at once), and a
  * "not a member" is never trusted: it is checked against the log before a post is refused, so a
  * post right after an acked join, through any copy, is always admitted.
@@ -21,21 +22,23 @@ export class RoomDirectory {
   private readonly clock: () => number;
   private readonly verifiedAt = new Map<string, number>();
   private readonly sub: Subscription | null = null;
+  /** Who sent a notice: a copy ignores its own. */
+  private readonly copyId = nuid.next();
 
   constructor(
     private readonly rooms: AggregateRepository<RoomState, RoomEvent>,
-    nc: NatsConnection,
-    s: Subjects,
+    private readonly nc: NatsConnection,
+    private readonly s: Subjects,
     opts: { staleMs?: number; clock?: () => number; invalidate?: boolean } = {},
   ) {
     this.staleMs = opts.staleMs ?? MEMBERSHIP_STALE_MS;
     this.clock = opts.clock ?? Date.now;
     // Tests turn the notices off to show the time bound holds without them.
     if (opts.invalidate === false) return;
-    const prefix = `${s.ns}.evt.room.`;
-    this.sub = nc.subscribe(`${prefix}*`, {
+    const prefix = s.notices.allRooms.slice(0, -1);
+    this.sub = nc.subscribe(s.notices.allRooms, {
       callback: (_err, msg) => {
-        this.verifiedAt.delete(msg.subject.slice(prefix.length));
+        if (msg.string() !== this.copyId) this.verifiedAt.delete(msg.subject.slice(prefix.length));
       },
     });
   }
@@ -49,9 +52,10 @@ export class RoomDirectory {
     return snapshot;
   }
 
-  /** Remembers what this copy just appended: it is the newest state there is. */
+  /** Remembers what this copy just appended (the newest state there is) and tells the other copies. */
   appended(roomId: string, at: number): void {
     this.verifiedAt.set(roomId, at);
+    this.nc.publish(this.s.notices.room(roomId), this.copyId);
   }
 
   /**
