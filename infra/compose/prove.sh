@@ -33,6 +33,11 @@ export DOCKER_BUILDKIT=1
 export AUTH_MODE=token CHAT_NAMESPACE=chat LOG_LEVEL=info POSTGRES_PASSWORD=proof
 AUTH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export AUTH_SECRET
+# Each service connects to NATS as its own user (infra/nats/auth.conf, which the proof's NATS
+# loads): one password each, letters and digits starting with a letter (nats-server parses them).
+for user in ROOM PROFILE PROJECTION GATEWAY ADMIN; do
+  export "NATS_${user}_PASSWORD=p$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+done
 
 started_at=$(date +%s)
 phase_at=$started_at
@@ -299,6 +304,13 @@ echo "PostgreSQL: $postgres_version; services on Node $app_node"
 ran+=("docker-compose $(docker-compose version --short) -p $PROJECT: docker-compose.yml + infra/compose/host-network.yml + infra/compose/local-images.yml; host network, $ports_used")
 ran+=("NATS $nats_version (Debian 12's nats-server 2.9.10, not the 2.10.x that docker-compose.yml pins)")
 ran+=("$postgres_version; services on Node $app_node; all six containers healthy")
+
+# Each service is connected as its own NATS user; a client without credentials is refused.
+nats_users=$(node -e 'fetch(process.argv[1]).then((r) => r.json()).then((j) => console.log([...new Set(j.connections.map((c) => c.authorized_user))].sort().join(" ")))' "http://127.0.0.1:$PROOF_NATS_HTTP_PORT/connz?auth=true&limit=1024")
+for user in room profile projection gateway; do [[ " $nats_users " == *" $user "* ]] || fail "no NATS connection as user $user (connected: $nats_users)"; done
+refused=$(exec 3<>"/dev/tcp/127.0.0.1/$PROOF_NATS_PORT" && printf 'CONNECT {"verbose":false}\r\nPING\r\n' >&3 && timeout 5 head -c 400 <&3 | tr -d '\r' | grep -o "Authorization Violation" || true)
+[[ -n $refused ]] || fail "NATS accepted a client without credentials"
+ran+=("NATS users (infra/nats/auth.conf): services connected as $nats_users; a client without credentials refused")
 
 # ---- the seed's flow -------------------------------------------------------------------------
 phase "seed flow against $base_url"

@@ -175,7 +175,7 @@ export function natsUsers(ns: string): UserSpec[] {
         { subject: `$KV.${s.presenceBucket}.>`, why: 'puts, renews and deletes presence leases' },
         {
           subject: api(`CONSUMER.CREATE.${presenceStream}.*.$KV.${s.presenceBucket}.>`),
-          why: "ordered consumer watching one room's presence keys (the filter is part of the subject)",
+          why: 'ordered consumer following the presence keys (the filter is part of the subject)',
         },
         ...consumerUse(presenceStream, 'watching presence'),
         { subject: api(`STREAM.INFO.${uploadStream}`), why: 'opens the uploads object store (created by room or profile)' },
