@@ -22,7 +22,7 @@ export const passwordVariable = (user: ServiceUser | 'admin') => `NATS_${user.to
 export const ENDPOINTS: Record<Exclude<ServiceUser, 'gateway'>, RpcName[]> = {
   room: ['createRoom', 'joinRoom', 'leaveRoom', 'postMessage', 'editMessage', 'deleteMessage', 'membership', 'roomMembers'],
   profile: ['registerUser', 'ensureUser', 'updateUser', 'getUser', 'defaultAvatar', 'getAvatar'],
-  projection: ['listRooms', 'getRoom', 'members', 'messages', 'changes', 'messageById', 'ping'],
+  projection: ['listRooms', 'getRoom', 'members', 'messages', 'changes', 'recent', 'messageById', 'ping'],
 };
 
 interface Rule {
