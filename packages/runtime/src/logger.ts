@@ -8,7 +8,7 @@ export function createLogger(service: string, level = 'info', destination?: Dest
     name: service,
     level,
     // Levels by name ("warn"), as people search for them, not pino's numbers.
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label: string) => ({ level: label }) },
     redact: {
       paths: [
         'token',
