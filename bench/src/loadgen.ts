@@ -36,6 +36,8 @@ let hist = new Histogram();
 let received = 0;
 /** Posts sent by this process: each gets its own client_msg_id (a repeated one is deduplicated). */
 let postCount = 0;
+/** Events appended by this process (fan-out input): ids unique per process. */
+let eventCount = 0;
 const DEBUG = process.env.BENCH_DEBUG ?? '';
 let debugged = 0;
 let frames = 0;
@@ -407,6 +409,37 @@ serveParent({
       const e = entries[i % entries.length]!;
       e.seq++;
       nc!.publish(e.subject, enc.encode(messageFrame(e.room, e.seq, performance.now())));
+      sentPerGroup.set(e.group, (sentPerGroup.get(e.group) ?? 0) + 1);
+    });
+    await nc!.flush();
+    return run;
+  },
+
+  /**
+   * Fan-out input through the event log: `MessagePosted` events appended to the rooms' message
+   * subjects (what the room service appends after deciding a post), `rate` per second over the
+   * groups in turn. The gateway follows the log, so each one comes back as a live frame.
+   */
+  async publishEvents(a: { rate: number; durationMs: number; subjects: Record<string, { subject: string; room: string; author: string }> }) {
+    const entries = Object.entries(a.subjects).map(([group, e]) => ({ group, ...e }));
+    const enc = new TextEncoder();
+    const run = await paced(a.rate, a.durationMs, (i) => {
+      const e = entries[i % entries.length]!;
+      const event = {
+        id: `bench${process.pid}_${++eventCount}`,
+        type: 'MessagePosted',
+        version: 1,
+        occurred_at: new Date().toISOString(),
+        data: {
+          room_id: e.room,
+          message_id: `bm${process.pid}_${eventCount}`,
+          user_id: e.author,
+          content: `t=${performance.now().toFixed(3)}`,
+          client_msg_id: null,
+        },
+        meta: { correlation_id: 'bench-fanout', causation_id: null, actor: e.author },
+      };
+      nc!.publish(e.subject, enc.encode(JSON.stringify(event)));
       sentPerGroup.set(e.group, (sentPerGroup.get(e.group) ?? 0) + 1);
     });
     await nc!.flush();

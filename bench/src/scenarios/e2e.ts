@@ -2,8 +2,9 @@ import pg from 'pg';
 import { measureFloor } from '../lib/floor.ts';
 import { Histogram, round } from '../lib/histogram.ts';
 import { Loadgen } from '../lib/loadgen-client.ts';
+import { RawSocket } from '../lib/raw-ws.ts';
 import { forkTs } from '../lib/proc.ts';
-import { System } from '../lib/system.ts';
+import { type BenchUser, System } from '../lib/system.ts';
 import type { Ctx, LoadStep, ScenarioResult } from './types.ts';
 
 const SIZES = {
@@ -16,8 +17,8 @@ const PEER = 'Socket.IO (no persistence)';
 
 /**
  * 2. End to end: members of R rooms post over their sockets and every member gets each message,
- * enriched, through the whole system (gateway → room service → JetStream → projection →
- * Postgres → live subject → gateway). The peer is a Socket.IO server that only broadcasts, under
+ * enriched, through the whole system (gateway → room service → JetStream → the gateways
+ * following the log → sockets; Postgres is written beside it by the projection). The peer is a Socket.IO server that only broadcasts, under
  * the same generator and the same steps. A step is sustained when everything offered arrives,
  * nothing is lost, and p99 stays under 5× the floor measured in this run.
  */
@@ -34,7 +35,7 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
     const rooms = Array.from({ length: size.rooms }, (_, i) => `e2e${i}`);
     const users = await sys.registerUsers(size.members, 'e2e');
     await sys.joinAll(users, rooms);
-    const breakdown = await pathBreakdown(sys, users[0]!.id, rooms[0]!, size.floorN);
+    const breakdown = await pathBreakdown(sys, users[0]!, rooms[0]!, size.floorN);
     ctx.log(`end to end: one post at a time: ${JSON.stringify(breakdown)}`);
     const { port: peerPort } = await peer.call<{ port: number }>('port');
     const gw = rooms.flatMap((r) => users.map((u) => ({ url: sys.wsPath(r, u), group: `gw:${r}` })));
@@ -127,8 +128,8 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
           ratio: round((keptUp.gateway?.deliveries ?? 0) / Math.max(1, keptUp[PEER]?.deliveries ?? 0), 2),
         },
         {
-          metric: 'one post at a time, p50 ms: room service (post → ack) + projection (ack → live frame on NATS)',
-          ours: `${breakdown.room.p50} + ${breakdown.projection.p50}`,
+          metric: 'one post at a time, p50 ms: room service (post → ack) + live path (ack → frame on a socket)',
+          ours: `${breakdown.room.p50} + ${breakdown.live.p50}`,
           baseline: floor.total,
           baselineName: 'the whole floor',
         },
@@ -156,30 +157,43 @@ export async function e2e(ctx: Ctx): Promise<ScenarioResult> {
 
 /**
  * Where an unloaded post spends its time, one at a time: the room service's answer (decide,
- * append, JetStream ack) and then the projection (consume, apply, commit, publish) until the
- * live frame is on NATS, where the gateway picks it up.
+ * append, JetStream ack) and then the live path (the gateway reads the event from the log,
+ * enriches it and writes the frame) until the frame is on a member's socket.
  */
-async function pathBreakdown(sys: System, userId: string, roomId: string, n: number) {
+async function pathBreakdown(sys: System, user: BenchUser, roomId: string, n: number) {
   const room = new Histogram();
-  const projection = new Histogram();
+  const live = new Histogram();
+  let waitingFor = '';
   let arrived: (() => void) | null = null;
-  const sub = sys.nc.subscribe(sys.s.live.room(roomId), { callback: () => arrived?.() });
-  await sys.nc.flush();
-  for (let i = -20; i < n; i++) {
-    const live = new Promise<void>((r) => (arrived = r));
-    const t0 = performance.now();
-    await sys.post(roomId, userId, `probe ${i}`, `probe${i + 20}`);
-    const t1 = performance.now();
-    await live;
-    const t2 = performance.now();
-    if (i >= 0) {
-      room.record(t1 - t0);
-      projection.record(t2 - t1);
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const ws = await RawSocket.open(sys.wsPath(roomId, user), {
+    onMessage: (s, start, end) => {
+      const frame = s.slice(start, end);
+      if (frame.includes('"type":"ready"')) ready();
+      else if (waitingFor && frame.includes(waitingFor)) arrived?.();
+    },
+  });
+  await isReady;
+  try {
+    for (let i = -20; i < n; i++) {
+      waitingFor = `"content":"probe ${i}"`;
+      const delivered = new Promise<void>((r) => (arrived = r));
+      const t0 = performance.now();
+      await sys.post(roomId, user.id, `probe ${i}`, `probe${i + 20}`);
+      const t1 = performance.now();
+      await delivered;
+      const t2 = performance.now();
+      if (i >= 0) {
+        room.record(t1 - t0);
+        live.record(t2 - t1);
+      }
+      await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    ws.destroy();
   }
-  sub.unsubscribe();
-  return { room: room.summary(), projection: projection.summary(), posts: n + 20 };
+  return { room: room.summary(), live: live.summary(), posts: n + 20 };
 }
 
 async function countPersisted(databaseUrl: string, rooms: string[]): Promise<number> {

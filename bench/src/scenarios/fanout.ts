@@ -10,10 +10,11 @@ const SIZES = {
 };
 
 /**
- * 1. Fan-out: R rooms × S sockets; live frames enter on the rooms' NATS live subjects (where the
- * projection publishes), and every socket of the room must get each one. The same generator
- * drives the gateway and a bare uWS server that does nothing but `app.publish`, step by step,
- * alternating, at offered rates up to half of what the generator can read.
+ * 1. Fan-out: R rooms × S sockets; messages enter as `MessagePosted` events appended to the event
+ * log (as the room service appends them), the gateway follows the log and every socket of the
+ * room must get each one. The same generator drives the gateway and a bare uWS server that does
+ * nothing but `app.publish` what it reads from a NATS subject, step by step, alternating, at
+ * offered rates up to half of what the generator can read.
  */
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
@@ -40,24 +41,31 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
 
     const capacity = ctx.capacity?.receivePerSecond ?? 100_000;
     const maxDeliveries = capacity / 2;
+    const author = users[0]!.id;
     const systems = {
-      'bare uWS': Object.fromEntries(rooms.map((r) => [`bare:${r}`, { subject: `${bareNs}.live.room.${r}`, room: r }])),
-      gateway: Object.fromEntries(rooms.map((r) => [`gw:${r}`, { subject: sys.s.live.room(r), room: r }])),
+      'bare uWS': {
+        command: 'publish',
+        subjects: Object.fromEntries(rooms.map((r) => [`bare:${r}`, { subject: `${bareNs}.live.room.${r}`, room: r }])),
+      },
+      gateway: {
+        command: 'publishEvents',
+        subjects: Object.fromEntries(rooms.map((r) => [`gw:${r}`, { subject: sys.s.events.messages(r), room: r, author }])),
+      },
     };
     const steps: LoadStep[] = [];
     // Warm both paths (JIT, subscriptions) before anything is measured.
-    for (const subjects of Object.values(systems)) {
+    for (const { command, subjects } of Object.values(systems)) {
       await gen.call('reset');
-      await gen.call('publish', { rate: 200, durationMs: 500, subjects });
+      await gen.call(command, { rate: 200, durationMs: 500, subjects });
       await gen.settle(500, 5000);
     }
     let lost = 0;
     let dups = 0;
     for (const fraction of size.fractions) {
       const rate = Math.max(1, Math.round((maxDeliveries * fraction) / size.perRoom));
-      for (const [name, subjects] of Object.entries(systems)) {
+      for (const [name, { command, subjects }] of Object.entries(systems)) {
         await gen.call('reset');
-        const run = await gen.call<{ sent: number; ms: number }>('publish', { rate, durationMs: size.stepMs, subjects });
+        const run = await gen.call<{ sent: number; ms: number }>(command, { rate, durationMs: size.stepMs, subjects });
         const st: PhaseStats = await gen.settle(1000, 20_000);
         lost += st.lost;
         dups += st.dups;
