@@ -19,7 +19,7 @@ describe('subjects', () => {
 
   it('builds subjects for valid ids', () => {
     expect(s.events.room('lobby_1-A')).toBe('chat.evt.room.lobby_1-A');
-    expect(s.live.room('lobby')).toBe('chat.live.room.lobby');
+    expect(s.live.typing('lobby')).toBe('chat.live.typing.lobby');
   });
 
   it.each(['a.>', '*', '>', 'a b', 'a.b', '', 'x'.repeat(65), 'tab\t', 'ü'])('refuses the id %j with a 400', (id) => {
@@ -34,7 +34,7 @@ describe('subjects', () => {
 
   it('keeps command, query and live subjects out of the event stream', () => {
     for (const subject of Object.values(s.rpc)) expect(subject.startsWith('chat.evt.')).toBe(false);
-    expect(s.live.allRooms.startsWith('chat.evt.')).toBe(false);
+    expect(s.live.typing('lobby').startsWith('chat.evt.')).toBe(false);
     expect(s.notices.allRooms.startsWith('chat.evt.')).toBe(false);
     expect(s.notices.room('lobby')).toBe('chat.note.room.lobby');
   });

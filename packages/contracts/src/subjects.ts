@@ -63,9 +63,8 @@ export function subjects(ns: string) {
     },
     /** Request/reply subject of each endpoint in `Rpc`. */
     rpc,
+    /** Ephemeral signals outside the stream (typing): lost when nobody listens, never replayed. */
     live: {
-      room: (roomId: string) => `${ns}.live.room.${token('room', roomId)}`,
-      allRooms: `${ns}.live.room.*`,
       typing: (roomId: string) => `${ns}.live.typing.${token('room', roomId)}`,
     },
     /**
