@@ -54,4 +54,10 @@ describe('benchmark scenarios, small size (correctness only)', () => {
     const r = await run(6);
     expect(r.correctness).toMatchObject({ ok: true, lost: 0, duplicated: 0 });
   });
+
+  it('7. live path designs: every probe reaches the socket once through each design', { timeout: 120_000 }, async () => {
+    const r = await run(7);
+    expect(r.correctness).toMatchObject({ ok: true, lost: 0, duplicated: 0 });
+    expect(r.rows).toHaveLength(3);
+  });
 });
