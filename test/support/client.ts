@@ -5,6 +5,7 @@ import type { Stack } from './stack.ts';
 export interface HttpResult<T = any> {
   status: number;
   body: T;
+  headers: Headers;
 }
 
 /** A user of the public API, as a frontend would be. */
@@ -70,7 +71,7 @@ export async function http<T = any>(stack: Stack, method: string, path: string, 
   } catch {
     // not JSON: keep the text
   }
-  return { status: res.status, body: parsed as T };
+  return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
 /** A WebSocket that records every frame, with helpers to wait for the ones a test expects. */

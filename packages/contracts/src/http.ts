@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ClientMsgId, RoomId, UserId } from './ids.ts';
 import { MessageContentInput, RoomNameInput } from './events.ts';
 import { Username } from './profile.ts';
-import { HISTORY_LIMIT_MAX } from './rpc.ts';
+import { HISTORY_LIMIT_MAX, MEMBERS_LIMIT_MAX, ROOMS_LIMIT_MAX } from './rpc.ts';
 import { AVATAR_UPLOAD_MAX_BYTES } from './image-sniff.ts';
 
 export const JSON_BODY_MAX_BYTES = 64 * 1024;
@@ -67,6 +67,32 @@ export const HistoryQuery = z
   })
   .refine((q) => q.before === undefined || q.after === undefined, 'use before or after, not both')
   .refine((q) => q.wait === undefined || q.after !== undefined, 'wait needs after=<seq>');
+
+/** A page of rooms, newest activity first; `before` is the `X-Next-Before` of the previous page. */
+export const RoomsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(ROOMS_LIMIT_MAX).default(100),
+  before: SeqParam.optional(),
+});
+
+/**
+ * Where a page of members ends: the last member's join time (epoch ms) and id, `<ms>:<user id>`,
+ * so the next page starts right after it even if that member has left in between.
+ */
+export const MemberCursor = z
+  .string()
+  .regex(/^\d{1,15}:[A-Za-z0-9_-]{1,64}$/, 'must be the X-Next-After of a members page')
+  .transform((s) => {
+    const at = s.indexOf(':');
+    return { joinedAt: new Date(Number(s.slice(0, at))).toISOString(), userId: s.slice(at + 1) };
+  });
+export type MemberCursor = z.output<typeof MemberCursor>;
+export const memberCursor = (m: { user_id: string; joined_at: string }): string => `${Date.parse(m.joined_at)}:${m.user_id}`;
+
+/** A page of members, oldest first; `after` is the `X-Next-After` of the previous page. */
+export const MembersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MEMBERS_LIMIT_MAX).default(MEMBERS_LIMIT_MAX),
+  after: MemberCursor.optional(),
+});
 
 export const WsQuery = z.object({
   token: z.string().optional(),

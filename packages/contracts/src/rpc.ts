@@ -22,6 +22,10 @@ const endpoint = <Req extends z.ZodType, Res extends z.ZodType>(name: string, re
 });
 
 export const HISTORY_LIMIT_MAX = 100;
+/** The most rooms one page of `GET /rooms` holds (100 by default). */
+export const ROOMS_LIMIT_MAX = 500;
+/** The most members one page of `GET /rooms/{id}/members` holds (and its default). */
+export const MEMBERS_LIMIT_MAX = 500;
 
 /**
  * A message as the room service knows it right after a post, an edit or a deletion: enough for
@@ -100,16 +104,51 @@ export const Rpc = {
   defaultAvatar: endpoint('defaultAvatar', z.object({ user_id: UserId }), z.object({ svg: z.string() })),
   /** An uploaded avatar's normalised WebP bytes (a few KiB to some tens of KiB: fits a message). */
   getAvatar: endpoint('getAvatar', z.object({ key: AvatarKey, size: AvatarSize }), z.object({ webp: z.base64() })),
-  listRooms: endpoint('listRooms', z.object({ limit: z.number().int().min(1).max(500).default(100), ...MinPosition }), z.array(RoomView)),
+  /** Rooms, newest activity first; `before`: only those whose last event is older than that seq. */
+  listRooms: endpoint(
+    'listRooms',
+    z.object({
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(ROOMS_LIMIT_MAX + 1)
+        .default(100),
+      before: Seq.optional(),
+      ...MinPosition,
+    }),
+    z.array(RoomView),
+  ),
   getRoom: endpoint('getRoom', z.object({ room_id: RoomId, ...MinPosition }), RoomView),
-  members: endpoint('members', z.object({ room_id: RoomId, ...MinPosition }), z.array(MemberView)),
+  /** Members, oldest first; `after`: those who joined after that member. */
+  members: endpoint(
+    'members',
+    z.object({
+      room_id: RoomId,
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(MEMBERS_LIMIT_MAX + 1)
+        .default(MEMBERS_LIMIT_MAX),
+      after: z.object({ joinedAt: z.iso.datetime(), userId: UserId }).optional(),
+      ...MinPosition,
+    }),
+    z.array(MemberView),
+  ),
   messages: endpoint(
     'messages',
     z.object({
       room_id: RoomId,
       before: Seq.optional(),
       after: Seq.optional(),
-      limit: z.number().int().min(1).max(HISTORY_LIMIT_MAX).default(50),
+      /** One more than a page may be asked for: the gateway learns from it whether another page exists. */
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(HISTORY_LIMIT_MAX + 1)
+        .default(50),
       ...MinPosition,
     }),
     z.array(MessageView),

@@ -29,7 +29,7 @@ describe('origin policy', () => {
     expect(policy.corsHeaders('https://evil.example')).toEqual({});
     expect(policy.corsHeaders('https://app.example.com')).toEqual({
       'access-control-allow-origin': 'https://app.example.com',
-      'access-control-expose-headers': 'x-request-id, retry-after',
+      'access-control-expose-headers': 'x-request-id, retry-after, x-next-before, x-next-after, link',
       vary: 'origin',
     });
   });

@@ -41,7 +41,7 @@ export class OriginPolicy {
     if (!origin || !this.allows(origin)) return {};
     return {
       'access-control-allow-origin': this.allowed ? origin : '*',
-      'access-control-expose-headers': 'x-request-id, retry-after',
+      'access-control-expose-headers': 'x-request-id, retry-after, x-next-before, x-next-after, link',
       vary: 'origin',
     };
   }

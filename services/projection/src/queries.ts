@@ -42,7 +42,7 @@ export function serveQueries(deps: {
     s,
     { name: 'projection', version: '0.2.0', log, onRequest },
     {
-      listRooms: (req) => query(req.min_position, () => readModels.rooms(db, req.limit)),
+      listRooms: (req) => query(req.min_position, () => readModels.rooms(db, req)),
       getRoom: (req) =>
         query(req.min_position, async () => {
           const room = await readModels.room(db, req.room_id);
@@ -52,7 +52,7 @@ export function serveQueries(deps: {
       members: (req) =>
         query(req.min_position, async () => {
           if (!(await readModels.room(db, req.room_id))) throw new AppError('not_found', `room ${req.room_id} does not exist`);
-          return readModels.members(db, req.room_id);
+          return readModels.members(db, req);
         }),
       messages: (req) => query(req.min_position, () => readModels.page(db, req)),
       changes: (req) =>

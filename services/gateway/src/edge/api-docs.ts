@@ -54,6 +54,9 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
         description: r.description,
         ...(r.schema ? { content: { 'application/json': { schema: schemaOf(r.schema, 'output') } } } : {}),
         ...(r.contentType ? { content: { [r.contentType]: { schema: { type: 'string', format: 'binary' } } } } : {}),
+        ...(r.headers
+          ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
+          : {}),
       };
     }
     responses['400'] ??= errorResponse('invalid input: `bad_request` or `validation_failed`, naming each bad field in `details`');

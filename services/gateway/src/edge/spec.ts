@@ -50,6 +50,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** A body that is not JSON (images). */
   contentType?: string;
+  /** Response headers worth describing (name → what it says). */
+  headers?: Record<string, string>;
 }
 
 /**

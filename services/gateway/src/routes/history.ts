@@ -4,6 +4,7 @@ import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
 import type { PresenceTracker } from '../presence.ts';
 import type { RoomHub } from '../room-hub.ts';
+import { pageHeaders, pageOf } from './paging.ts';
 import { RoomPath } from './rooms.ts';
 
 export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: PresenceTracker): RouteSpec[] {
@@ -11,12 +12,15 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
     defineRoute({
       method: 'get',
       path: '/rooms/:id/messages',
-      summary: 'A page of history: a bare array, oldest first (the newest page, or before/after a seq; with after and wait, a long-poll)',
+      summary:
+        'A page of history: a bare array, oldest first (the newest page, or before/after a seq; with after and wait, a long-poll). X-Next-Before / X-Next-After and Link name the next page when there is one',
       tags: ['messages'],
       auth: 'session',
       params: RoomPath,
       query: HistoryQuery,
-      responses: { 200: { description: 'messages, oldest first', schema: z.array(MessageView) } },
+      responses: {
+        200: { description: 'messages, oldest first', schema: z.array(MessageView), headers: { ...pageHeaders('before'), ...pageHeaders('after') } },
+      },
       /**
        * With `after` and `wait`, a long-poll for clients that cannot hold a WebSocket: it answers at
        * once when newer messages exist, else when the next one arrives, else empty after `wait` s.
@@ -25,7 +29,8 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
         const roomId = params.id;
         const { before, after, limit, wait } = query;
         // Read your writes: the page reflects every event of the room this gateway has seen.
-        const page = () => ctx.call('messages', { room_id: roomId, before, after, limit, min_position: ctx.live.head(roomId) }, req.correlationId);
+        // One more than the page: whether it is there says if another page exists.
+        const page = () => ctx.call('messages', { room_id: roomId, before, after, limit: limit + 1, min_position: ctx.live.head(roomId) }, req.correlationId);
         let messages: MessageView[] = await page();
         if (messages.length === 0 && wait && after !== undefined) {
           hub.hold(roomId);
@@ -37,7 +42,15 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
             hub.release(roomId);
           }
         }
-        return { status: 200, body: messages };
+        const forward = after !== undefined;
+        const { items, headers } = pageOf(messages, {
+          limit,
+          direction: forward ? 'after' : 'before',
+          extra: forward ? 'last' : 'first',
+          path: `/rooms/${roomId}/messages`,
+          cursorOf: (m) => m.seq,
+        });
+        return { status: 200, body: items, headers };
       },
     }),
     defineRoute({

@@ -3,6 +3,8 @@ import {
   AVATAR_JSON_BODY_MAX_BYTES,
   CreateRoomBody,
   EditMessageBody,
+  memberCursor,
+  MembersQuery,
   ErrorBody,
   JoinBody,
   LeaveBody,
@@ -11,6 +13,7 @@ import {
   MessageView,
   PostMessageBody,
   RoomId,
+  RoomsQuery,
   type RpcRequest,
   RoomView,
   Seq,
@@ -18,10 +21,10 @@ import {
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type EdgeRequest, type RouteSpec } from '../edge/spec.ts';
+import { pageHeaders, pageOf } from './paging.ts';
 
 export const RoomPath = z.object({ id: RoomId });
 const MessagePath = z.object({ id: RoomId, message: MessageId });
-const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 const Errors = { 400: { description: 'invalid input', schema: z.object({ error: ErrorBody }) } };
 const Membership = z.object({
   status: z.literal('success'),
@@ -51,15 +54,16 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/rooms',
-      summary: 'Rooms, newest activity first',
+      summary: 'Rooms, newest activity first (100 a page by default); X-Next-Before and Link name the next page when there is one',
       tags: ['rooms'],
       auth: 'session',
-      query: ListQuery,
-      responses: { 200: { description: 'rooms', schema: z.array(RoomView) } },
-      handler: async ({ query, req }) => ({
-        status: 200,
-        body: await ctx.call('listRooms', { limit: query.limit, min_position: ctx.live.position() }, req.correlationId),
-      }),
+      query: RoomsQuery,
+      responses: { 200: { description: 'rooms', schema: z.array(RoomView), headers: pageHeaders('before') } },
+      handler: async ({ query, req }) => {
+        const rooms = await ctx.call('listRooms', { limit: query.limit + 1, before: query.before, min_position: ctx.live.position() }, req.correlationId);
+        const { items, headers } = pageOf(rooms, { limit: query.limit, direction: 'before', extra: 'last', path: '/rooms', cursorOf: (r) => r.last_seq });
+        return { status: 200, body: items, headers };
+      },
     }),
     defineRoute({
       method: 'post',
@@ -92,15 +96,22 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/rooms/:id/members',
-      summary: 'A room’s members',
+      summary: 'A room’s members, oldest first (500 a page by default); X-Next-After and Link name the next page when there is one',
       tags: ['rooms'],
       auth: 'session',
       params: RoomPath,
-      responses: { 200: { description: 'members, oldest first', schema: z.array(MemberView) } },
-      handler: async ({ params, req }) => ({
-        status: 200,
-        body: await ctx.call('members', { room_id: params.id, min_position: ctx.live.head(params.id) }, req.correlationId),
-      }),
+      query: MembersQuery,
+      responses: { 200: { description: 'members, oldest first', schema: z.array(MemberView), headers: pageHeaders('after') } },
+      handler: async ({ params, query, req }) => {
+        const members = await ctx.call(
+          'members',
+          { room_id: params.id, limit: query.limit + 1, after: query.after, min_position: ctx.live.head(params.id) },
+          req.correlationId,
+        );
+        const path = `/rooms/${params.id}/members`;
+        const { items, headers } = pageOf(members, { limit: query.limit, direction: 'after', extra: 'last', path, cursorOf: memberCursor });
+        return { status: 200, body: items, headers };
+      },
     }),
     defineRoute({
       method: 'post',

@@ -30,8 +30,11 @@ const messagesWithAuthor = (db: Db) =>
  * a profile change is then one row, and no history page can ever show a stale avatar.
  */
 export const readModels = Object.freeze({
-  async rooms(db: Db, limit: number): Promise<RoomView[]> {
-    const rows = await db.selectFrom('projection.rooms').selectAll().orderBy('last_seq', 'desc').limit(limit).execute();
+  /** Rooms, newest activity first (a room's last event's seq is its own: a total order). */
+  async rooms(db: Db, q: { limit: number; before?: number | undefined }): Promise<RoomView[]> {
+    let query = db.selectFrom('projection.rooms').selectAll();
+    if (q.before !== undefined) query = query.where('last_seq', '<', q.before);
+    const rows = await query.orderBy('last_seq', 'desc').limit(q.limit).execute();
     return rows.map(toRoomView);
   },
 
@@ -40,15 +43,18 @@ export const readModels = Object.freeze({
     return row && toRoomView(row);
   },
 
-  async members(db: Db, roomId: string): Promise<MemberView[]> {
-    const rows = await db
+  /** Members, oldest first; `after`: those after that cursor in this order (keyset on join time and id). */
+  async members(db: Db, q: { room_id: string; limit: number; after?: { joinedAt: string; userId: string } | undefined }): Promise<MemberView[]> {
+    let query = db
       .selectFrom('projection.members as mb')
       .leftJoin('projection.users as u', 'u.id', 'mb.user_id')
       .select(['mb.user_id', 'mb.joined_at', 'u.username', 'u.avatar_url'])
-      .where('mb.room_id', '=', roomId)
-      .orderBy('mb.joined_at')
-      .orderBy('mb.user_id')
-      .execute();
+      .where('mb.room_id', '=', q.room_id);
+    if (q.after !== undefined) {
+      const { joinedAt, userId } = q.after;
+      query = query.where(sql<boolean>`(mb.joined_at, mb.user_id) > (${joinedAt}::timestamptz, ${userId})`);
+    }
+    const rows = await query.orderBy('mb.joined_at').orderBy('mb.user_id').limit(q.limit).execute();
     return rows.map(toMemberView);
   },
 
