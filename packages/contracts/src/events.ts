@@ -50,9 +50,22 @@ const event = <T extends string, D extends z.ZodType, V extends number = 1>(type
     meta: EventMeta,
   });
 
-export const RoomCreated = event('RoomCreated', z.object({ room_id: RoomId, name: RoomName, created_by: UserId.nullable() }));
+/**
+ * Who may see and join a room. Public: anyone signed in may read it and join. Private: only its
+ * members see it, and only invited users may join. Events written before rooms had a visibility
+ * carry none and are public, as those rooms were.
+ */
+export const Visibility = z.enum(['public', 'private']);
+export type Visibility = z.infer<typeof Visibility>;
+
+export const RoomCreated = event(
+  'RoomCreated',
+  z.object({ room_id: RoomId, name: RoomName, created_by: UserId.nullable(), visibility: Visibility.default('public') }),
+);
 export const UserJoined = event('UserJoined', z.object({ room_id: RoomId, user_id: UserId }));
 export const UserLeft = event('UserLeft', z.object({ room_id: RoomId, user_id: UserId }));
+/** A member invited a user into a private room; the invitation is used up by the join. */
+export const UserInvited = event('UserInvited', z.object({ room_id: RoomId, user_id: UserId, invited_by: UserId }));
 export const MessagePosted = event(
   'MessagePosted',
   z.object({
@@ -82,13 +95,14 @@ export const UserRegistered = event('UserRegistered', z.object({ user_id: UserId
 /** Carries the whole new profile, so a projection needs no earlier state to apply it. */
 export const ProfileUpdated = event('ProfileUpdated', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 
-export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft]);
+export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft, UserInvited]);
 export const MessageEvent = z.discriminatedUnion('type', [MessagePosted, MessageEdited, MessageDeleted]);
 export const UserEvent = z.discriminatedUnion('type', [UserRegistered, ProfileUpdated]);
 export const ChatEvent = z.discriminatedUnion('type', [
   RoomCreated,
   UserJoined,
   UserLeft,
+  UserInvited,
   MessagePosted,
   MessageEdited,
   MessageDeleted,
@@ -99,6 +113,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
 export type RoomCreated = z.infer<typeof RoomCreated>;
 export type UserJoined = z.infer<typeof UserJoined>;
 export type UserLeft = z.infer<typeof UserLeft>;
+export type UserInvited = z.infer<typeof UserInvited>;
 export type MessagePosted = z.infer<typeof MessagePosted>;
 export type MessageEdited = z.infer<typeof MessageEdited>;
 export type MessageDeleted = z.infer<typeof MessageDeleted>;
@@ -133,6 +148,7 @@ export const EVENT_VERSIONS: Record<ChatEventType, number> = {
   RoomCreated: 1,
   UserJoined: 1,
   UserLeft: 1,
+  UserInvited: 1,
   MessagePosted: 1,
   MessageEdited: 2,
   MessageDeleted: 2,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClientMsgId, RoomId, UserId } from './ids.ts';
-import { MessageContentInput, RoomNameInput } from './events.ts';
+import { MessageContentInput, RoomNameInput, Visibility } from './events.ts';
 import { Username } from './profile.ts';
 import { HISTORY_LIMIT_MAX, MEMBERS_LIMIT_MAX, ROOMS_LIMIT_MAX } from './rpc.ts';
 import { AVATAR_UPLOAD_MAX_BYTES } from './image-sniff.ts';
@@ -32,7 +32,16 @@ export const PatchUserBody = z
   .object({ username: Username.optional(), avatar_url: AvatarUrlInput })
   .refine((b) => b.username !== undefined || b.avatar_url !== undefined, 'nothing to change');
 
-export const CreateRoomBody = z.object({ id: RoomId.optional(), name: RoomNameInput, user_id: UserId.optional() });
+export const CreateRoomBody = z.object({
+  id: RoomId.optional(),
+  name: RoomNameInput,
+  user_id: UserId.optional(),
+  /** `private`: only members see it and only invited users may join (the creator is its first member). */
+  visibility: Visibility.default('public'),
+});
+
+/** An invitation into a private room, by one of its members (`user_id`: the inviter, as in every seed body). */
+export const InviteBody = z.object({ invitee: UserId, user_id: UserId.optional() });
 
 /** The seed's join body; in token mode only what the token says counts. */
 export const JoinBody = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
-import { MessageContentInput, RoomNameInput } from './events.ts';
+import { MessageContentInput, RoomNameInput, Visibility } from './events.ts';
 import { TimelineFrame } from './frames.ts';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
@@ -56,8 +56,19 @@ const MinPosition = { min_position: Seq.optional() };
 export const Rpc = {
   createRoom: endpoint(
     'createRoom',
-    z.object({ room_id: RoomId.optional(), name: RoomNameInput, user_id: UserId }),
-    z.object({ room: z.object({ id: RoomId, name: z.string(), created_by: UserId.nullable(), created_at: z.string() }), seq: Seq }),
+    z.object({ room_id: RoomId.optional(), name: RoomNameInput, user_id: UserId, visibility: Visibility.default('public') }),
+    z.object({
+      room: z.object({ id: RoomId, name: z.string(), created_by: UserId.nullable(), created_at: z.string(), visibility: Visibility }),
+      /** Members right after creation: the creator of a private room is its first. */
+      member_count: z.number().int().nonnegative(),
+      seq: Seq,
+    }),
+  ),
+  /** A member invites a user into a private room (`invited: false`: already invited or a member). */
+  inviteUser: endpoint(
+    'inviteUser',
+    z.object({ room_id: RoomId, user_id: UserId, invited_by: UserId }),
+    z.object({ room_id: RoomId, user_id: UserId, invited: z.boolean(), seq: Seq }),
   ),
   joinRoom: endpoint(
     'joinRoom',
@@ -82,7 +93,11 @@ export const Rpc = {
     z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId }),
     z.object({ changed: z.boolean(), change_seq: Seq, message: MessageState }),
   ),
-  membership: endpoint('membership', z.object({ room_id: RoomId, user_id: UserId }), z.object({ room_exists: z.boolean(), member: z.boolean() })),
+  membership: endpoint(
+    'membership',
+    z.object({ room_id: RoomId, user_id: UserId }),
+    z.object({ room_exists: z.boolean(), member: z.boolean(), visibility: Visibility.nullable() }),
+  ),
   /** A room's members as the log says now, and the seq of the room's last membership event. */
   roomMembers: endpoint('roomMembers', z.object({ room_id: RoomId }), z.object({ room_exists: z.boolean(), members: z.array(UserId), seq: Seq })),
   registerUser: endpoint(
@@ -104,7 +119,10 @@ export const Rpc = {
   defaultAvatar: endpoint('defaultAvatar', z.object({ user_id: UserId }), z.object({ svg: z.string() })),
   /** An uploaded avatar's normalised WebP bytes (a few KiB to some tens of KiB: fits a message). */
   getAvatar: endpoint('getAvatar', z.object({ key: AvatarKey, size: AvatarSize }), z.object({ webp: z.base64() })),
-  /** Rooms, newest activity first; `before`: only those whose last event is older than that seq. */
+  /**
+   * Rooms, newest activity first; `before`: only those whose last event is older than that seq.
+   * Public rooms, and the private rooms `viewer` is a member of.
+   */
   listRooms: endpoint(
     'listRooms',
     z.object({
@@ -115,6 +133,7 @@ export const Rpc = {
         .max(ROOMS_LIMIT_MAX + 1)
         .default(100),
       before: Seq.optional(),
+      viewer: UserId.nullable().default(null),
       ...MinPosition,
     }),
     z.array(RoomView),

@@ -23,6 +23,7 @@ export function subjects(ns: string) {
     createRoom: `${ns}.cmd.room.create`,
     joinRoom: `${ns}.cmd.room.join`,
     leaveRoom: `${ns}.cmd.room.leave`,
+    inviteUser: `${ns}.cmd.room.invite`,
     postMessage: `${ns}.cmd.room.post`,
     editMessage: `${ns}.cmd.room.edit`,
     deleteMessage: `${ns}.cmd.room.delete`,

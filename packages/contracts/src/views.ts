@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarKind, defaultAvatarPath } from './profile.ts';
+import { Visibility } from './events.ts';
 
 export const UserView = z.object({
   id: UserId,
@@ -34,6 +35,7 @@ export const RoomView = z.object({
   created_at: z.string(),
   member_count: z.number().int().nonnegative(),
   last_seq: Seq,
+  visibility: Visibility,
 });
 export type RoomView = z.infer<typeof RoomView>;
 

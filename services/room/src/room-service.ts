@@ -93,15 +93,27 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
     {
       createRoom: async (req, ctx) => {
         const roomId = req.room_id ?? `r_${nuid.next()}`;
-        const { after } = await handle({ type: 'CreateRoom', data: { room_id: roomId, name: req.name, user_id: req.user_id } }, metaFor(ctx, req.user_id));
+        const { after } = await handle(
+          { type: 'CreateRoom', data: { room_id: roomId, name: req.name, user_id: req.user_id, visibility: req.visibility } },
+          metaFor(ctx, req.user_id),
+        );
         const room = after.state;
         if (room.status !== 'open') throw new AppError('internal', 'room missing after creation');
-        return { room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: room.createdAt }, seq: after.seq };
+        return {
+          room: { id: roomId, name: room.name, created_by: room.createdBy, created_at: room.createdAt, visibility: room.visibility },
+          member_count: room.members.size,
+          seq: after.seq,
+        };
       },
 
       joinRoom: async (req, ctx) => {
         const { after, drafts } = await handle({ type: 'JoinRoom', data: req }, metaFor(ctx, req.user_id));
         return { ...req, joined: drafts.length > 0, room_created: drafts.some((d) => d.type === 'RoomCreated'), seq: after.seq };
+      },
+
+      inviteUser: async (req, ctx) => {
+        const { after, drafts } = await handle({ type: 'InviteUser', data: req }, metaFor(ctx, req.invited_by));
+        return { room_id: req.room_id, user_id: req.user_id, invited: drafts.length > 0, seq: after.seq };
       },
 
       leaveRoom: async (req, ctx) => {
@@ -136,7 +148,11 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
 
       membership: async (req) => {
         const state = await directory.forPost(req.room_id, req.user_id);
-        return { room_exists: state.status === 'open', member: isMember(state, req.user_id) };
+        return {
+          room_exists: state.status === 'open',
+          member: isMember(state, req.user_id),
+          visibility: state.status === 'open' ? state.visibility : null,
+        };
       },
 
       roomMembers: async (req) => {

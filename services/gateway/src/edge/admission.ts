@@ -23,6 +23,17 @@ export interface Admission {
   socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void>;
 }
 
+/**
+ * Whether `reader` may read a room (history, members, presence): anyone a public room, members a
+ * private one. Asked of the room service, which knows from memory; run it beside the read itself.
+ * A room that does not exist is left to the read to answer.
+ */
+export async function admitReader(ctx: GatewayContext, reader: string | null, roomId: string, correlationId: string): Promise<void> {
+  // Without a reader (open mode's anonymous reads) the id asked about does not matter: no one is let in.
+  const { visibility, member } = await ctx.call('membership', { room_id: roomId, user_id: reader ?? '_' }, correlationId);
+  if (visibility === 'private' && (reader === null || !member)) throw new AppError('not_member', `room ${roomId} is private: members only`);
+}
+
 /** An avatar hint as sent: unusable ones are a client's fallback, ignored rather than refusing the user. */
 function safeAvatar(ctx: GatewayContext, url: string | null | undefined): AvatarHint | undefined {
   if (url === undefined) return undefined;

@@ -97,7 +97,9 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
     }
     case 'ProfileUpdated':
       return { kind: 'profile', userId: event.data.user_id, seq };
+    // An invitation concerns the invitee, who is not in the room yet: nothing for its sockets.
     case 'RoomCreated':
+    case 'UserInvited':
     case 'UserRegistered':
       return { kind: 'none' };
     default: {

@@ -4,6 +4,7 @@ import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
 import type { PresenceTracker } from '../presence.ts';
 import type { RoomHub } from '../room-hub.ts';
+import { admitReader } from '../edge/admission.ts';
 import { pageHeaders, pageOf } from './paging.ts';
 import { RoomPath } from './rooms.ts';
 
@@ -25,13 +26,14 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
        * With `after` and `wait`, a long-poll for clients that cannot hold a WebSocket: it answers at
        * once when newer messages exist, else when the next one arrives, else empty after `wait` s.
        */
-      handler: async ({ params, query, req }) => {
+      handler: async ({ params, query, actor, req }) => {
         const roomId = params.id;
         const { before, after, limit, wait } = query;
         // Read your writes: the page reflects every event of the room this gateway has seen.
         // One more than the page: whether it is there says if another page exists.
         const page = () => ctx.call('messages', { room_id: roomId, before, after, limit: limit + 1, min_position: ctx.live.head(roomId) }, req.correlationId);
-        let messages: MessageView[] = await page();
+        // A private room's history is for its members: asked beside the read, so it costs no time.
+        let [messages] = await Promise.all([page(), admitReader(ctx, actor, roomId, req.correlationId)]);
         if (messages.length === 0 && wait && after !== undefined) {
           hub.hold(roomId);
           try {
@@ -61,9 +63,12 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       auth: 'session',
       params: RoomPath,
       responses: { 200: { description: 'user ids online', schema: PresenceResponse } },
-      handler: async ({ params, req }) => {
+      handler: async ({ params, actor, req }) => {
         // Online members: those of a room held here are known; others are asked of the room service.
-        const members = hub.members(params.id) ?? (await ctx.call('roomMembers', { room_id: params.id }, req.correlationId)).members;
+        const [members] = await Promise.all([
+          hub.members(params.id) ?? ctx.call('roomMembers', { room_id: params.id }, req.correlationId).then((r) => r.members),
+          admitReader(ctx, actor, params.id, req.correlationId),
+        ]);
         return { status: 200, body: { room_id: params.id, online: presence.onlineAmong(members) } };
       },
     }),

@@ -3,6 +3,7 @@ import {
   AVATAR_JSON_BODY_MAX_BYTES,
   CreateRoomBody,
   EditMessageBody,
+  InviteBody,
   memberCursor,
   MembersQuery,
   ErrorBody,
@@ -21,6 +22,7 @@ import {
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type EdgeRequest, type RouteSpec } from '../edge/spec.ts';
+import { admitReader } from '../edge/admission.ts';
 import { pageHeaders, pageOf } from './paging.ts';
 
 export const RoomPath = z.object({ id: RoomId });
@@ -59,8 +61,12 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       auth: 'session',
       query: RoomsQuery,
       responses: { 200: { description: 'rooms', schema: z.array(RoomView), headers: pageHeaders('before') } },
-      handler: async ({ query, req }) => {
-        const rooms = await ctx.call('listRooms', { limit: query.limit + 1, before: query.before, min_position: ctx.live.position() }, req.correlationId);
+      handler: async ({ query, actor, req }) => {
+        const rooms = await ctx.call(
+          'listRooms',
+          { limit: query.limit + 1, before: query.before, viewer: actor, min_position: ctx.live.position() },
+          req.correlationId,
+        );
         const { items, headers } = pageOf(rooms, { limit: query.limit, direction: 'before', extra: 'last', path: '/rooms', cursorOf: (r) => r.last_seq });
         return { status: 200, body: items, headers };
       },
@@ -75,9 +81,13 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       body: CreateRoomBody,
       responses: { 201: { description: 'the room', schema: RoomView }, ...Errors },
       handler: async ({ body, actor, req }) => {
-        const { room, seq } = await ctx.call('createRoom', { room_id: body.id, name: body.name, user_id: actor! }, req.correlationId);
+        const { room, member_count, seq } = await ctx.call(
+          'createRoom',
+          { room_id: body.id, name: body.name, user_id: actor!, visibility: body.visibility },
+          req.correlationId,
+        );
         ctx.live.noteWrite(room.id, seq);
-        return { status: 201, body: { ...room, member_count: 0, last_seq: seq } };
+        return { status: 201, body: { ...room, member_count, last_seq: seq } };
       },
     }),
     defineRoute({
@@ -88,10 +98,13 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       auth: 'session',
       params: RoomPath,
       responses: { 200: { description: 'the room', schema: RoomView } },
-      handler: async ({ params, req }) => ({
-        status: 200,
-        body: await ctx.call('getRoom', { room_id: params.id, min_position: ctx.live.head(params.id) }, req.correlationId),
-      }),
+      handler: async ({ params, actor, req }) => {
+        const [room] = await Promise.all([
+          ctx.call('getRoom', { room_id: params.id, min_position: ctx.live.head(params.id) }, req.correlationId),
+          admitReader(ctx, actor, params.id, req.correlationId),
+        ]);
+        return { status: 200, body: room };
+      },
     }),
     defineRoute({
       method: 'get',
@@ -102,12 +115,11 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       params: RoomPath,
       query: MembersQuery,
       responses: { 200: { description: 'members, oldest first', schema: z.array(MemberView), headers: pageHeaders('after') } },
-      handler: async ({ params, query, req }) => {
-        const members = await ctx.call(
-          'members',
-          { room_id: params.id, limit: query.limit + 1, after: query.after, min_position: ctx.live.head(params.id) },
-          req.correlationId,
-        );
+      handler: async ({ params, query, actor, req }) => {
+        const [members] = await Promise.all([
+          ctx.call('members', { room_id: params.id, limit: query.limit + 1, after: query.after, min_position: ctx.live.head(params.id) }, req.correlationId),
+          admitReader(ctx, actor, params.id, req.correlationId),
+        ]);
         const path = `/rooms/${params.id}/members`;
         const { items, headers } = pageOf(members, { limit: query.limit, direction: 'after', extra: 'last', path, cursorOf: memberCursor });
         return { status: 200, body: items, headers };
@@ -131,6 +143,30 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
         ]);
         ctx.live.noteWrite(params.id, joined.seq);
         return { status: 200, body: { status: 'success', room_id: params.id, user_id: actor, joined: joined.joined, seq: joined.seq } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/rooms/:id/invite',
+      summary: 'Invite a user into a private room (members only); the invitation lets them join once',
+      tags: ['rooms'],
+      auth: 'actor',
+      rate: 'join',
+      params: RoomPath,
+      body: InviteBody,
+      responses: {
+        200: {
+          description: 'invited (`invited: false`: already invited, or a member)',
+          schema: z.object({ status: z.literal('success'), room_id: RoomId, invitee: z.string(), invited: z.boolean(), seq: Seq }),
+        },
+        ...Errors,
+      },
+      handler: async ({ params, body, actor, req }) => {
+        // The invitee must exist (404 otherwise): an invitation for a mistyped id would wait for nobody.
+        await ctx.call('getUser', { user_id: body.invitee }, req.correlationId);
+        const invited = await ctx.call('inviteUser', { room_id: params.id, user_id: body.invitee, invited_by: actor! }, req.correlationId);
+        ctx.live.noteWrite(params.id, invited.seq);
+        return { status: 200, body: { status: 'success', room_id: params.id, invitee: body.invitee, invited: invited.invited, seq: invited.seq } };
       },
     }),
     defineRoute({

@@ -92,4 +92,17 @@ export const migrations: Record<string, Migration> = {
       await p.alterTable('checkpoint').dropColumn('stream_name').dropColumn('stream_created').dropColumn('epoch').execute();
     },
   },
+  '2026-12-01T00-00_room_visibility': {
+    async up(db: Kysely<any>) {
+      // Rooms made before visibility existed were public, as their events (which carry none) say.
+      await db
+        .withSchema('projection')
+        .schema.alterTable('rooms')
+        .addColumn('visibility', 'text', (c) => c.notNull().defaultTo('public').check(sql`visibility IN ('public', 'private')`))
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.withSchema('projection').schema.alterTable('rooms').dropColumn('visibility').execute();
+    },
+  },
 };

@@ -30,9 +30,22 @@ const messagesWithAuthor = (db: Db) =>
  * a profile change is then one row, and no history page can ever show a stale avatar.
  */
 export const readModels = Object.freeze({
-  /** Rooms, newest activity first (a room's last event's seq is its own: a total order). */
-  async rooms(db: Db, q: { limit: number; before?: number | undefined }): Promise<RoomView[]> {
-    let query = db.selectFrom('projection.rooms').selectAll();
+  /**
+   * Rooms, newest activity first (a room's last event's seq is its own: a total order): the public
+   * ones, and the private ones `viewer` is a member of.
+   */
+  async rooms(db: Db, q: { limit: number; before?: number | undefined; viewer: string | null }): Promise<RoomView[]> {
+    let query = db
+      .selectFrom('projection.rooms')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('visibility', '=', 'public'),
+          ...(q.viewer === null
+            ? []
+            : [eb.exists(eb.selectFrom('projection.members as m').select('m.room_id').whereRef('m.room_id', '=', 'projection.rooms.id').where('m.user_id', '=', q.viewer))]),
+        ]),
+      );
     if (q.before !== undefined) query = query.where('last_seq', '<', q.before);
     const rows = await query.orderBy('last_seq', 'desc').limit(q.limit).execute();
     return rows.map(toRoomView);

@@ -39,6 +39,7 @@ export interface RoomTable {
   created_at: Date;
   member_count: Generated<number>;
   last_seq: number;
+  visibility: Generated<'public' | 'private'>;
 }
 
 export interface MemberTable {

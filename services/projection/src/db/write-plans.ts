@@ -31,9 +31,9 @@ export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
   for (const rows of chunks(plans.rooms.created)) {
     const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
     await sql`
-      INSERT INTO projection.rooms (id, name, created_by, created_at, last_seq)
+      INSERT INTO projection.rooms (id, name, created_by, created_at, last_seq, visibility)
       SELECT * FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.created_by)}::text[],
-        ${col((r) => iso(r.created_at))}::timestamptz[], ${col((r) => r.last_seq)}::bigint[])
+        ${col((r) => iso(r.created_at))}::timestamptz[], ${col((r) => r.last_seq)}::bigint[], ${col((r) => r.visibility)}::text[])
       ON CONFLICT (id) DO NOTHING`.execute(trx);
   }
 

@@ -28,6 +28,7 @@ export const toRoomView = (row: RoomRow): RoomView => ({
   created_by: row.created_by,
   created_at: row.created_at.toISOString(),
   member_count: row.member_count,
+  visibility: row.visibility,
   last_seq: row.last_seq,
 });
 

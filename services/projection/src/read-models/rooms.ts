@@ -1,4 +1,4 @@
-import type { RoomCreated } from '@chat/contracts';
+import type { RoomCreated, Visibility } from '@chat/contracts';
 import { handledBy, type ReadModel } from './types.ts';
 
 export interface NewRoom {
@@ -7,6 +7,7 @@ export interface NewRoom {
   created_by: string | null;
   created_at: Date;
   last_seq: number;
+  visibility: Visibility;
 }
 
 export interface RoomsPlan {
@@ -28,8 +29,8 @@ export const roomsModel: ReadModel<RoomsPlan> = {
     for (const { seq, event } of events.filter(handledBy(roomsModel))) {
       switch (event.type) {
         case 'RoomCreated': {
-          const { room_id, name, created_by } = (event as RoomCreated).data;
-          if (!created.has(room_id)) created.set(room_id, { id: room_id, name, created_by, created_at: new Date(event.occurred_at), last_seq: seq });
+          const { room_id, name, created_by, visibility } = (event as RoomCreated).data;
+          if (!created.has(room_id)) created.set(room_id, { id: room_id, name, created_by, created_at: new Date(event.occurred_at), last_seq: seq, visibility });
           break;
         }
         case 'UserJoined':

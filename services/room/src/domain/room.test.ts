@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appErrorOf, type RoomEvent } from '@chat/contracts';
-import { decide, fold, isMember, type RoomCommand, type RoomDraft } from './room.ts';
+import { appErrorOf, parseEvent, type RoomEvent } from '@chat/contracts';
+import { decide, fold, isMember, mayRead, type RoomCommand, type RoomDraft } from './room.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
 const stored = (draft: RoomDraft, i: number): RoomEvent => ({ id: `e${i}`, version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, ...draft }) as RoomEvent;
@@ -10,7 +10,7 @@ const spec = (given: RoomDraft[]) => ({
   when: (command: RoomCommand) => () => decide(command, fold(given.map(stored))),
 });
 
-const created: RoomDraft = { type: 'RoomCreated', data: { room_id: 'lobby', name: 'Lobby', created_by: 'ann' } };
+const created: RoomDraft = { type: 'RoomCreated', data: { room_id: 'lobby', name: 'Lobby', created_by: 'ann', visibility: 'public' } };
 const annJoined: RoomDraft = { type: 'UserJoined', data: { room_id: 'lobby', user_id: 'ann' } };
 const bobJoined: RoomDraft = { type: 'UserJoined', data: { room_id: 'lobby', user_id: 'bob' } };
 const annLeft: RoomDraft = { type: 'UserLeft', data: { room_id: 'lobby', user_id: 'ann' } };
@@ -34,7 +34,7 @@ describe('room decider', () => {
   });
 
   it('creates the room implicitly on the first join', () => {
-    expect(spec([]).when(join('ann'))()).toEqual([{ type: 'RoomCreated', data: { room_id: 'lobby', name: 'lobby', created_by: 'ann' } }, annJoined]);
+    expect(spec([]).when(join('ann'))()).toEqual([{ type: 'RoomCreated', data: { room_id: 'lobby', name: 'lobby', created_by: 'ann', visibility: 'public' } }, annJoined]);
   });
 
   it('joins an existing room', () => {
@@ -77,5 +77,61 @@ describe('room decider', () => {
     const state = fold([created, annJoined, bobJoined, annLeft].map(stored));
     expect(isMember(state, 'bob')).toBe(true);
     expect(isMember(state, 'ann')).toBe(false);
+  });
+});
+
+describe('private rooms', () => {
+  const secret: RoomDraft = { type: 'RoomCreated', data: { room_id: 'lobby', name: 'Secret', created_by: 'ann', visibility: 'private' } };
+  const invite = (user_id: string, invited_by = 'ann'): RoomCommand => ({ type: 'InviteUser', data: { room_id: 'lobby', user_id, invited_by } });
+  const bobInvited: RoomDraft = { type: 'UserInvited', data: { room_id: 'lobby', user_id: 'bob', invited_by: 'ann' } };
+  const bobLeft: RoomDraft = { type: 'UserLeft', data: { room_id: 'lobby', user_id: 'bob' } };
+
+  it('the creator of a private room is its first member; a public room starts empty, as before', () => {
+    expect(spec([]).when({ type: 'CreateRoom', data: { room_id: 'lobby', name: 'Secret', user_id: 'ann', visibility: 'private' } })()).toEqual([
+      secret,
+      annJoined,
+    ]);
+    expect(spec([]).when({ type: 'CreateRoom', data: { room_id: 'lobby', name: 'Lobby', user_id: 'ann' } })()).toEqual([created]);
+  });
+
+  it('refuses a join without an invitation', () => {
+    expect(errorCode(spec([secret, annJoined]).when(join('bob')))).toBe('forbidden');
+  });
+
+  it('a member invites; the invited user joins, which uses the invitation up', () => {
+    expect(spec([secret, annJoined]).when(invite('bob'))()).toEqual([bobInvited]);
+    expect(spec([secret, annJoined, bobInvited]).when(join('bob'))()).toEqual([bobJoined]);
+    expect(errorCode(spec([secret, annJoined, bobInvited, bobJoined, bobLeft]).when(join('bob')))).toBe('forbidden');
+  });
+
+  it('inviting again, or inviting a member, says nothing new', () => {
+    expect(spec([secret, annJoined, bobInvited]).when(invite('bob'))()).toEqual([]);
+    expect(spec([secret, annJoined]).when(invite('ann'))()).toEqual([]);
+  });
+
+  it('only members invite; a public room needs no invitation; a missing room is not found', () => {
+    expect(errorCode(spec([secret, annJoined]).when(invite('cid', 'bob')))).toBe('not_member');
+    expect(errorCode(spec([created, annJoined]).when(invite('bob')))).toBe('bad_request');
+    expect(errorCode(spec([]).when(invite('bob')))).toBe('not_found');
+  });
+
+  it('joining a missing room still creates it public (the seed’s clients), never private', () => {
+    const [made] = spec([]).when(join('ann'))();
+    expect(made).toMatchObject({ type: 'RoomCreated', data: { visibility: 'public' } });
+  });
+
+  it('who may read: anyone a public room, only members a private one', () => {
+    expect(mayRead(fold([created].map(stored)), 'bob')).toBe(true);
+    expect(mayRead(fold([created].map(stored)), null)).toBe(true);
+    const state = fold([secret, annJoined, bobInvited].map(stored));
+    expect(mayRead(state, 'ann')).toBe(true);
+    expect(mayRead(state, 'bob')).toBe(false);
+    expect(mayRead(state, null)).toBe(false);
+  });
+
+  it('a room event written before rooms had a visibility reads as public', () => {
+    const old = { id: 'e0', type: 'RoomCreated', version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, data: { room_id: 'lobby', name: 'Old', created_by: null } };
+    const parsed = parseEvent(old);
+    expect(parsed.success && parsed.data.type === 'RoomCreated' && parsed.data.data.visibility).toBe('public');
   });
 });

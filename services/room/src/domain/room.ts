@@ -1,4 +1,14 @@
-import { AppError, type EventDraft, type MessagePosted, type RoomEvent, type RoomCreated, type UserJoined, type UserLeft } from '@chat/contracts';
+import {
+  AppError,
+  type EventDraft,
+  type MessagePosted,
+  type RoomCreated,
+  type RoomEvent,
+  type UserInvited,
+  type UserJoined,
+  type UserLeft,
+  type Visibility,
+} from '@chat/contracts';
 
 // State: a union, so "no room" cannot be mistaken for an empty room.
 export type NoRoom = { status: 'none' };
@@ -8,21 +18,25 @@ export type OpenRoom = {
   name: string;
   createdBy: string | null;
   createdAt: string;
+  visibility: Visibility;
   members: ReadonlySet<string>;
+  /** Users invited into a private room who have not joined since. */
+  invited: ReadonlySet<string>;
 };
 export type RoomState = NoRoom | OpenRoom;
 
 // Commands: imperative, with everything the decision needs (ids and time come from outside).
-export type CreateRoom = { type: 'CreateRoom'; data: { room_id: string; name: string; user_id: string } };
+export type CreateRoom = { type: 'CreateRoom'; data: { room_id: string; name: string; user_id: string; visibility?: Visibility } };
+export type InviteUser = { type: 'InviteUser'; data: { room_id: string; user_id: string; invited_by: string } };
 export type JoinRoom = { type: 'JoinRoom'; data: { room_id: string; user_id: string } };
 export type LeaveRoom = { type: 'LeaveRoom'; data: { room_id: string; user_id: string } };
 export type PostMessage = {
   type: 'PostMessage';
   data: { room_id: string; user_id: string; message_id: string; content: string; client_msg_id: string | null };
 };
-export type RoomCommand = CreateRoom | JoinRoom | LeaveRoom | PostMessage;
+export type RoomCommand = CreateRoom | JoinRoom | LeaveRoom | InviteUser | PostMessage;
 
-export type RoomDraft = EventDraft<RoomCreated | UserJoined | UserLeft | MessagePosted>;
+export type RoomDraft = EventDraft<RoomCreated | UserJoined | UserLeft | UserInvited | MessagePosted>;
 
 export const initialState = (): RoomState => ({ status: 'none' });
 
@@ -35,13 +49,24 @@ export function evolve(state: RoomState, event: RoomEvent): RoomState {
         name: event.data.name,
         createdBy: event.data.created_by,
         createdAt: event.occurred_at,
+        visibility: event.data.visibility,
         members: new Set(),
+        invited: new Set(),
       };
     case 'UserJoined': {
       if (state.status !== 'open') return state;
       const members = new Set(state.members);
       members.add(event.data.user_id);
-      return { ...state, members };
+      if (!state.invited.has(event.data.user_id)) return { ...state, members };
+      const invited = new Set(state.invited);
+      invited.delete(event.data.user_id);
+      return { ...state, members, invited };
+    }
+    case 'UserInvited': {
+      if (state.status !== 'open') return state;
+      const invited = new Set(state.invited);
+      invited.add(event.data.user_id);
+      return { ...state, invited };
     }
     case 'UserLeft': {
       if (state.status !== 'open') return state;
@@ -60,9 +85,15 @@ export const fold = (events: readonly RoomEvent[], state: RoomState = initialSta
 
 export const isMember = (state: RoomState, userId: string): boolean => state.status === 'open' && state.members.has(userId);
 
+/** Whether a user may read a room (history, members, presence): anyone a public one, members a private one. */
+export const mayRead = (state: RoomState, userId: string | null): boolean =>
+  state.status === 'open' && (state.visibility === 'public' || (userId !== null && state.members.has(userId)));
+
 /**
  * Decides what a command means for the room. Joining and leaving are idempotent (nothing new to
- * say returns no events); joining a room that does not exist creates it, as the seed's clients expect.
+ * say returns no events); joining a room that does not exist creates it, public, as the seed's
+ * clients expect. A private room is joined only on an invitation, which the join uses up; its
+ * creator is its first member.
  */
 export function decide(command: PostMessage, state: RoomState): EventDraft<MessagePosted>[];
 export function decide(command: Exclude<RoomCommand, PostMessage>, state: RoomState): EventDraft<RoomEvent>[];
@@ -70,18 +101,32 @@ export function decide(command: RoomCommand, state: RoomState): RoomDraft[];
 export function decide(command: RoomCommand, state: RoomState): RoomDraft[] {
   switch (command.type) {
     case 'CreateRoom': {
-      if (state.status === 'open') throw new AppError('conflict', `room ${command.data.room_id} already exists`);
-      return [{ type: 'RoomCreated', data: { room_id: command.data.room_id, name: command.data.name, created_by: command.data.user_id } }];
+      const { room_id, name, user_id, visibility = 'public' } = command.data;
+      if (state.status === 'open') throw new AppError('conflict', `room ${room_id} already exists`);
+      const created: RoomDraft = { type: 'RoomCreated', data: { room_id, name, created_by: user_id, visibility } };
+      return visibility === 'private' ? [created, { type: 'UserJoined', data: { room_id, user_id } }] : [created];
     }
     case 'JoinRoom': {
       const { room_id, user_id } = command.data;
       if (state.status === 'none') {
         return [
-          { type: 'RoomCreated', data: { room_id, name: room_id, created_by: user_id } },
+          { type: 'RoomCreated', data: { room_id, name: room_id, created_by: user_id, visibility: 'public' } },
           { type: 'UserJoined', data: { room_id, user_id } },
         ];
       }
-      return state.members.has(user_id) ? [] : [{ type: 'UserJoined', data: { room_id, user_id } }];
+      if (state.members.has(user_id)) return [];
+      if (state.visibility === 'private' && !state.invited.has(user_id)) {
+        throw new AppError('forbidden', `room ${room_id} is private: a member has to invite you`);
+      }
+      return [{ type: 'UserJoined', data: { room_id, user_id } }];
+    }
+    case 'InviteUser': {
+      const { room_id, user_id, invited_by } = command.data;
+      if (state.status === 'none') throw new AppError('not_found', `room ${room_id} does not exist`);
+      if (!state.members.has(invited_by)) throw new AppError('not_member', `only members of room ${room_id} can invite`);
+      if (state.visibility === 'public') throw new AppError('bad_request', `room ${room_id} is public: anyone can join it`);
+      if (state.members.has(user_id) || state.invited.has(user_id)) return [];
+      return [{ type: 'UserInvited', data: { room_id, user_id, invited_by } }];
     }
     case 'LeaveRoom': {
       if (state.status === 'none') throw new AppError('not_found', `room ${command.data.room_id} does not exist`);
