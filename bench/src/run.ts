@@ -71,18 +71,19 @@ async function main() {
   const args = process.argv.slice(2);
   const sizeArg = args.includes('--size') ? args[args.indexOf('--size') + 1] : 'full';
   if (sizeArg !== 'small' && sizeArg !== 'full') throw new Error('--size small|full');
-  const picked = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6')
+  const every = Object.keys(SCENARIOS).map(Number);
+  const picked = (process.env.BENCH_SCENARIOS ?? every.join(','))
     .split(',')
     .map((x) => Number(x.trim()))
     .filter(Boolean);
   const summary = await runBench({ size: sizeArg, scenarios: picked });
-  if (picked.length < 6) summary.command = `BENCH_SCENARIOS=${picked.join(',')} ${summary.command}`;
+  const complete = sizeArg === 'full' && every.every((id) => picked.includes(id));
+  if (!complete) summary.command = `BENCH_SCENARIOS=${picked.join(',')} ${summary.command}`;
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const table = renderTable(summary);
   // Only a full run of every scenario replaces the recorded results; others get files of their own.
-  const complete = sizeArg === 'full' && picked.length === 6;
-  const suffix = complete ? '' : `-${sizeArg}${picked.length < 6 ? `-${picked.join('')}` : ''}`;
+  const suffix = complete ? '' : `-${sizeArg}${picked.length < every.length ? `-${picked.join('')}` : ''}`;
   writeFileSync(`${dir}latest${suffix}.json`, `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(`${dir}latest${suffix}.md`, table);
   const chart = renderChart(summary);
