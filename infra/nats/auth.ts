@@ -20,9 +20,9 @@ export const passwordVariable = (user: ServiceUser | 'admin') => `NATS_${user.to
 
 /** The endpoints each service serves (request/reply through the NATS services API). */
 export const ENDPOINTS: Record<Exclude<ServiceUser, 'gateway'>, RpcName[]> = {
-  room: ['createRoom', 'joinRoom', 'leaveRoom', 'inviteUser', 'postMessage', 'editMessage', 'deleteMessage', 'membership', 'roomMembers'],
+  room: ['createRoom', 'joinRoom', 'leaveRoom', 'inviteUser', 'markRead', 'postMessage', 'editMessage', 'deleteMessage', 'membership', 'roomMembers'],
   profile: ['registerUser', 'ensureUser', 'updateUser', 'getUser', 'defaultAvatar', 'getAvatar'],
-  projection: ['listRooms', 'getRoom', 'members', 'messages', 'changes', 'recent', 'messageById', 'ping'],
+  projection: ['listRooms', 'myRooms', 'roomIdsOf', 'getRoom', 'members', 'messages', 'changes', 'recent', 'messageById', 'ping'],
 };
 
 interface Rule {
@@ -101,9 +101,10 @@ export function natsUsers(ns: string): UserSpec[] {
   return [
     {
       user: 'room',
-      about: 'rooms, membership and messages: appends room, message and edit events',
+      about: 'rooms, membership and messages: appends room, message, edit and read-marker events',
       publish: [
-        { subject: evt('room.*'), why: 'appends RoomCreated, UserJoined, UserLeft (a room aggregate)' },
+        { subject: evt('room.*'), why: 'appends RoomCreated, UserJoined, UserLeft, UserInvited (a room aggregate)' },
+        { subject: evt('read.*'), why: 'appends ReadMarkerMoved (a user’s read markers)' },
         { subject: evt('msg.*'), why: 'appends MessagePosted' },
         { subject: evt('edit.*.*'), why: 'appends MessageEdited, MessageDeleted (one message aggregate)' },
         { subject: s.notices.allRooms, why: 'tells the other room copies it appended to a room (core notice, outside the stream)' },

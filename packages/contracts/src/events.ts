@@ -64,6 +64,12 @@ export const RoomCreated = event(
 );
 export const UserJoined = event('UserJoined', z.object({ room_id: RoomId, user_id: UserId }));
 export const UserLeft = event('UserLeft', z.object({ room_id: RoomId, user_id: UserId }));
+/**
+ * How far a user has read a room: every message up to `seq` (the seq of the last event they saw
+ * there). Markers only move forward, and never past the event that moves them; unread counts and
+ * every device of the user follow them.
+ */
+export const ReadMarkerMoved = event('ReadMarkerMoved', z.object({ room_id: RoomId, user_id: UserId, seq: Seq }));
 /** A member invited a user into a private room; the invitation is used up by the join. */
 export const UserInvited = event('UserInvited', z.object({ room_id: RoomId, user_id: UserId, invited_by: UserId }));
 export const MessagePosted = event(
@@ -103,6 +109,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   UserJoined,
   UserLeft,
   UserInvited,
+  ReadMarkerMoved,
   MessagePosted,
   MessageEdited,
   MessageDeleted,
@@ -114,6 +121,7 @@ export type RoomCreated = z.infer<typeof RoomCreated>;
 export type UserJoined = z.infer<typeof UserJoined>;
 export type UserLeft = z.infer<typeof UserLeft>;
 export type UserInvited = z.infer<typeof UserInvited>;
+export type ReadMarkerMoved = z.infer<typeof ReadMarkerMoved>;
 export type MessagePosted = z.infer<typeof MessagePosted>;
 export type MessageEdited = z.infer<typeof MessageEdited>;
 export type MessageDeleted = z.infer<typeof MessageDeleted>;
@@ -149,6 +157,7 @@ export const EVENT_VERSIONS: Record<ChatEventType, number> = {
   UserJoined: 1,
   UserLeft: 1,
   UserInvited: 1,
+  ReadMarkerMoved: 1,
   MessagePosted: 1,
   MessageEdited: 2,
   MessageDeleted: 2,

@@ -66,8 +66,20 @@ export const PresenceFrame = z.object({
 });
 export type PresenceFrame = z.infer<typeof PresenceFrame>;
 
+/**
+ * Multiplexed socket, about any of the user's rooms whether subscribed or not (what a sidebar of
+ * "my rooms" needs): a new message in one (`room_activity`: it moves up; its unread count grows
+ * unless the message is the user's own), and a read marker moved on any of the user's devices.
+ */
+export const InboxFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('room_activity'), room_id: RoomId, message: MessageView, seq: Seq }),
+  z.object({ type: z.literal('read_marker'), room_id: RoomId, seq: Seq }),
+]);
+export type InboxFrame = z.infer<typeof InboxFrame>;
+
 export const ServerFrame = z.union([
   LiveFrame,
+  InboxFrame,
   PresenceFrame,
   z.object({ type: z.literal('typing'), room_id: RoomId, user_id: UserId }),
   /** One-room socket: live from `cursor` on. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientMsgId, RoomId, UserId } from './ids.ts';
+import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
 import { MessageContentInput, RoomNameInput, Visibility } from './events.ts';
 import { Username } from './profile.ts';
 import { HISTORY_LIMIT_MAX, MEMBERS_LIMIT_MAX, ROOMS_LIMIT_MAX } from './rpc.ts';
@@ -39,6 +39,9 @@ export const CreateRoomBody = z.object({
   /** `private`: only members see it and only invited users may join (the creator is its first member). */
   visibility: Visibility.default('public'),
 });
+
+/** How far the user has read a room: the seq of the last event they saw there (a cursor). */
+export const ReadMarkerBody = z.object({ seq: Seq, user_id: UserId.optional() });
 
 /** An invitation into a private room, by one of its members (`user_id`: the inviter, as in every seed body). */
 export const InviteBody = z.object({ invitee: UserId, user_id: UserId.optional() });

@@ -4,7 +4,7 @@ import { MessageContentInput, RoomNameInput, Visibility } from './events.ts';
 import { TimelineFrame } from './frames.ts';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
-import { MemberView, MessageView, RoomView, UserView } from './views.ts';
+import { MemberView, MessageView, MyRoomView, RoomView, UserView } from './views.ts';
 
 /** Every NATS reply: a result or an error, never a bare value. */
 export const Reply = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data: z.unknown() }), z.object({ ok: z.literal(false), error: ErrorBody })]);
@@ -64,6 +64,8 @@ export const Rpc = {
       seq: Seq,
     }),
   ),
+  /** A member says how far they have read a room; `event_seq` is the marker's own event. */
+  markRead: endpoint('markRead', z.object({ room_id: RoomId, user_id: UserId, seq: Seq }), z.object({ room_id: RoomId, seq: Seq, event_seq: Seq })),
   /** A member invites a user into a private room (`invited: false`: already invited or a member). */
   inviteUser: endpoint(
     'inviteUser',
@@ -138,6 +140,24 @@ export const Rpc = {
     }),
     z.array(RoomView),
   ),
+  /** The rooms a user is a member of, newest activity first, with unread counts and last messages. */
+  myRooms: endpoint(
+    'myRooms',
+    z.object({
+      user_id: UserId,
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(ROOMS_LIMIT_MAX + 1)
+        .default(100),
+      before: Seq.optional(),
+      ...MinPosition,
+    }),
+    z.array(MyRoomView),
+  ),
+  /** Every room a user is a member of (ids only): what the gateway follows for their inbox. */
+  roomIdsOf: endpoint('roomIdsOf', z.object({ user_id: UserId, ...MinPosition }), z.object({ room_ids: z.array(RoomId) })),
   getRoom: endpoint('getRoom', z.object({ room_id: RoomId, ...MinPosition }), RoomView),
   /** Members, oldest first; `after`: those who joined after that member. */
   members: endpoint(

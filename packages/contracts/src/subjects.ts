@@ -24,6 +24,7 @@ export function subjects(ns: string) {
     joinRoom: `${ns}.cmd.room.join`,
     leaveRoom: `${ns}.cmd.room.leave`,
     inviteUser: `${ns}.cmd.room.invite`,
+    markRead: `${ns}.cmd.room.read`,
     postMessage: `${ns}.cmd.room.post`,
     editMessage: `${ns}.cmd.room.edit`,
     deleteMessage: `${ns}.cmd.room.delete`,
@@ -38,6 +39,8 @@ export function subjects(ns: string) {
     defaultAvatar: `${ns}.qry.avatar.default`,
     getAvatar: `${ns}.qry.avatar.get`,
     listRooms: `${ns}.qry.rooms.list`,
+    myRooms: `${ns}.qry.rooms.mine`,
+    roomIdsOf: `${ns}.qry.rooms.ids-of`,
     getRoom: `${ns}.qry.room.get`,
     members: `${ns}.qry.room.members`,
     messages: `${ns}.qry.messages.page`,
@@ -61,6 +64,8 @@ export function subjects(ns: string) {
       /** Edits and deletion of one message: its own small aggregate. */
       messageChanges: (roomId: string, messageId: string) => `${ns}.evt.edit.${token('room', roomId)}.${token('message', messageId)}`,
       user: (userId: string) => `${ns}.evt.user.${token('user', userId)}`,
+      /** A user's read markers, every room's (only ever appended; the projection keeps the highest). */
+      readMarkers: (userId: string) => `${ns}.evt.read.${token('user', userId)}`,
     },
     /** Request/reply subject of each endpoint in `Rpc`. */
     rpc,

@@ -39,6 +39,18 @@ export const RoomView = z.object({
 });
 export type RoomView = z.infer<typeof RoomView>;
 
+/**
+ * One of my rooms, as a sidebar shows it: the room, my unread count (messages of others after my
+ * read marker, at most `UNREAD_MAX`), where I have read to, and its last message.
+ */
+export const UNREAD_MAX = 999;
+export const MyRoomView = RoomView.extend({
+  unread: z.number().int().nonnegative().max(UNREAD_MAX),
+  read_seq: Seq,
+  last_message: MessageView.nullable(),
+});
+export type MyRoomView = z.infer<typeof MyRoomView>;
+
 export const MemberView = z.object({
   user_id: UserId,
   username: z.string(),

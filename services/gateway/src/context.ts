@@ -19,12 +19,14 @@ export const SOCKET_SETUP_IN_FLIGHT = 64;
 export interface LiveState {
   /** The seq a read of this room must reflect: its last event as far as this gateway knows. */
   head(roomId: string): number;
-  /** Every event up to here has reached this gateway. */
+  /** What a read across rooms must reflect: every event that reached this gateway, and its own writes. */
   position(): number;
   /** A write through this gateway that appended `seq` to the room's log. */
   noteWrite(roomId: string, seq: number): void;
   /** A profile change through this gateway, appended at `seq` (it shows in every room's history). */
   noteProfile(seq: number): void;
+  /** Any other write through this gateway (a read marker): reads across rooms wait for it. */
+  noteOwnWrite(seq: number): void;
   messageView(state: MessageState): Promise<MessageView>;
 }
 

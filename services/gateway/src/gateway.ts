@@ -8,6 +8,7 @@ import { AvatarUploads } from './avatar-uploads.ts';
 import { GatewayContext, type LiveState } from './context.ts';
 import { type Authenticator, OpenAuthenticator, TokenAuthenticator } from './edge/authenticators.ts';
 import { CreationLimiter, type CreationLimits, DEFAULT_CREATION_LIMITS } from './edge/rate-limits.ts';
+import { Inbox } from './inbox.ts';
 import { serveNotFound, servePreflight, serveRoutes } from './edge/serve.ts';
 import { rateLimits } from './limits.ts';
 import { LiveFeed } from './live/live-feed.ts';
@@ -84,12 +85,31 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
   const jsm = await jetstreamManager(opts.nc);
   const directory = new ProfileDirectory(jsm, opts.s);
-  const feed: LiveFeed = new LiveFeed(opts.nc, jsm, opts.s, (): RoomHub => hub, directory, opts.log);
+  const feed: LiveFeed = new LiveFeed(
+    opts.nc,
+    jsm,
+    opts.s,
+    (): RoomHub => hub,
+    directory,
+    opts.log,
+    () => inbox,
+  );
+  // The newest event written through this gateway: a read across rooms after it waits for it.
+  let written = 0;
   const live: LiveState = {
     head: (roomId) => hub.head(roomId),
-    position: () => feed.position,
-    noteWrite: (roomId, seq) => hub.noteEvent(roomId, seq),
-    noteProfile: (seq) => hub.noteProfile(seq),
+    position: () => Math.max(feed.position, written),
+    noteWrite: (roomId, seq) => {
+      written = Math.max(written, seq);
+      hub.noteEvent(roomId, seq);
+    },
+    noteProfile: (seq) => {
+      written = Math.max(written, seq);
+      hub.noteProfile(seq);
+    },
+    noteOwnWrite: (seq) => {
+      written = Math.max(written, seq);
+    },
     messageView: async (m) => {
       const author = await directory.get(m.user_id);
       const facts = { id: m.message_id, room_id: m.room_id, user_id: m.user_id, type: 'text' as const, content: m.content, client_msg_id: m.client_msg_id };
@@ -110,6 +130,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     gatewayId,
     opts.log,
     (userId, online) => hub.presenceChanged(userId, online),
+  );
+  // Each user's rooms, for the sidebar frames of their multiplexed sockets (read-your-writes: a
+  // room joined through this gateway a moment ago is in the list).
+  const inbox: Inbox<Socket> = new Inbox<Socket>(
+    async (userId) => (await ctx.call('roomIdsOf', { user_id: userId, min_position: live.position() })).room_ids,
+    {
+      send: (ws, frame) => {
+        if (!ws.getUserData().closed) ws.send(JSON.stringify(frame));
+      },
+      follows: (ws, roomId) => ws.getUserData().subs.has(roomId),
+    },
+    opts.log,
   );
   const hub: RoomHub = new RoomHub(app, opts.nc, opts.s, opts.log, gatewayId, {
     feedPosition: () => feed.position,
@@ -154,6 +186,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       maxSubscriptions: opts.limits?.maxSubscriptions ?? 500,
     },
     anchor,
+    inbox,
   ));
   serveStaticSite(app, opts.site ?? null);
   servePreflight(app, origins);

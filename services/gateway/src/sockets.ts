@@ -18,6 +18,7 @@ import {
 import type { z } from 'zod';
 import type { GatewayContext } from './context.ts';
 import type { Hints } from './edge/admission.ts';
+import type { Inbox } from './inbox.ts';
 import { errorReply, framingProblem, refuseFraming, requestId, send } from './edge/http.ts';
 import type { PresenceTracker } from './presence.ts';
 import { BUFFER_LIMITS, type RoomHub, roomTopic } from './room-hub.ts';
@@ -142,6 +143,7 @@ export function registerSockets(
   metrics: SocketMetrics,
   limits: SocketLimits,
   anchor: Anchor,
+  inbox: Inbox<Socket>,
 ): { evict(ws: Socket, roomId: string): void } {
   const perUser = new Map<string, number>();
   /** Counted before anything asynchronous: sockets opened all at once are capped too. */
@@ -345,6 +347,7 @@ export function registerSockets(
     unreserve(data.userId);
     metrics.closed();
     for (const roomId of [...data.subs.keys()]) leave(ws, roomId);
+    if (!data.legacyRoom) inbox.detach(data.userId, ws);
     presence.disconnect(data.userId);
   };
 
@@ -458,6 +461,7 @@ export function registerSockets(
     },
     open: (ws) => {
       opened(ws);
+      inbox.attach(ws.getUserData().userId, ws);
       sendFrame(ws, { type: 'welcome', user_id: ws.getUserData().userId });
     },
     message: (ws, message, isBinary) => {

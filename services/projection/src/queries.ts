@@ -43,6 +43,8 @@ export function serveQueries(deps: {
     { name: 'projection', version: '0.2.0', log, onRequest },
     {
       listRooms: (req) => query(req.min_position, () => readModels.rooms(db, req)),
+      myRooms: (req) => query(req.min_position, () => readModels.myRooms(db, req)),
+      roomIdsOf: (req) => query(req.min_position, async () => ({ room_ids: await readModels.roomsOfUser(db, req.user_id) })),
       getRoom: (req) =>
         query(req.min_position, async () => {
           const room = await readModels.room(db, req.room_id);

@@ -1,11 +1,13 @@
 import { AggregateRepository, EventStore, type NatsConnection, nuid, type RequestContext, runCommand, type Service, serveRpc } from '@chat/bus';
 import {
   AppError,
+  type EventDraft,
   type EventMeta,
   type MessageDeleted,
   type MessageEdited,
   type MessagePosted,
   type MessageState as MessageReply,
+  type ReadMarkerMoved,
   type RoomEvent,
   type Subjects,
 } from '@chat/contracts';
@@ -140,6 +142,19 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
         if (!appended.duplicate) deps.onPosted?.();
         const original = appended.duplicate ? ((await store.get(appended.seq)).event as MessagePosted) : (appended.event as MessagePosted);
         return { ...replyOf(postedAt(original, appended.seq) as PostedMessage, appended.seq), duplicate: appended.duplicate };
+      },
+
+      /**
+       * Members only. Nothing is decided against earlier markers: the event says where the user is,
+       * and the projection keeps the highest marker, never past the marker's own event.
+       */
+      markRead: async (req, ctx) => {
+        const state = await directory.forPost(req.room_id, req.user_id);
+        if (state.status !== 'open') throw new AppError('not_found', `room ${req.room_id} does not exist`);
+        if (!isMember(state, req.user_id)) throw new AppError('not_member', `user ${req.user_id} has not joined room ${req.room_id}`);
+        const draft: EventDraft<ReadMarkerMoved> = { type: 'ReadMarkerMoved', data: { ...req } };
+        const appended = await store.append(s.events.readMarkers(req.user_id), draft, { meta: metaFor(ctx, req.user_id), now: now() });
+        return { room_id: req.room_id, seq: Math.min(req.seq, appended.seq), event_seq: appended.seq };
       },
 
       editMessage: (req, ctx) => changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id)),

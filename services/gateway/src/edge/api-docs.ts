@@ -3,6 +3,7 @@ import {
   ErrorBody,
   HISTORY_LIMIT_MAX,
   JSON_BODY_MAX_BYTES,
+  InboxFrame,
   LiveFrame,
   MuxClientFrame,
   PresenceFrame,
@@ -129,12 +130,17 @@ export const serverFrameTypes = (): string[] =>
  * The WebSocket protocol as an AsyncAPI 3.0 document, from the same frame schemas the gateway
  * parses and sends: the multiplexed `/ws` and the seed's one-room `/ws/{room}/{user}`.
  */
+/** Frames of the multiplexed socket only: its handshake, subscriptions and the inbox of all the user's rooms. */
+const MUX_ONLY = ['server.welcome', 'server.subscribed', 'server.unsubscribed', 'server.room_activity', 'server.read_marker'];
+
 export function asyncApiDocument(info: { version: string }): JsonSchema {
   const serverMessages: Record<string, unknown> = {};
   const frames = [
     ...(LiveFrame as unknown as { options: z.ZodObject[] }).options,
+    ...(InboxFrame as unknown as { options: z.ZodObject[] }).options,
     PresenceFrame,
-    ...(ServerFrame as unknown as { options: z.ZodType[] }).options.slice(2),
+    // After the three unions above, the frames ServerFrame lists one by one.
+    ...(ServerFrame as unknown as { options: z.ZodType[] }).options.slice(3),
   ] as z.ZodObject[];
   for (const frame of frames) {
     const type = String((frame.shape.type as z.ZodLiteral<string>).value);
@@ -176,7 +182,7 @@ export function asyncApiDocument(info: { version: string }): JsonSchema {
         parameters: { room: { description: 'room id' }, user: { description: 'user id' } },
         messages: {
           ...refs(Object.keys(roomClient)),
-          ...refs(Object.keys(serverMessages).filter((n) => !['server.welcome', 'server.subscribed', 'server.unsubscribed'].includes(n))),
+          ...refs(Object.keys(serverMessages).filter((n) => !MUX_ONLY.includes(n))),
         },
         bindings: { ws: { query: schemaOf(WsQuery) } },
       },

@@ -98,8 +98,10 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
     case 'ProfileUpdated':
       return { kind: 'profile', userId: event.data.user_id, seq };
     // An invitation concerns the invitee, who is not in the room yet: nothing for its sockets.
+    // Read markers reach the user's devices through the inbox (see inbox.ts), not a room.
     case 'RoomCreated':
     case 'UserInvited':
+    case 'ReadMarkerMoved':
     case 'UserRegistered':
       return { kind: 'none' };
     default: {

@@ -1,6 +1,7 @@
 import { CorruptEventError, decodeEvent, type Follower, followStream, type JetStreamManager, type JsMsg, type NatsConnection, streamIdentity } from '@chat/bus';
-import type { Subjects } from '@chat/contracts';
+import type { LiveFrame, Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
+import type { Inbox } from '../inbox.ts';
 import type { RoomHub } from '../room-hub.ts';
 import { type Author, effectOf, profileFrame, subjectUser } from './frames.ts';
 import { type ProfileDirectory, userView } from './profile-directory.ts';
@@ -31,6 +32,7 @@ export class LiveFeed {
     private readonly hub: () => RoomHub,
     private readonly directory: ProfileDirectory,
     private readonly log: Logger,
+    private readonly inbox: () => Inbox<unknown> | null = () => null,
   ) {
     this.prefix = `${s.ns}.evt.`;
   }
@@ -77,12 +79,22 @@ export class LiveFeed {
 
   private async one(m: JsMsg): Promise<void> {
     const hub = this.hub();
+    const inbox = this.inbox();
     // <ns>.evt.<kind>.<id>[.<message>]
     const [kind, id] = m.subject.slice(this.prefix.length).split('.');
     if (!kind || !id) return;
+    if (kind === 'read') {
+      // A user's read markers: for their devices here, if any.
+      if (!inbox?.has(id)) return;
+      const { event } = decodeEvent(m.seq, m.data);
+      if (event.type === 'ReadMarkerMoved') inbox.readMarker(event.data.user_id, event.data.room_id, Math.min(event.data.seq, m.seq));
+      return;
+    }
     if (kind === 'room' || kind === 'msg' || kind === 'edit') {
       hub.noteEvent(id, m.seq);
-      if (!hub.holds(id)) return;
+      // Membership events matter to the inbox of any user here, whatever the room.
+      const forInbox = inbox !== null && (inbox.follows(id) || (kind === 'room' && !inbox.empty));
+      if (!hub.holds(id) && !forInbox) return;
     } else if (kind !== 'user') {
       return;
     }
@@ -98,7 +110,19 @@ export class LiveFeed {
     }
     const userId = subjectUser(event);
     const effect = effectOf(event, seq, userId ? await this.author(userId) : { username: null, avatar: null });
-    if (effect.kind === 'room') hub.deliver(effect.roomId, seq, effect.frames, { joined: effect.joined, left: effect.left });
+    if (effect.kind !== 'room') return;
+    if (hub.holds(effect.roomId)) hub.deliver(effect.roomId, seq, effect.frames, { joined: effect.joined, left: effect.left });
+    if (inbox) this.toInbox(inbox, effect.roomId, effect.frames, effect.joined, effect.left);
+  }
+
+  /**
+   * New timeline lines (posts, joins, leaves) go to the members' inboxes: a joiner's devices hear
+   * of their join (the room appears), a leaver's of their leave (it goes), before they drop out.
+   */
+  private toInbox(inbox: Inbox<unknown>, roomId: string, frames: readonly LiveFrame[], joined?: string, left?: string): void {
+    if (joined) inbox.membership(roomId, joined, true);
+    for (const frame of frames) if (frame.type === 'message') inbox.activity(roomId, frame.message, frame.seq);
+    if (left) inbox.membership(roomId, left, false);
   }
 
   private async author(userId: string): Promise<Author> {

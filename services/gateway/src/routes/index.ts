@@ -6,6 +6,7 @@ import type { PresenceTracker } from '../presence.ts';
 import type { RoomHub } from '../room-hub.ts';
 import { avatarRoutes } from './avatars.ts';
 import { historyRoutes } from './history.ts';
+import { meRoutes } from './me.ts';
 import { roomRoutes } from './rooms.ts';
 import { userRoutes } from './users.ts';
 
@@ -20,7 +21,13 @@ export interface RouteDeps {
 
 /** Every route of the HTTP API, as specs (see `edge/spec.ts`); the API documents are generated from them. */
 export function apiRoutes(deps: RouteDeps): RouteSpec[] {
-  return [...userRoutes(deps.ctx), ...avatarRoutes(deps.ctx, deps.cache), ...roomRoutes(deps.ctx), ...historyRoutes(deps.ctx, deps.hub, deps.presence)];
+  return [
+    ...userRoutes(deps.ctx),
+    ...avatarRoutes(deps.ctx, deps.cache),
+    ...roomRoutes(deps.ctx),
+    ...meRoutes(deps.ctx),
+    ...historyRoutes(deps.ctx, deps.hub, deps.presence),
+  ];
 }
 
 /** The API's descriptions, served beside it: OpenAPI 3.1 for HTTP, AsyncAPI 3.0 for the WebSocket frames. */

@@ -92,17 +92,30 @@ export const migrations: Record<string, Migration> = {
       await p.alterTable('checkpoint').dropColumn('stream_name').dropColumn('stream_created').dropColumn('epoch').execute();
     },
   },
-  '2026-12-01T00-00_room_visibility': {
+  '2026-12-01T00-00_visibility_read_markers': {
     async up(db: Kysely<any>) {
       // Rooms made before visibility existed were public, as their events (which carry none) say.
-      await db
-        .withSchema('projection')
-        .schema.alterTable('rooms')
+      const p = db.withSchema('projection').schema;
+      await p
+        .alterTable('rooms')
         .addColumn('visibility', 'text', (c) => c.notNull().defaultTo('public').check(sql`visibility IN ('public', 'private')`))
+        .addColumn('last_message_seq', 'bigint')
+        .execute();
+      // Where each member joined (unread counts start there), and how far each has read.
+      await p.alterTable('members').addColumn('joined_seq', 'bigint').execute();
+      await p
+        .createTable('read_markers')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('read_markers_pk', ['user_id', 'room_id'])
         .execute();
     },
     async down(db: Kysely<any>) {
-      await db.withSchema('projection').schema.alterTable('rooms').dropColumn('visibility').execute();
+      const p = db.withSchema('projection').schema;
+      await p.dropTable('read_markers').ifExists().execute();
+      await p.alterTable('members').dropColumn('joined_seq').execute();
+      await p.alterTable('rooms').dropColumn('visibility').dropColumn('last_message_seq').execute();
     },
   },
 };

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from './schema.ts';
+import type { Database, RoomRow } from './schema.ts';
 import { toMemberView, toMessageView, toRoomView, type MessageWithAuthor } from '../domain/views.ts';
-import type { MemberView, MessageView, RoomView, TimelineFrame } from '@chat/contracts';
+import { type MemberView, type MessageView, type MyRoomView, type RoomView, type TimelineFrame, UNREAD_MAX } from '@chat/contracts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -43,12 +43,48 @@ export const readModels = Object.freeze({
           eb('visibility', '=', 'public'),
           ...(q.viewer === null
             ? []
-            : [eb.exists(eb.selectFrom('projection.members as m').select('m.room_id').whereRef('m.room_id', '=', 'projection.rooms.id').where('m.user_id', '=', q.viewer))]),
+            : [
+                eb.exists(
+                  eb
+                    .selectFrom('projection.members as m')
+                    .select('m.room_id')
+                    .whereRef('m.room_id', '=', 'projection.rooms.id')
+                    .where('m.user_id', '=', q.viewer),
+                ),
+              ]),
         ]),
       );
     if (q.before !== undefined) query = query.where('last_seq', '<', q.before);
     const rows = await query.orderBy('last_seq', 'desc').limit(q.limit).execute();
     return rows.map(toRoomView);
+  },
+
+  /**
+   * The rooms a user is a member of, newest activity first, each with the user's unread count
+   * (posts of others, not deleted, after the read marker, or after the join when there is none;
+   * counted up to UNREAD_MAX), where they have read to, and the room's last message.
+   */
+  async myRooms(db: Db, q: { user_id: string; limit: number; before?: number | undefined }): Promise<MyRoomView[]> {
+    const rows = await sql<RoomRow & { read_seq: string | number; unread: number }>`
+      SELECT r.*, COALESCE(mk.seq, mb.joined_seq, 0) AS read_seq,
+        (SELECT count(*) FROM (
+           SELECT 1 FROM projection.messages m
+           WHERE m.room_id = r.id AND m.seq > COALESCE(mk.seq, mb.joined_seq, 0) AND m.type = 'text' AND NOT m.deleted AND m.user_id <> ${q.user_id}
+           LIMIT ${UNREAD_MAX}) AS u)::int AS unread
+      FROM projection.members mb
+      JOIN projection.rooms r ON r.id = mb.room_id
+      LEFT JOIN projection.read_markers mk ON mk.user_id = mb.user_id AND mk.room_id = mb.room_id
+      WHERE mb.user_id = ${q.user_id} ${q.before === undefined ? sql`` : sql`AND r.last_seq < ${q.before}`}
+      ORDER BY r.last_seq DESC
+      LIMIT ${q.limit}`.execute(db);
+    const lastSeqs = rows.rows.flatMap((r) => (r.last_message_seq === null ? [] : [Number(r.last_message_seq)]));
+    const last = new Map((await readModels.messagesBySeq(db, lastSeqs)).map((m) => [m.seq, m]));
+    return rows.rows.map((r) => ({
+      ...toRoomView({ ...r, last_seq: Number(r.last_seq), created_at: new Date(r.created_at) }),
+      unread: r.unread,
+      read_seq: Number(r.read_seq),
+      last_message: r.last_message_seq === null ? null : (last.get(Number(r.last_message_seq)) ?? null),
+    }));
   },
 
   async room(db: Db, roomId: string): Promise<RoomView | undefined> {

@@ -40,12 +40,23 @@ export interface RoomTable {
   member_count: Generated<number>;
   last_seq: number;
   visibility: Generated<'public' | 'private'>;
+  /** The room's newest post (its preview in "my rooms"). */
+  last_message_seq: number | null;
+}
+
+/** How far a user has read a room (the highest marker; never past the marker's own event). */
+export interface ReadMarkerTable {
+  user_id: string;
+  room_id: string;
+  seq: number;
 }
 
 export interface MemberTable {
   room_id: string;
   user_id: string;
   joined_at: Date;
+  /** The seq of the join: what came before it is not unread. */
+  joined_seq: number | null;
 }
 
 export interface MessageTable {
@@ -71,6 +82,7 @@ export interface Database {
   'projection.members': MemberTable;
   'projection.messages': MessageTable;
   'projection.dead_letters': DeadLetterTable;
+  'projection.read_markers': ReadMarkerTable;
 }
 
 export type MessageRow = Selectable<MessageTable>;

@@ -40,9 +40,10 @@ export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
   for (const rows of chunks(plans.members.joined)) {
     const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
     await sql`
-      INSERT INTO projection.members (room_id, user_id, joined_at)
-      SELECT * FROM unnest(${col((r) => r.room_id)}::text[], ${col((r) => r.user_id)}::text[], ${col((r) => iso(r.joined_at))}::timestamptz[])
-      ON CONFLICT (room_id, user_id) DO UPDATE SET joined_at = excluded.joined_at`.execute(trx);
+      INSERT INTO projection.members (room_id, user_id, joined_at, joined_seq)
+      SELECT * FROM unnest(${col((r) => r.room_id)}::text[], ${col((r) => r.user_id)}::text[], ${col((r) => iso(r.joined_at))}::timestamptz[],
+        ${col((r) => r.joined_seq)}::bigint[])
+      ON CONFLICT (room_id, user_id) DO UPDATE SET joined_at = excluded.joined_at, joined_seq = excluded.joined_seq`.execute(trx);
   }
   for (const rows of chunks(plans.members.left)) {
     await sql`
@@ -77,5 +78,18 @@ export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
       UPDATE projection.rooms r SET last_seq = greatest(r.last_seq, a.last_seq)
       FROM unnest(${rows.map((r) => r.room_id)}::text[], ${rows.map((r) => r.last_seq)}::bigint[]) AS a(room_id, last_seq)
       WHERE r.id = a.room_id`.execute(trx);
+  }
+  for (const rows of chunks(plans.rooms.lastMessage)) {
+    await sql`
+      UPDATE projection.rooms r SET last_message_seq = greatest(r.last_message_seq, a.seq)
+      FROM unnest(${rows.map((r) => r.room_id)}::text[], ${rows.map((r) => r.seq)}::bigint[]) AS a(room_id, seq)
+      WHERE r.id = a.room_id`.execute(trx);
+  }
+  for (const rows of chunks(plans.readMarkers.markers)) {
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    await sql`
+      INSERT INTO projection.read_markers (user_id, room_id, seq)
+      SELECT * FROM unnest(${col((r) => r.user_id)}::text[], ${col((r) => r.room_id)}::text[], ${col((r) => r.seq)}::bigint[])
+      ON CONFLICT (user_id, room_id) DO UPDATE SET seq = greatest(projection.read_markers.seq, excluded.seq)`.execute(trx);
   }
 }

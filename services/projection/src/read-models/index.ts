@@ -1,6 +1,7 @@
 import type { StoredEvent } from '@chat/bus';
 import { type MembersPlan, membersModel } from './members.ts';
 import { type MessagesPlan, messagesModel } from './messages.ts';
+import { type ReadMarkersPlan, readMarkersModel } from './read-markers.ts';
 import { type RoomsPlan, roomsModel } from './rooms.ts';
 import { type UserRow, usersModel } from './users.ts';
 
@@ -9,6 +10,7 @@ export interface Plans {
   rooms: RoomsPlan;
   members: MembersPlan;
   messages: MessagesPlan;
+  readMarkers: ReadMarkersPlan;
 }
 
 /** Every read model's plan for a run of events, in seq order. */
@@ -17,9 +19,10 @@ export const planAll = (events: readonly StoredEvent[]): Plans => ({
   rooms: roomsModel.plan(events),
   members: membersModel.plan(events),
   messages: messagesModel.plan(events),
+  readMarkers: readMarkersModel.plan(events),
 });
 
-export { membersModel, messagesModel, roomsModel, usersModel };
-export type { MembersPlan, MessagesPlan, RoomsPlan, UserRow };
+export { membersModel, messagesModel, readMarkersModel, roomsModel, usersModel };
+export type { MembersPlan, MessagesPlan, ReadMarkersPlan, RoomsPlan, UserRow };
 export type { MessageChange, MessageRow } from './messages.ts';
 export type { NewRoom } from './rooms.ts';

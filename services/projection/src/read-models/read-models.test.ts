@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@chat/bus';
 import type { ChatEvent } from '@chat/contracts';
 import { describe, expect, it } from 'vitest';
-import { membersModel, messagesModel, planAll, roomsModel, usersModel } from './index.ts';
+import { membersModel, messagesModel, planAll, readMarkersModel, roomsModel, usersModel } from './index.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
 const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
@@ -34,22 +34,28 @@ describe('read models, given events, plan rows', () => {
       e(4, 'UserJoined', { room_id: 'r', user_id: 'bob' }, 4),
     ]);
     expect(plan.left).toEqual([{ room_id: 'r', user_id: 'ann' }]);
-    expect(plan.joined).toEqual([{ room_id: 'r', user_id: 'bob', joined_at: new Date(at(4)) }]);
+    expect(plan.joined).toEqual([{ room_id: 'r', user_id: 'bob', joined_at: new Date(at(4)), joined_seq: 4 }]);
   });
 
   it('rooms: created once, the newest timeline seq per room, and a recount where membership moved', () => {
     const plan = roomsModel.plan([
-      e(1, 'RoomCreated', { room_id: 'r', name: 'R', created_by: 'ann' }),
+      e(1, 'RoomCreated', { room_id: 'r', name: 'R', created_by: 'ann', visibility: 'private' }),
       e(2, 'UserJoined', { room_id: 'r', user_id: 'ann' }),
       post(3, 'r', 'm1', 'ann', 'hi'),
       post(4, 'q', 'm2', 'bob', 'yo'),
+      e(5, 'UserJoined', { room_id: 'q', user_id: 'ann' }),
     ]);
-    expect(plan.created).toEqual([{ id: 'r', name: 'R', created_by: 'ann', created_at: new Date(at(0)), last_seq: 1 }]);
+    expect(plan.created).toEqual([{ id: 'r', name: 'R', created_by: 'ann', created_at: new Date(at(0)), last_seq: 1, visibility: 'private' }]);
+    // The preview is the newest post, not the newest timeline line (a join is activity, not a message).
+    expect(plan.lastMessage).toEqual([
+      { room_id: 'r', seq: 3 },
+      { room_id: 'q', seq: 4 },
+    ]);
     expect(plan.activity).toEqual([
       { room_id: 'r', last_seq: 3 },
-      { room_id: 'q', last_seq: 4 },
+      { room_id: 'q', last_seq: 5 },
     ]);
-    expect(plan.recount).toEqual(['r']);
+    expect(plan.recount).toEqual(['r', 'q']);
   });
 
   it('messages: posts and system lines as rows; several changes to one message fold into its last, with that seq', () => {
@@ -66,13 +72,28 @@ describe('read models, given events, plan rows', () => {
     expect(plan.changes).toEqual([{ id: 'm1', room_id: 'r', content: '', deleted: true, edited_at: new Date(at(6)), changed_seq: 4 }]);
   });
 
+  it('read markers: the furthest per user and room, never past the event that moves it, whatever the order', () => {
+    const plan = readMarkersModel.plan([
+      e(10, 'ReadMarkerMoved', { room_id: 'r', user_id: 'ann', seq: 8 }),
+      e(11, 'ReadMarkerMoved', { room_id: 'r', user_id: 'ann', seq: 5 }),
+      e(12, 'ReadMarkerMoved', { room_id: 'q', user_id: 'ann', seq: 9_000_000 }),
+      e(13, 'ReadMarkerMoved', { room_id: 'r', user_id: 'bob', seq: 3 }),
+    ]);
+    expect(plan.markers).toEqual([
+      { user_id: 'ann', room_id: 'r', seq: 8 },
+      { user_id: 'ann', room_id: 'q', seq: 12 },
+      { user_id: 'bob', room_id: 'r', seq: 3 },
+    ]);
+  });
+
   it('every model ignores what it does not handle, and an empty batch plans nothing', () => {
     const plans = planAll([]);
     expect(plans).toEqual({
       users: { upserts: [] },
-      rooms: { created: [], activity: [], recount: [] },
+      rooms: { created: [], activity: [], recount: [], lastMessage: [] },
       members: { joined: [], left: [] },
       messages: { inserts: [], changes: [] },
+      readMarkers: { markers: [] },
     });
     expect(usersModel.plan([post(1, 'r', 'm', 'u', 'x')]).upserts).toEqual([]);
   });

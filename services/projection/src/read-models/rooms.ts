@@ -16,6 +16,8 @@ export interface RoomsPlan {
   activity: { room_id: string; last_seq: number }[];
   /** Rooms whose member count is to be counted again. */
   recount: string[];
+  /** The seq of each room's newest post in the batch (the preview of "my rooms"). */
+  lastMessage: { room_id: string; seq: number }[];
 }
 
 /** Rooms, newest activity first, with their member counts. */
@@ -26,11 +28,13 @@ export const roomsModel: ReadModel<RoomsPlan> = {
     const created = new Map<string, NewRoom>();
     const activity = new Map<string, number>();
     const recount = new Set<string>();
+    const lastMessage = new Map<string, number>();
     for (const { seq, event } of events.filter(handledBy(roomsModel))) {
       switch (event.type) {
         case 'RoomCreated': {
           const { room_id, name, created_by, visibility } = (event as RoomCreated).data;
-          if (!created.has(room_id)) created.set(room_id, { id: room_id, name, created_by, created_at: new Date(event.occurred_at), last_seq: seq, visibility });
+          if (!created.has(room_id))
+            created.set(room_id, { id: room_id, name, created_by, created_at: new Date(event.occurred_at), last_seq: seq, visibility });
           break;
         }
         case 'UserJoined':
@@ -40,6 +44,7 @@ export const roomsModel: ReadModel<RoomsPlan> = {
           break;
         case 'MessagePosted':
           activity.set(event.data.room_id, seq);
+          lastMessage.set(event.data.room_id, seq);
           break;
       }
     }
@@ -47,6 +52,7 @@ export const roomsModel: ReadModel<RoomsPlan> = {
       created: [...created.values()],
       activity: [...activity].map(([room_id, last_seq]) => ({ room_id, last_seq })),
       recount: [...recount],
+      lastMessage: [...lastMessage].map(([room_id, seq]) => ({ room_id, seq })),
     };
   },
 };

@@ -34,7 +34,10 @@ describe('room decider', () => {
   });
 
   it('creates the room implicitly on the first join', () => {
-    expect(spec([]).when(join('ann'))()).toEqual([{ type: 'RoomCreated', data: { room_id: 'lobby', name: 'lobby', created_by: 'ann', visibility: 'public' } }, annJoined]);
+    expect(spec([]).when(join('ann'))()).toEqual([
+      { type: 'RoomCreated', data: { room_id: 'lobby', name: 'lobby', created_by: 'ann', visibility: 'public' } },
+      annJoined,
+    ]);
   });
 
   it('joins an existing room', () => {
@@ -130,7 +133,14 @@ describe('private rooms', () => {
   });
 
   it('a room event written before rooms had a visibility reads as public', () => {
-    const old = { id: 'e0', type: 'RoomCreated', version: 1, occurred_at: '2026-01-01T00:00:00.000Z', meta, data: { room_id: 'lobby', name: 'Old', created_by: null } };
+    const old = {
+      id: 'e0',
+      type: 'RoomCreated',
+      version: 1,
+      occurred_at: '2026-01-01T00:00:00.000Z',
+      meta,
+      data: { room_id: 'lobby', name: 'Old', created_by: null },
+    };
     const parsed = parseEvent(old);
     expect(parsed.success && parsed.data.type === 'RoomCreated' && parsed.data.data.visibility).toBe('public');
   });
