@@ -150,13 +150,18 @@ describe('me and my rooms', () => {
     laptop.close();
   });
 
-  it('a rebuilt projection gives the same unread counts and markers as the live one', async () => {
+  it('a rebuilt projection gives the same unread counts, markers and reactions as the live one', async () => {
     const [ann, bob] = await TestUser.registerAll(stack, ['Ann', 'Bob'] as const);
     await ann.join('rebuilt');
     await bob.join('rebuilt');
     const posts = [];
     for (let i = 0; i < 5; i++) posts.push((await bob.post('rebuilt', `r${i}`)).body);
     await markRead(ann, 'rebuilt', posts[2]!.seq);
+    await ann.request('POST', `/rooms/rebuilt/messages/${posts[0]!.id}/reactions`, { emoji: '👍' });
+    await bob.request('POST', `/rooms/rebuilt/messages/${posts[0]!.id}/reactions`, { emoji: '🎉' });
+    await bob.request('DELETE', `/rooms/rebuilt/messages/${posts[0]!.id}/reactions/${encodeURIComponent('🎉')}`);
+    const history = (await ann.history('rebuilt')).body;
+    expect(history.find((m) => m.id === posts[0]!.id)!.reactions).toEqual([{ emoji: '👍', count: 1, user_ids: [ann.id] }]);
     const live = byId(await myRooms(ann)).rebuilt;
     expect(live).toMatchObject({ unread: 2, read_seq: posts[2]!.seq });
     // Lose the read models, then rebuild them from the log alone.
@@ -173,6 +178,7 @@ describe('me and my rooms', () => {
       await eventually(
         async () => {
           expect(byId(await myRooms(ann)).rebuilt).toEqual(live);
+          expect((await ann.history('rebuilt')).body).toEqual(history);
           return true;
         },
         'the rebuilt read models',

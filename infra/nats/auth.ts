@@ -20,7 +20,7 @@ export const passwordVariable = (user: ServiceUser | 'admin') => `NATS_${user.to
 
 /** The endpoints each service serves (request/reply through the NATS services API). */
 export const ENDPOINTS: Record<Exclude<ServiceUser, 'gateway'>, RpcName[]> = {
-  room: ['createRoom', 'joinRoom', 'leaveRoom', 'inviteUser', 'markRead', 'postMessage', 'editMessage', 'deleteMessage', 'membership', 'roomMembers'],
+  room: ['createRoom', 'joinRoom', 'leaveRoom', 'inviteUser', 'markRead', 'postMessage', 'editMessage', 'deleteMessage', 'react', 'membership', 'roomMembers'],
   profile: ['registerUser', 'ensureUser', 'updateUser', 'getUser', 'defaultAvatar', 'getAvatar'],
   projection: ['listRooms', 'myRooms', 'roomIdsOf', 'getRoom', 'members', 'messages', 'changes', 'recent', 'messageById', 'ping'],
 };

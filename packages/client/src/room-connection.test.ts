@@ -52,6 +52,7 @@ const message = (seq: number): MessageView => ({
   client_msg_id: null,
   edited_at: null,
   deleted: false,
+  reactions: [],
 });
 
 function setup() {

@@ -16,6 +16,7 @@ const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => ({
   client_msg_id: null,
   edited_at: null,
   deleted: false,
+  reactions: [],
   ...extra,
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  EmojiInput,
   AppError,
   AvatarInput,
   ClientFrame,
@@ -131,5 +132,26 @@ describe('events on read', () => {
     expect(parseEvent({ ...valid, type: 'UserTeleported' }).success).toBe(false);
     expect(parseEvent({ ...valid, version: 9 }).success).toBe(false);
     expect(parseEvent({ ...valid, data: { room_id: 'a.b', user_id: 'ann' } }).success).toBe(false);
+  });
+});
+
+describe('emoji for reactions', () => {
+  it.each(['👍', '🎉', '👍🏽', '👨‍👩‍👧‍👦', '🏳️‍🌈', '🇫🇷', '1️⃣', '❤️', '🫠'])('accepts %s', (emoji) => {
+    expect(EmojiInput.safeParse(emoji).success).toBe(true);
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['a', 'a letter'],
+    ['1', 'a digit'],
+    ['👍👍', 'two emojis'],
+    ['👍 ', 'a trailing space'],
+    ['\u0000', 'NUL'],
+    ['👍\u202e', 'a bidi override'],
+    ['👨‍👩‍👧‍👦'.repeat(2), 'two long sequences'],
+    ['😀'.repeat(100), 'far too long'],
+    [`👍${'\u{e0041}'.repeat(10)}`, 'one grapheme of more than 32 bytes'],
+  ])('refuses %j (%s)', (emoji) => {
+    expect(EmojiInput.safeParse(emoji).success).toBe(false);
   });
 });

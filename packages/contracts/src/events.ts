@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { Avatar, Username } from './profile.ts';
-import { FORBIDDEN_IN_NAME, hasControlCharacters, normaliseLineBreaks } from './text.ts';
+import { emojiProblem, FORBIDDEN_IN_NAME, hasControlCharacters, normaliseLineBreaks } from './text.ts';
 
 export const MESSAGE_MAX = 4000;
 
@@ -91,18 +91,54 @@ const ChangedPost = {
   posted_at: z.iso.datetime().nullable(),
   client_msg_id: ClientMsgId.nullable(),
 };
+/** An emoji as a client sends it: one grapheme, at most `EMOJI_MAX_BYTES` bytes, and an emoji. */
+export const EmojiInput = z.string().superRefine((s, ctx) => {
+  const problem = emojiProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** At most this many different emojis on one message. */
+export const REACTIONS_MAX = 20;
+/** A reaction on a message as events carry it: the emoji, and who reacted with it, first first. */
+export const Reaction = z.object({ emoji: z.string().min(1).max(64), user_ids: z.array(UserId).min(1) });
+export type Reaction = z.infer<typeof Reaction>;
+/** A message's reactions right after a change, so a live frame can show them without a look-up (none before reactions existed). */
+const ReactionsNow = { reactions: z.array(Reaction).default([]) };
+
 export const MessageEdited = event(
   'MessageEdited',
-  z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent, ...ChangedPost }),
+  z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, content: MessageContent, ...ChangedPost, ...ReactionsNow }),
   2,
 );
-export const MessageDeleted = event('MessageDeleted', z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, ...ChangedPost }), 2);
+export const MessageDeleted = event(
+  'MessageDeleted',
+  z.object({ room_id: RoomId, message_id: MessageId, user_id: UserId, ...ChangedPost, ...ReactionsNow }),
+  2,
+);
+/**
+ * A member added or took back an emoji on a message (`user_id`: who reacted). Like edits, on the
+ * message's own subject; each carries the message as it is after it, so it shows on its own.
+ */
+const ReactionChange = z.object({
+  room_id: RoomId,
+  message_id: MessageId,
+  user_id: UserId,
+  emoji: z.string().min(1).max(64),
+  author_id: UserId,
+  content: z.string(),
+  edited_at: z.iso.datetime().nullable(),
+  deleted: z.boolean(),
+  ...ChangedPost,
+  ...ReactionsNow,
+});
+export const ReactionAdded = event('ReactionAdded', ReactionChange);
+export const ReactionRemoved = event('ReactionRemoved', ReactionChange);
 export const UserRegistered = event('UserRegistered', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 /** Carries the whole new profile, so a projection needs no earlier state to apply it. */
 export const ProfileUpdated = event('ProfileUpdated', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 
 export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft, UserInvited]);
-export const MessageEvent = z.discriminatedUnion('type', [MessagePosted, MessageEdited, MessageDeleted]);
+export const MessageEvent = z.discriminatedUnion('type', [MessagePosted, MessageEdited, MessageDeleted, ReactionAdded, ReactionRemoved]);
 export const UserEvent = z.discriminatedUnion('type', [UserRegistered, ProfileUpdated]);
 export const ChatEvent = z.discriminatedUnion('type', [
   RoomCreated,
@@ -113,6 +149,8 @@ export const ChatEvent = z.discriminatedUnion('type', [
   MessagePosted,
   MessageEdited,
   MessageDeleted,
+  ReactionAdded,
+  ReactionRemoved,
   UserRegistered,
   ProfileUpdated,
 ]);
@@ -125,6 +163,8 @@ export type ReadMarkerMoved = z.infer<typeof ReadMarkerMoved>;
 export type MessagePosted = z.infer<typeof MessagePosted>;
 export type MessageEdited = z.infer<typeof MessageEdited>;
 export type MessageDeleted = z.infer<typeof MessageDeleted>;
+export type ReactionAdded = z.infer<typeof ReactionAdded>;
+export type ReactionRemoved = z.infer<typeof ReactionRemoved>;
 export type UserRegistered = z.infer<typeof UserRegistered>;
 export type ProfileUpdated = z.infer<typeof ProfileUpdated>;
 export type RoomEvent = z.infer<typeof RoomEvent>;
@@ -161,6 +201,8 @@ export const EVENT_VERSIONS: Record<ChatEventType, number> = {
   MessagePosted: 1,
   MessageEdited: 2,
   MessageDeleted: 2,
+  ReactionAdded: 1,
+  ReactionRemoved: 1,
   UserRegistered: 1,
   ProfileUpdated: 1,
 };

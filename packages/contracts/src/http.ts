@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
-import { MessageContentInput, RoomNameInput, Visibility } from './events.ts';
+import { EmojiInput, MessageContentInput, RoomNameInput, Visibility } from './events.ts';
 import { Username } from './profile.ts';
 import { HISTORY_LIMIT_MAX, MEMBERS_LIMIT_MAX, ROOMS_LIMIT_MAX } from './rpc.ts';
 import { AVATAR_UPLOAD_MAX_BYTES } from './image-sniff.ts';
@@ -66,6 +66,8 @@ export const PostMessageBody = z.object({
 });
 
 export const EditMessageBody = z.object({ content: MessageContentInput, user_id: UserId.optional() });
+/** An emoji to put on a message (`user_id`: who reacts, as in every seed body). */
+export const ReactionBody = z.object({ emoji: EmojiInput, user_id: UserId.optional() });
 
 const SeqParam = z.coerce.number().int().nonnegative();
 export const LONG_POLL_MAX_SECONDS = 30;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
-import { MessageContentInput, RoomNameInput, Visibility } from './events.ts';
+import { EmojiInput, MessageContentInput, Reaction, RoomNameInput, Visibility } from './events.ts';
 import { TimelineFrame } from './frames.ts';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
@@ -44,6 +44,7 @@ export const MessageState = z.object({
   deleted: z.boolean(),
   /** The post's seq. */
   seq: Seq,
+  reactions: z.array(Reaction).default([]),
 });
 export type MessageState = z.infer<typeof MessageState>;
 
@@ -88,6 +89,12 @@ export const Rpc = {
   editMessage: endpoint(
     'editMessage',
     z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId, content: MessageContentInput }),
+    z.object({ changed: z.boolean(), change_seq: Seq, message: MessageState }),
+  ),
+  /** A member adds (`add`) or takes back an emoji on a message; `changed: false` when it was already so. */
+  react: endpoint(
+    'react',
+    z.object({ room_id: RoomId, message_id: MessageId, seq: Seq, user_id: UserId, emoji: EmojiInput, add: z.boolean() }),
     z.object({ changed: z.boolean(), change_seq: Seq, message: MessageState }),
   ),
   deleteMessage: endpoint(

@@ -28,6 +28,7 @@ export function subjects(ns: string) {
     postMessage: `${ns}.cmd.room.post`,
     editMessage: `${ns}.cmd.room.edit`,
     deleteMessage: `${ns}.cmd.room.delete`,
+    react: `${ns}.cmd.room.react`,
     registerUser: `${ns}.cmd.user.register`,
     ensureUser: `${ns}.cmd.user.ensure`,
     updateUser: `${ns}.cmd.user.update`,

@@ -25,6 +25,8 @@ export const MessageView = z.object({
   client_msg_id: ClientMsgId.nullable(),
   edited_at: z.string().nullable(),
   deleted: z.boolean(),
+  /** Emojis on the message, in the order they first appeared: how many, and who (whether I did: my id is there). */
+  reactions: z.array(z.object({ emoji: z.string(), count: z.number().int().positive(), user_ids: z.array(UserId) })),
 });
 export type MessageView = z.infer<typeof MessageView>;
 
@@ -71,6 +73,7 @@ export interface MessageFacts {
   edited_at: string | null;
   deleted: boolean;
   seq: number;
+  reactions?: readonly { emoji: string; user_ids: readonly string[] }[];
 }
 
 const SYSTEM_TEXT: Record<string, (name: string) => string> = {
@@ -98,6 +101,7 @@ export function messageView(m: MessageFacts, author: { username: string | null; 
     client_msg_id: m.client_msg_id,
     edited_at: m.edited_at,
     deleted: m.deleted,
+    reactions: (m.reactions ?? []).map((r) => ({ emoji: r.emoji, count: r.user_ids.length, user_ids: [...r.user_ids] })),
   };
 }
 

@@ -3,8 +3,6 @@ import {
   AppError,
   type EventDraft,
   type EventMeta,
-  type MessageDeleted,
-  type MessageEdited,
   type MessagePosted,
   type MessageState as MessageReply,
   type ReadMarkerMoved,
@@ -12,7 +10,7 @@ import {
   type Subjects,
 } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
-import { decideMessage, evolveMessage, type MessageCommand, type MessageState, type PostedMessage, postedAt } from './domain/message.ts';
+import { decideMessage, evolveMessage, type MessageChange, type MessageCommand, type MessageState, type PostedMessage, postedAt } from './domain/message.ts';
 import { decide, evolve, initialState, isMember, type RoomCommand, type RoomState } from './domain/room.ts';
 import { RoomDirectory } from './room-directory.ts';
 
@@ -40,6 +38,7 @@ const replyOf = (m: PostedMessage, seq: number): MessageReply => ({
   edited_at: m.editedAt,
   deleted: m.deleted,
   seq,
+  reactions: m.reactions.map((r) => ({ emoji: r.emoji, user_ids: [...r.user_ids] })),
 });
 
 export interface RoomService {
@@ -77,7 +76,7 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
     if (!posted || posted.data.room_id !== room_id || posted.data.message_id !== message_id) {
       throw new AppError('not_found', `message ${message_id} does not exist in room ${room_id}`);
     }
-    const changes = new AggregateRepository<MessageState, MessageEdited | MessageDeleted>(store, {
+    const changes = new AggregateRepository<MessageState, MessageChange>(store, {
       subject: () => s.events.messageChanges(room_id, message_id),
       initialState: () => postedAt(posted, seq),
       evolve: evolveMessage,
@@ -158,6 +157,14 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
       },
 
       editMessage: (req, ctx) => changeMessage(req.seq, { type: 'EditMessage', data: req }, metaFor(ctx, req.user_id)),
+
+      /** Members react: membership from memory (checked against the log before refusing), then the message's own subject. */
+      react: async (req, ctx) => {
+        const room = await directory.forPost(req.room_id, req.user_id);
+        if (room.status !== 'open') throw new AppError('not_found', `room ${req.room_id} does not exist`);
+        if (!isMember(room, req.user_id)) throw new AppError('not_member', `join room ${req.room_id} to react in it`);
+        return changeMessage(req.seq, { type: 'React', data: req }, metaFor(ctx, req.user_id));
+      },
 
       deleteMessage: (req, ctx) => changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id)),
 

@@ -31,6 +31,7 @@ describe('live frames from events', () => {
             client_msg_id: 'c1',
             edited_at: null,
             deleted: false,
+            reactions: [],
           },
         },
       ],
@@ -87,6 +88,35 @@ describe('live frames from events', () => {
       ann,
     );
     expect(old).toEqual({ kind: 'none' });
+  });
+
+  it('a reaction: message_updated with its own seq, the message as the event carries it, the author’s name (not the reactor’s)', () => {
+    const data = {
+      room_id: 'r',
+      message_id: 'm1',
+      user_id: 'bob',
+      emoji: '👍',
+      author_id: 'ann',
+      content: 'fixed',
+      edited_at: '2026-01-01T09:30:00.000Z',
+      deleted: false,
+      message_seq: 40,
+      posted_at: '2026-01-01T09:00:00.000Z',
+      client_msg_id: null,
+      reactions: [{ emoji: '👍', user_ids: ['carl', 'bob'] }],
+    };
+    expect(subjectUser(ev('ReactionAdded', data))).toBe('ann');
+    const effect = effectOf(ev('ReactionAdded', data), 47, ann);
+    expect(effect).toMatchObject({
+      kind: 'room',
+      frames: [
+        {
+          type: 'message_updated',
+          seq: 47,
+          message: { id: 'm1', seq: 40, user_id: 'ann', username: 'Ann', content: 'fixed', reactions: [{ emoji: '👍', count: 2, user_ids: ['carl', 'bob'] }] },
+        },
+      ],
+    });
   });
 
   it('profile changes go to the rooms the user is in; registrations and room creation show nothing', () => {

@@ -20,6 +20,9 @@ export function subjectUser(event: ChatEvent): string | null {
     case 'UserJoined':
     case 'UserLeft':
       return event.data.user_id;
+    case 'ReactionAdded':
+    case 'ReactionRemoved':
+      return event.data.author_id;
     default:
       return null;
   }
@@ -92,6 +95,27 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
         edited_at: event.occurred_at,
         deleted,
         seq: d.message_seq,
+        reactions: d.reactions,
+      };
+      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', room_id: d.room_id, message: messageView(facts, author), seq }] };
+    }
+    case 'ReactionAdded':
+    case 'ReactionRemoved': {
+      // The message as the event says it is after the reaction; the author is the message's, not the reactor.
+      const d = event.data;
+      if (d.message_seq === null || d.posted_at === null) return { kind: 'none' };
+      const facts: MessageFacts = {
+        id: d.message_id,
+        room_id: d.room_id,
+        user_id: d.author_id,
+        type: 'text',
+        content: d.content,
+        client_msg_id: d.client_msg_id,
+        created_at: d.posted_at,
+        edited_at: d.edited_at,
+        deleted: d.deleted,
+        seq: d.message_seq,
+        reactions: d.reactions,
       };
       return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', room_id: d.room_id, message: messageView(facts, author), seq }] };
     }

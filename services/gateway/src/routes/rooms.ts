@@ -3,6 +3,8 @@ import {
   AVATAR_JSON_BODY_MAX_BYTES,
   CreateRoomBody,
   EditMessageBody,
+  EMOJI_MAX_BYTES,
+  EmojiInput,
   InviteBody,
   memberCursor,
   MembersQuery,
@@ -13,6 +15,8 @@ import {
   MessageId,
   MessageView,
   PostMessageBody,
+  REACTIONS_MAX,
+  ReactionBody,
   RoomId,
   RoomsQuery,
   type RpcRequest,
@@ -46,7 +50,7 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
   };
 
   /** An edit or deletion, answered with the message as it now is (straight from the room service). */
-  const changeMessage = async <N extends 'editMessage' | 'deleteMessage'>(name: N, request: RpcRequest<N>, req: EdgeRequest) => {
+  const changeMessage = async <N extends 'editMessage' | 'deleteMessage' | 'react'>(name: N, request: RpcRequest<N>, req: EdgeRequest) => {
     const { changed, change_seq, message } = await ctx.call(name, request, req.correlationId);
     if (changed) ctx.live.noteWrite(request.room_id, change_seq);
     return { status: 200, body: await ctx.live.messageView(message) };
@@ -238,6 +242,35 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       handler: async ({ params, actor, req }) => {
         const message = await ownMessage(params.id, params.message, req);
         return changeMessage('deleteMessage', { room_id: params.id, message_id: message.id, seq: message.seq, user_id: actor! }, req);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/rooms/:id/messages/:message/reactions',
+      summary: `Put an emoji on a message (members; one emoji of at most ${EMOJI_MAX_BYTES} bytes, at most ${REACTIONS_MAX} different ones on a message); sockets get message_updated`,
+      tags: ['messages'],
+      auth: 'actor',
+      params: MessagePath,
+      body: ReactionBody,
+      responses: { 200: { description: 'the message with its reactions', schema: MessageView }, ...Errors },
+      handler: async ({ params, body, actor, req }) => {
+        const message = await ownMessage(params.id, params.message, req);
+        return changeMessage('react', { room_id: params.id, message_id: message.id, seq: message.seq, user_id: actor!, emoji: body.emoji, add: true }, req);
+      },
+    }),
+    defineRoute({
+      method: 'del',
+      path: '/rooms/:id/messages/:message/reactions/:emoji',
+      summary: 'Take one’s emoji back off a message (the emoji percent-encoded in the path); sockets get message_updated',
+      tags: ['messages'],
+      auth: 'actor',
+      params: MessagePath.extend({ emoji: EmojiInput }),
+      body: LeaveBody,
+      bodyKind: 'optional-json',
+      responses: { 200: { description: 'the message with its reactions', schema: MessageView }, ...Errors },
+      handler: async ({ params, actor, req }) => {
+        const message = await ownMessage(params.id, params.message, req);
+        return changeMessage('react', { room_id: params.id, message_id: message.id, seq: message.seq, user_id: actor!, emoji: params.emoji, add: false }, req);
       },
     }),
   ] as RouteSpec[];

@@ -92,7 +92,7 @@ export const migrations: Record<string, Migration> = {
       await p.alterTable('checkpoint').dropColumn('stream_name').dropColumn('stream_created').dropColumn('epoch').execute();
     },
   },
-  '2026-12-01T00-00_visibility_read_markers': {
+  '2026-12-01T00-00_visibility_read_markers_reactions': {
     async up(db: Kysely<any>) {
       // Rooms made before visibility existed were public, as their events (which carry none) say.
       const p = db.withSchema('projection').schema;
@@ -103,6 +103,11 @@ export const migrations: Record<string, Migration> = {
         .execute();
       // Where each member joined (unread counts start there), and how far each has read.
       await p.alterTable('members').addColumn('joined_seq', 'bigint').execute();
+      // Reactions as the message's last change left them (a few, with their users): one row read.
+      await p
+        .alterTable('messages')
+        .addColumn('reactions', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .execute();
       await p
         .createTable('read_markers')
         .addColumn('user_id', 'text', (c) => c.notNull())
@@ -115,6 +120,7 @@ export const migrations: Record<string, Migration> = {
       const p = db.withSchema('projection').schema;
       await p.dropTable('read_markers').ifExists().execute();
       await p.alterTable('members').dropColumn('joined_seq').execute();
+      await p.alterTable('messages').dropColumn('reactions').execute();
       await p.alterTable('rooms').dropColumn('visibility').dropColumn('last_message_seq').execute();
     },
   },

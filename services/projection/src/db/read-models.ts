@@ -21,6 +21,7 @@ const messagesWithAuthor = (db: Db) =>
       'm.edited_at',
       'm.deleted',
       'm.changed_seq',
+      'm.reactions',
       'u.username',
       'u.avatar_url',
     ]);

@@ -1,4 +1,5 @@
 import type { Generated, Selectable } from 'kysely';
+import type { Reaction } from '@chat/contracts';
 
 export const SCHEMA = 'projection';
 
@@ -71,8 +72,10 @@ export interface MessageTable {
   created_at: Date;
   edited_at: Date | null;
   deleted: Generated<boolean>;
-  /** The seq of the message's last edit or deletion, so a resume after a cursor finds it. */
+  /** The seq of the message's last change (edit, deletion, reaction), so a resume after a cursor finds it. */
   changed_seq: number | null;
+  /** Emojis on it and who reacted, as the last change left them. */
+  reactions: Generated<Reaction[]>;
 }
 
 export interface Database {

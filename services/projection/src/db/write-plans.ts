@@ -68,9 +68,11 @@ export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
   for (const rows of chunks(plans.messages.changes)) {
     const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
     await sql`
-      UPDATE projection.messages m SET content = c.content, deleted = c.deleted, edited_at = c.edited_at, changed_seq = c.changed_seq
+      UPDATE projection.messages m SET content = c.content, deleted = c.deleted, edited_at = c.edited_at, reactions = c.reactions,
+        changed_seq = c.changed_seq
       FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[], ${col((r) => r.content)}::text[], ${col((r) => r.deleted)}::boolean[],
-        ${col((r) => iso(r.edited_at))}::timestamptz[], ${col((r) => r.changed_seq)}::bigint[]) AS c(id, room_id, content, deleted, edited_at, changed_seq)
+        ${col((r) => (r.edited_at ? iso(r.edited_at) : null))}::timestamptz[], ${col((r) => JSON.stringify(r.reactions))}::jsonb[],
+        ${col((r) => r.changed_seq)}::bigint[]) AS c(id, room_id, content, deleted, edited_at, reactions, changed_seq)
       WHERE m.id = c.id AND m.room_id = c.room_id AND (m.changed_seq IS NULL OR m.changed_seq < c.changed_seq)`.execute(trx);
   }
   for (const rows of chunks(plans.rooms.activity)) {

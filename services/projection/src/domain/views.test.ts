@@ -13,6 +13,7 @@ const row = (over: Partial<MessageWithAuthor> = {}): MessageWithAuthor => ({
   edited_at: null,
   deleted: false,
   changed_seq: null,
+  reactions: [],
   username: 'Ann',
   avatar_url: 'https://cdn.example.com/ann.png',
   ...over,
@@ -33,6 +34,7 @@ describe('message view', () => {
       client_msg_id: 'c1',
       edited_at: null,
       deleted: false,
+      reactions: [],
     });
   });
 

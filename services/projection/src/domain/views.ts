@@ -18,6 +18,7 @@ export const toMessageView = (row: MessageWithAuthor): MessageView =>
       edited_at: row.edited_at ? row.edited_at.toISOString() : null,
       deleted: row.deleted,
       seq: row.seq,
+      reactions: row.reactions,
     },
     { username: row.username, avatar: row.avatar_url },
   );

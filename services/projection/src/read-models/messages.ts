@@ -1,4 +1,4 @@
-import type { MessageDeleted, MessageEdited, MessagePosted } from '@chat/contracts';
+import type { MessageDeleted, MessageEdited, MessagePosted, Reaction, ReactionAdded } from '@chat/contracts';
 import { handledBy, type ReadModel } from './types.ts';
 
 export interface MessageRow {
@@ -13,13 +13,14 @@ export interface MessageRow {
   created_at: Date;
 }
 
-/** The final state of a message changed in the batch, and the seq of its last change. */
+/** The final state of a message changed in the batch (edited, deleted, reacted to), and the seq of its last change. */
 export interface MessageChange {
   id: string;
   room_id: string;
   content: string;
   deleted: boolean;
-  edited_at: Date;
+  edited_at: Date | null;
+  reactions: Reaction[];
   changed_seq: number;
 }
 
@@ -35,7 +36,7 @@ export interface MessagesPlan {
  */
 export const messagesModel: ReadModel<MessagesPlan> = {
   name: 'messages',
-  handles: ['MessagePosted', 'MessageEdited', 'MessageDeleted', 'UserJoined', 'UserLeft'],
+  handles: ['MessagePosted', 'MessageEdited', 'MessageDeleted', 'ReactionAdded', 'ReactionRemoved', 'UserJoined', 'UserLeft'],
   plan(events) {
     const inserts: MessageRow[] = [];
     const changes = new Map<string, MessageChange>();
@@ -62,10 +63,26 @@ export const messagesModel: ReadModel<MessagesPlan> = {
           break;
         case 'MessageEdited':
         case 'MessageDeleted': {
-          const { room_id, message_id } = (event as MessageEdited | MessageDeleted).data;
+          const { room_id, message_id, reactions } = (event as MessageEdited | MessageDeleted).data;
           const deleted = event.type === 'MessageDeleted';
           const content = deleted ? '' : (event as MessageEdited).data.content;
-          changes.set(message_id, { id: message_id, room_id, content, deleted, edited_at: at, changed_seq: seq });
+          changes.set(message_id, { id: message_id, room_id, content, deleted, edited_at: at, reactions, changed_seq: seq });
+          break;
+        }
+        case 'ReactionAdded':
+        case 'ReactionRemoved': {
+          // The event carries the message as it is after the reaction: the change is that state.
+          const d = (event as ReactionAdded).data;
+          const editedAt = d.edited_at === null ? null : new Date(d.edited_at);
+          changes.set(d.message_id, {
+            id: d.message_id,
+            room_id: d.room_id,
+            content: d.content,
+            deleted: d.deleted,
+            edited_at: editedAt,
+            reactions: d.reactions,
+            changed_seq: seq,
+          });
           break;
         }
       }
