@@ -110,9 +110,9 @@ export class Inbox<S> {
 
   private enter(userId: string, entry: Inboxed<S>, roomId: string): void {
     entry.rooms.add(roomId);
-    let users = this.usersIn.get(roomId);
-    if (!users) this.usersIn.set(roomId, (users = new Set()));
+    const users = this.usersIn.get(roomId) ?? new Set<string>();
     users.add(userId);
+    this.usersIn.set(roomId, users);
   }
 
   private leaveIndex(userId: string, roomId: string): void {
