@@ -1,4 +1,4 @@
-import type { MyRoomView, ServerFrame } from '@chat/contracts';
+import type { MessageView, MyRoomView, ServerFrame } from '@chat/contracts';
 import { eventually } from '@chat/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('me and my rooms', () => {
     const [ann, bob] = await TestUser.registerAll(stack, ['Ann', 'Bob'] as const);
     await ann.join('marked');
     await bob.join('marked');
-    const posts = [];
+    const posts: MessageView[] = [];
     for (let i = 0; i < 4; i++) posts.push((await bob.post('marked', `m${i}`)).body);
     const read = await markRead(ann, 'marked', posts[1]!.seq);
     expect(read.status).toBe(200);
@@ -154,7 +154,7 @@ describe('me and my rooms', () => {
     const [ann, bob] = await TestUser.registerAll(stack, ['Ann', 'Bob'] as const);
     await ann.join('rebuilt');
     await bob.join('rebuilt');
-    const posts = [];
+    const posts: MessageView[] = [];
     for (let i = 0; i < 5; i++) posts.push((await bob.post('rebuilt', `r${i}`)).body);
     await markRead(ann, 'rebuilt', posts[2]!.seq);
     await ann.request('POST', `/rooms/rebuilt/messages/${posts[0]!.id}/reactions`, { emoji: '👍' });
