@@ -29,6 +29,9 @@ interface Conn {
   since: number;
   onReady: (() => void) | null;
   closed: boolean;
+  /** Multiplexed socket (`/ws`): the rooms it subscribes to once welcomed; ready when all are subscribed. */
+  subscribe?: string[];
+  pendingSubs?: number;
 }
 
 const conns: Conn[] = [];
@@ -52,6 +55,8 @@ let nc: NatsConnection | null = null;
 
 const TYPE_MESSAGE = '"type":"message"';
 const TYPE_READY = '"type":"ready"';
+const TYPE_WELCOME = '"type":"welcome"';
+const TYPE_SUBSCRIBED = '"type":"subscribed"';
 const TYPE_ERROR = '"type":"error"';
 const SEQ = '"seq":';
 const CONTENT_T = '"content":"t=';
@@ -103,6 +108,23 @@ function onPayload(c: Conn, chunk: string, start: number, end: number): void {
       received++;
     }
     return;
+  }
+  if (c.subscribe) {
+    const welcomeAt = s.indexOf(TYPE_WELCOME);
+    if (welcomeAt >= 0 && welcomeAt < 40) {
+      c.pendingSubs = c.subscribe.length;
+      for (const room of c.subscribe) c.ws!.send(`{"type":"subscribe","room_id":"${room}"}`);
+      return;
+    }
+    const subscribedAt = s.indexOf(TYPE_SUBSCRIBED);
+    if (subscribedAt >= 0 && subscribedAt < 40) {
+      c.pendingSubs = (c.pendingSubs ?? 1) - 1;
+      if (c.pendingSubs === 0) {
+        c.ready = true;
+        c.onReady?.();
+      }
+      return;
+    }
   }
   const readyAt = s.indexOf(TYPE_READY);
   if (readyAt >= 0 && readyAt < 40) {
@@ -247,7 +269,7 @@ const messageFrame = (roomId: string, seq: number, t: number) =>
   `"avatar":"/avatars/default/bench.svg","timestamp":"2026-01-01T00:00:00.000Z","type":"text","seq":${seq},"client_msg_id":null,"edited_at":null,"deleted":false}}`;
 
 serveParent({
-  async open(a: { conns: { url: string; group: string }[]; proto?: Proto; concurrency?: number; timeoutMs?: number }) {
+  async open(a: { conns: { url: string; group: string; subscribe?: string[] }[]; proto?: Proto; concurrency?: number; timeoutMs?: number }) {
     const started = performance.now();
     const fresh = a.conns.map(
       (x) =>
