@@ -1,5 +1,6 @@
 import { round } from '../lib/histogram.ts';
 import { Loadgen } from '../lib/loadgen-client.ts';
+import { forkTs } from '../lib/proc.ts';
 import { System } from '../lib/system.ts';
 import type { Ctx, ScenarioResult } from './types.ts';
 
@@ -13,6 +14,8 @@ const SIZES = {
  * are posted while they are away and while they come back; then all reconnect at once with
  * `since=<cursor>`. Measured: the time from the first reconnect until every socket is live and
  * has every message after its cursor; checked: none missing, none twice, none from before.
+ * Baseline: a bare uWS server accepting the same number of sockets at once and writing each the
+ * same number of message frames before `ready`, with nothing to look up or check.
  */
 export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
@@ -56,7 +59,11 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
     ctx.log(
       `reconnect: all live in ${Math.round(reopen.ms)} ms (${reopen.retries} retries: ${JSON.stringify(reopen.retryReasons)}), caught up in ${Math.round(totalMs)} ms; ${JSON.stringify(check)}`,
     );
-    const ok = reopen.failed === 0 && check.missing === 0 && check.duplicated === 0 && check.unexpected === 0 && check.behind === 0;
+    const frames = size.missed + size.during;
+    const baseline = await bareStorm(size.sockets, rooms, frames);
+    ctx.log(`reconnect: bare uWS took ${Math.round(baseline.ms)} ms to accept ${baseline.opened} sockets and write each ${frames} frames`);
+    const ratio = totalMs / baseline.ms;
+    const ok = reopen.failed === 0 && check.missing === 0 && check.duplicated === 0 && check.unexpected === 0 && check.behind === 0 && baseline.failed === 0;
     return {
       id: 6,
       name: 'Reconnect storm',
@@ -65,6 +72,11 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
         {
           metric: `… and all caught up (${size.missed} missed + ${size.during} posted during the storm per room, ${size.rooms} rooms), ms`,
           ours: Math.round(totalMs),
+          baseline: Math.round(baseline.ms),
+          baselineName: `bare uWS: accept them all and write each ${frames} frames`,
+          ratio: round(ratio, 2),
+          target: '≤ 2×',
+          met: ratio <= 2,
         },
         { metric: 'handshake → ready per socket p50 / p99 ms (retries included)', ours: `${reopen.connectMs.p50} / ${reopen.connectMs.p99}` },
         { metric: 'attempts refused or closed (503 / 1013) and retried with backoff', ours: reopen.retries },
@@ -76,11 +88,25 @@ export async function reconnect(ctx: Ctx): Promise<ScenarioResult> {
         duplicated: check.duplicated + check.unexpected,
         detail: { ...check, failedToReopen: reopen.failed, failures: reopen.failures },
       },
-      raw: { reopen, check, totalMs: Math.round(totalMs) },
+      raw: { reopen, check, totalMs: Math.round(totalMs), baseline },
       notes: reopen.retries ? [`${reopen.retries} reconnect attempts were refused or closed and retried: ${JSON.stringify(reopen.retryReasons)}.`] : [],
     };
   } finally {
     await gen.stop();
     await sys.stop();
+  }
+}
+
+/** The storm's baseline: `sockets` sockets at once on a bare uWS server that writes each `frames` frames, then `ready`. */
+async function bareStorm(sockets: number, rooms: string[], frames: number) {
+  const bare = forkTs('servers/bare-uws.ts');
+  const gen = Loadgen.start();
+  try {
+    const { port } = await bare.call<{ port: number }>('port');
+    const conns = Array.from({ length: sockets }, (_, i) => ({ url: `ws://127.0.0.1:${port}/storm/${rooms[i % rooms.length]}/${frames}`, group: 'bare' }));
+    return await gen.open(conns, { concurrency: sockets, timeoutMs: 120_000 });
+  } finally {
+    await gen.stop();
+    await bare.stop();
   }
 }

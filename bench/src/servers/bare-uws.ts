@@ -16,8 +16,13 @@ const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof Uws;
 
 interface Data {
   room: string;
-  /** `room/<id>`: a room member; `sink/<id>`: gets frames as fast as it reads; `drop/<id>`: its frames are ignored. */
+  /**
+   * `room/<id>`: a room member; `sink/<id>`: gets frames as fast as it reads; `drop/<id>`: its
+   * frames are ignored; `storm/<id>/<n>`: gets `n` message frames, then `ready` (the reconnect
+   * storm's baseline: what a resume writes, with nothing to look up).
+   */
   kind: string;
+  frames: number;
 }
 
 const SINK_FRAME =
@@ -35,9 +40,9 @@ async function main() {
     sendPingsAutomatically: true,
     compression: 0,
     upgrade: (res, req, context) => {
-      const [, kind, room] = req.getUrl().split('/');
+      const [, kind, room, frames] = req.getUrl().split('/');
       res.upgrade<Data>(
-        { room: room ?? '', kind: kind ?? 'room' },
+        { room: room ?? '', kind: kind ?? 'room', frames: Number(frames ?? 0) || 0 },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -48,6 +53,14 @@ async function main() {
       const d = ws.getUserData();
       if (d.kind === 'sink') sinks.add(ws);
       else if (d.kind === 'room') ws.subscribe(`room/${d.room}`);
+      else if (d.kind === 'storm') {
+        ws.cork(() => {
+          for (let seq = 1; seq <= d.frames; seq++) ws.send(SINK_FRAME.replace('"seq":1,', `"seq":${seq},`));
+        });
+        ws.subscribe(`room/${d.room}`);
+        ws.send(`{"type":"ready","cursor":${d.frames}}`);
+        return;
+      }
       ws.send('{"type":"ready","cursor":0}');
     },
     message: (ws, message) => {
