@@ -70,6 +70,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unwatch: () => void;
+  /** Lives while connected (see `connectedSignal`). */
+  private period: AbortController | null = null;
 
   constructor(
     readonly client: ChatClient,
@@ -113,6 +115,15 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.backoff.reset();
     this.dropTransport('reconnecting now');
     this.start();
+  }
+
+  /**
+   * Aborted when the connection stops being connected: a request made while connected that is
+   * still waiting then (on a link that went away, to a gateway that is stopping) is given up and
+   * made again once the connection is back, instead of hanging until its timeout.
+   */
+  get connectedSignal(): AbortSignal {
+    return this.period?.signal ?? AbortSignal.abort(new ApiError(0, 'network', 'not connected'));
   }
 
   /** Resolves once connected (at once if it is); rejects if the connection is closed first. */
@@ -324,6 +335,11 @@ export class Connection extends Emitter<ConnectionEvents> {
   private setState(state: ConnectionState, extra: { retryInMs?: number; reason?: string } = {}): void {
     const changed = state !== this.state;
     this.state = state;
+    if (changed && state === 'connected') this.period = new AbortController();
+    else if (changed && this.period) {
+      this.period.abort(new ApiError(0, 'network', `connection ${state}`));
+      this.period = null;
+    }
     if (changed || state === 'reconnecting') this.emit('state', { state, transport: this.transportKind, ...extra });
   }
 }

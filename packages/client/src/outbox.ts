@@ -4,6 +4,7 @@ import { ApiError, sleep } from './http.ts';
 
 interface ConnectionLike {
   readonly state: string;
+  readonly connectedSignal: AbortSignal;
   whenConnected(signal?: AbortSignal): Promise<void>;
   nextConnected(signal?: AbortSignal): Promise<void>;
 }
@@ -15,15 +16,17 @@ interface ConnectionLike {
  * server stores one message. Posts go over HTTP, not the socket: an HTTP answer says what became
  * of this message (stored, or refused and why); an error frame on the socket names no message.
  */
-export async function deliverPost(post: () => Promise<PostResult>, connection: ConnectionLike, signal: AbortSignal): Promise<PostResult> {
+export async function deliverPost(post: (signal: AbortSignal) => Promise<PostResult>, connection: ConnectionLike, signal: AbortSignal): Promise<PostResult> {
   const backoff = new Backoff(RECONNECT_BACKOFF);
   for (;;) {
     await connection.whenConnected(signal);
+    // A try made while connected is given up when the connection is lost, and made again after.
+    const attempt = AbortSignal.any([signal, connection.connectedSignal]);
     try {
-      return await post();
+      return await post(attempt);
     } catch (err) {
       if (signal.aborted) throw signal.reason ?? err;
-      if (!(err instanceof ApiError) || !err.retryable) throw err;
+      if (!attempt.aborted && (!(err instanceof ApiError) || !err.retryable)) throw err;
     }
     // Whichever comes first: the connection coming back, or the backoff while it stays up.
     const waiting = new AbortController();

@@ -105,7 +105,7 @@ export class Room extends Emitter<RoomEvents> {
     const clientMsgId = opts.clientMsgId ?? newClientMsgId();
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.closing.signal]) : this.closing.signal;
     const client = this.connection.client;
-    return deliverPost(() => client.post(this.id, content, { clientMsgId, signal, attempts: 1 }), this.connection, signal);
+    return deliverPost((attempt) => client.post(this.id, content, { clientMsgId, signal: attempt, attempts: 1 }), this.connection, signal);
   }
 
   /** Tells the others this user is typing (at most every 1.5 s; only over a WebSocket). */

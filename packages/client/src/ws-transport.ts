@@ -134,6 +134,10 @@ export class WebSocketTransport implements Transport {
   private stop(): void {
     clearTimeout(this.openTimer);
     clearInterval(this.heartbeat);
-    if (this.ws) this.ws.onmessage = this.ws.onclose = this.ws.onerror = null;
+    if (!this.ws) return;
+    this.ws.onmessage = this.ws.onclose = null;
+    // Not null: the `ws` package throws an 'error' event nobody listens to (closing a socket that is
+    // still connecting emits one), which would bring down a Node process.
+    this.ws.onerror = () => undefined;
   }
 }
