@@ -20,12 +20,12 @@ const TYPING_SHOWN_MS = 4000;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-/** The room's line: while the connection is down it says so (the bar above says more). */
+/** The room's line. While the connection is down the bar above says why; this line does not repeat it. */
 const STATE_TEXT: Record<RoomState | 'connecting' | 'reconnecting' | 'offline', string> = {
   pending: 'Waiting for the connection…',
-  connecting: 'Connecting…',
-  reconnecting: 'Connection lost. Reconnecting…',
-  offline: 'You are offline. Messages will catch up when you are back.',
+  connecting: 'Waiting for the connection…',
+  reconnecting: 'Waiting for the connection…',
+  offline: 'Waiting for the connection. Messages will catch up when it is back.',
   subscribing: 'Catching up…',
   live: 'Live',
   refused: 'You cannot follow this room.',
