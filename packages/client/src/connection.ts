@@ -4,7 +4,7 @@ import { Emitter } from './emitter.ts';
 import { ApiError } from './http.ts';
 import { PollTransport } from './poll-transport.ts';
 import { Room, type RoomOptions } from './room.ts';
-import { DROPPED, type Transport, type TransportKind } from './transport.ts';
+import { DROPPED, REFUSED, type Transport, type TransportKind } from './transport.ts';
 import { CloseCode, type ServerFrame } from './wire.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
@@ -136,6 +136,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   nextConnected(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.state === 'closed') return reject(new ApiError(0, 'closed', 'the connection is closed'));
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       const off = this.on('state', ({ state }) => {
         if (state === 'connected') done(resolve);
         else if (state === 'closed') done(() => reject(new ApiError(0, 'closed', 'the connection is closed')));
@@ -251,6 +252,10 @@ export class Connection extends Emitter<ConnectionEvents> {
     for (const room of this.rooms.values()) room.detach();
     if (this.state === 'closed') return;
     const why = reason || `closed (${code})`;
+    if (code === REFUSED) {
+      this.fail(new ApiError(401, 'unauthorized', why));
+      return;
+    }
     if (!opened) {
       // Only a WebSocket that fails while plain HTTP gets through says WebSockets are blocked (or
       // the session is refused); when both fail, the network or gateway is simply down.

@@ -1,7 +1,7 @@
 import { Backoff, RECONNECT_BACKOFF } from './backoff.ts';
 import type { ChatClient } from './client.ts';
 import { ApiError, sleep } from './http.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import { REFUSED, type Transport, type TransportEvents } from './transport.ts';
 import type { AvatarKind } from './wire.ts';
 
 export interface PollTransportOptions {
@@ -135,7 +135,7 @@ export class PollTransport implements Transport {
     this.done = true;
     this.everything.abort();
     const status = err instanceof ApiError ? err.status : 0;
-    this.events.closed({ code: status === 401 ? 4401 : 1006, reason: err instanceof Error ? err.message : String(err), opened: this.opened });
+    this.events.closed({ code: status === 401 ? REFUSED : 1006, reason: err instanceof Error ? err.message : String(err), opened: this.opened });
   }
 }
 

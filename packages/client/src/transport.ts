@@ -30,3 +30,6 @@ export interface Transport {
 
 /** A close code of our own for a connection the client gave up on (dead, replaced, offline). */
 export const DROPPED = 4000;
+
+/** A close code of our own for a session the gateway refuses (401): the connection stops for good. */
+export const REFUSED = 4401;
