@@ -36,11 +36,14 @@ const client = (baseUrl = stack.url, extra: ChatClientOptions = {}) =>
 /** A WebSocket constructor that counts the sockets it opens. */
 function countingWebSocket(): { Ctor: WebSocketCtor; opened: string[] } {
   const opened: string[] = [];
-  const Ctor = ((url: string, protocols?: string | string[]) => {
-    opened.push(url);
-    return new WebSocket(url, protocols);
-  }) as unknown as WebSocketCtor;
-  return { Ctor, opened };
+  // A class, not a function: it must be callable with `new`.
+  class Ctor extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      opened.push(url);
+      super(url, protocols);
+    }
+  }
+  return { Ctor: Ctor as unknown as WebSocketCtor, opened };
 }
 
 /** Everything a room and its connection emit, with waits on it. */
