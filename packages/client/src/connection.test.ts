@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from './client.ts';
-import type { ConnectionEvents, NetworkWatch } from './connection.ts';
+import type { ConnectionEvents } from './connection.ts';
+import type { NetworkWatch } from './network.ts';
 import type { RoomEvents } from './room.ts';
 import type { MessageView } from './wire.ts';
 import type { WebSocketLike } from './ws-transport.ts';

@@ -4,6 +4,7 @@ import { Emitter } from './emitter.ts';
 import { ApiError } from './http.ts';
 import { PollTransport } from './poll-transport.ts';
 import { Room, type RoomOptions } from './room.ts';
+import { browserNetwork, type NetworkWatch } from './network.ts';
 import { DROPPED, REFUSED, type Transport, type TransportKind } from './transport.ts';
 import { CloseCode, type ServerFrame } from './wire.ts';
 import { WebSocketTransport } from './ws-transport.ts';
@@ -23,13 +24,6 @@ export type ConnectionEvents = {
   /** An error about the connection as a whole (a bad frame, a session the gateway refuses). */
   error: ApiError;
 };
-
-/** The browser's `online`/`offline` events and `navigator.onLine`, or a stand-in (tests, React Native). */
-export interface NetworkWatch {
-  readonly onLine: boolean;
-  addEventListener(type: 'online' | 'offline', listener: () => void): void;
-  removeEventListener(type: 'online' | 'offline', listener: () => void): void;
-}
 
 export interface ConnectionOptions {
   /** `auto` (default): a WebSocket, long-polling when WebSockets do not get through. */
@@ -347,17 +341,4 @@ export class Connection extends Emitter<ConnectionEvents> {
     }
     if (changed || state === 'reconnecting') this.emit('state', { state, transport: this.transportKind, ...extra });
   }
-}
-
-function browserNetwork(): NetworkWatch | null {
-  const g = globalThis as unknown as Partial<NetworkWatch> & { navigator?: { onLine?: unknown } };
-  if (typeof g.addEventListener !== 'function' || typeof g.navigator?.onLine !== 'boolean') return null;
-  const nav = g.navigator as { onLine: boolean };
-  return {
-    get onLine() {
-      return nav.onLine;
-    },
-    addEventListener: (t, f) => g.addEventListener!(t, f),
-    removeEventListener: (t, f) => g.removeEventListener!(t, f),
-  };
 }

@@ -1,5 +1,6 @@
 export { ChatClient, AvatarUploadError, isAccepted, type ChatClientOptions, type Session, type AvatarFile, type PostResult } from './client.ts';
-export { Connection, type ConnectionState, type ConnectionEvents, type ConnectionOptions, type NetworkWatch } from './connection.ts';
+export { Connection, type ConnectionState, type ConnectionEvents, type ConnectionOptions } from './connection.ts';
+export type { NetworkWatch } from './network.ts';
 export { Room, type RoomState, type RoomEvents, type RoomOptions, type Person, type ProfileChange } from './room.ts';
 export { HistoryPager } from './history.ts';
 export type { Transport, TransportEvents, TransportKind } from './transport.ts';

@@ -47,6 +47,7 @@ export function chatView(app: App, roomId: string): View {
   let online: Person[] = [];
   let room: Room | null = null;
   const connection = client.connect();
+  const pager = client.historyPager(roomId, PAGE);
   let disposed = false;
   let divider: HTMLLIElement | null = null;
   let dividerThisGap = false;
@@ -273,16 +274,15 @@ export function chatView(app: App, roomId: string): View {
   // ---- loading and live -------------------------------------------------------------------
 
   async function loadOlder(): Promise<void> {
-    const oldest = timeline.oldestSeq;
-    if (oldest === undefined) return;
+    if (pager.done) return;
     olderButton.disabled = true;
     try {
-      const page = await client.history(roomId, { before: oldest, limit: PAGE });
+      const page = await pager.older();
       const height = scroller.scrollHeight;
       for (const m of page) render(m);
       // Keep what the reader was looking at in place.
       scroller.scrollTop += scroller.scrollHeight - height;
-      olderButton.hidden = page.length < PAGE;
+      olderButton.hidden = pager.done;
     } catch (err) {
       status.textContent = `Could not load older messages: ${describe(err)}`;
     } finally {
@@ -294,13 +294,13 @@ export function chatView(app: App, roomId: string): View {
   async function start(): Promise<void> {
     try {
       await client.join(roomId);
-      const [room, history, roomMembers] = await Promise.all([client.getRoom(roomId), client.history(roomId, { limit: PAGE }), client.members(roomId)]);
+      const [info, history, roomMembers] = await Promise.all([client.getRoom(roomId), pager.older(), client.members(roomId)]);
       if (disposed) return;
-      title.textContent = room.name;
-      document.title = `${room.name} · Chat`;
+      title.textContent = info.name;
+      document.title = `${info.name} · Chat`;
       for (const m of roomMembers) members.set(m.user_id, { id: m.user_id, username: m.username, avatar: m.avatar });
       for (const m of history) render(m);
-      olderButton.hidden = history.length < PAGE;
+      olderButton.hidden = pager.done;
       toBottom();
     } catch (err) {
       if (handleAuthError(app, err)) return;
