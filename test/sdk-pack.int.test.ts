@@ -66,7 +66,7 @@ describe('the packed SDK', () => {
         }, 20);
       });
       const ada = new ChatClient({ baseUrl: base, WebSocket });
-      const bo = new ChatClient({ baseUrl: base, connection: { pollWaitSeconds: 5 } });
+      const bo = new ChatClient({ baseUrl: base });
       await ada.register('Packed Ada');
       await bo.register('Packed Bo');
       await ada.join('packed');

@@ -346,9 +346,8 @@ describe('SDK: one connection', () => {
   });
 
   it('without any WebSocket (plain Node 20) it long-polls from the start', async () => {
-    // A short long-poll, as before: a gateway long-poll can miss a message that reaches the room
-    // while it looks a second time, and then answers only when its wait is over.
-    const u = new ChatClient({ baseUrl: stack.url, WebSocket: undefined, connection: { ...FAST, pollWaitSeconds: 5 } });
+    // The default long-poll (25 s): a message must end it at once, whenever it reaches the room.
+    const u = new ChatClient({ baseUrl: stack.url, WebSocket: undefined, connection: FAST });
     (u as { WebSocket: unknown }).WebSocket = undefined;
     await u.register('NoSockets');
     await u.join('sdk-nows');
