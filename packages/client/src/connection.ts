@@ -12,10 +12,11 @@ import { WebSocketTransport } from './ws-transport.ts';
 /**
  * The client's one connection to the gateway:
  *
- *   connecting ──opened──▶ connected ──lost──▶ reconnecting ──timer──▶ (connecting again) ──opened──▶ connected
- *        │                     │                    ▲
- *        └──────failed─────────┴────────────────────┘        any ──offline──▶ offline ──online──▶ connecting
- *                                                            any ──close()──▶ closed (for good)
+ *   connecting ──welcome──▶ connected ──lost──▶ reconnecting ──welcome──▶ connected
+ *       │                                          ▲    │  each failed try: wait (backoff), try again
+ *       └──────────────────failed──────────────────┘    ◀┘
+ *   any ──`offline` event──▶ offline ──`online` event──▶ reconnecting (at once, backoff reset)
+ *   any ──close(), or the session refused──▶ closed (for good)
  */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
 
@@ -159,11 +160,6 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** @internal */
   forget(room: Room): void {
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
-  }
-
-  /** @internal */
-  get live(): Transport | null {
-    return this.state === 'connected' ? this.transport : null;
   }
 
   // ---- the state machine -----------------------------------------------------------------------
