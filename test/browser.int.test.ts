@@ -3,11 +3,12 @@ import type { Browser, Page } from 'playwright-core';
 import type { UserView } from '@chat/contracts';
 import { testImages } from '@chat/testkit';
 import { startStack, type Stack } from './support/stack.ts';
+import { spawnGateway } from './support/process.ts';
 import { NetworkProxy } from './support/proxy.ts';
 import { a11yProblems, buildAppForTest, foreignRequests, launchBrowser, newPerson, screenshot, type Person } from './support/browser.ts';
 
 // The web app in headless Chromium against the real stack: the seed's own test plan, two people
-// chatting live, a reconnect after going offline, and WebSockets blocked on the network.
+// chatting live, a reconnect after going offline, a gateway restart, and WebSockets blocked.
 
 let stack: Stack;
 let browser: Browser;
@@ -254,7 +255,7 @@ describe('web app in Chromium', () => {
       await signUp(blocked.page, proxy.url, 'Behind Firewall', await testImages.png(150, 150));
       await signUp(other.page, stack.url, 'Open Network');
       await createRoom(other.page, 'Lobby');
-      await openRoom(blocked.page, proxy.url, 'Lobby', ['polling']);
+      await openRoom(blocked.page, proxy.url, 'Lobby');
       expect(await blocked.page.locator('.conn-status').getAttribute('data-transport')).toBe('poll');
 
       await say(other.page, 'can you hear me?');
@@ -273,6 +274,77 @@ describe('web app in Chromium', () => {
       expect(foreignRequests(blocked, proxy.url)).toEqual([]);
     } finally {
       await proxy.stop();
+    }
+  }, 120_000);
+
+  it('the gateway restarts: the app is live again within 6 s of its return, a message typed meanwhile is delivered once; "Reconnect now" by keyboard; presence from another page', async () => {
+    // The gateway this person uses runs in a process of its own, serving the app too.
+    let gateway = await spawnGateway(stack, { WEB_ROOT: app.dir });
+    try {
+      const [a, b] = [await person(), await person()];
+      await signUp(a.page, gateway.url, 'Restart Ann');
+      await signUp(b.page, stack.url, 'Steady Bob');
+      await createRoom(a.page, 'Deploys');
+      await openRoom(b.page, stack.url, 'Deploys');
+      await say(a.page, 'before the restart');
+      await waitText(b.page, 'before the restart');
+      const bar = a.page.locator('.conn-bar');
+      expect(await bar.getAttribute('data-state')).toBe('connected');
+
+      // The gateway goes down, as a deployment takes it down.
+      await gateway.kill('SIGTERM');
+      await a.page.waitForFunction(() => document.querySelector('.conn-bar')?.getAttribute('data-state') === 'reconnecting', null, WAIT);
+      await a.page.locator('.conn-bar').getByRole('status').filter({ hasText: 'Connection lost' }).waitFor(WAIT);
+      expect(await a.page.getByRole('button', { name: 'Reconnect now' }).isVisible()).toBe(true);
+      expect(await a11yProblems(a.page)).toEqual([]);
+      // Typed during the outage: kept, and said to be waiting.
+      const box = a.page.getByRole('textbox', { name: /^Message / });
+      await box.fill('typed while it was down');
+      await box.press('Enter');
+      await a.page.locator('.pending-list li .pending-note', { hasText: 'Will be sent when the connection is back' }).waitFor(WAIT);
+      await screenshot(a.page, '5-gateway-down');
+
+      gateway = await spawnGateway(stack, { WEB_ROOT: app.dir }, gateway);
+      const back = Date.now();
+      await a.page.waitForFunction(() => document.querySelector('.conn-status')?.getAttribute('data-state') === 'live', null, { timeout: 6000 });
+      await waitText(b.page, 'typed while it was down');
+      await a.page.locator('ol.messages:not(.pending-list) li.msg .text', { hasText: 'typed while it was down' }).waitFor({ timeout: 6000 });
+      expect(Date.now() - back).toBeLessThan(6000);
+      expect(await a.page.locator('.pending-list li').count()).toBe(0);
+      expect(await texts(a.page)).toEqual(['before the restart', 'typed while it was down']);
+      expect(await texts(b.page)).toEqual(['before the restart', 'typed while it was down']);
+      await say(a.page, 'and live after');
+      await waitText(b.page, 'and live after');
+
+      // Down again, until the next try is seconds away: "Reconnect now", from the keyboard, tries at once.
+      await gateway.kill('SIGTERM');
+      await a.page
+        .locator('.conn-bar')
+        .getByRole('status')
+        .filter({ hasText: /Trying again in [45] s/ })
+        .waitFor({ timeout: 30_000 });
+      const socketsBefore = a.requests.filter((u) => u.startsWith('ws:')).length;
+      await a.page.getByRole('button', { name: 'Reconnect now' }).focus();
+      await a.page.keyboard.press('Enter');
+      await expect.poll(() => a.requests.filter((u) => u.startsWith('ws:')).length, { timeout: 1500 }).toBeGreaterThan(socketsBefore);
+      gateway = await spawnGateway(stack, { WEB_ROOT: app.dir }, gateway);
+      await a.page
+        .locator('.conn-bar')
+        .getByRole('status')
+        .filter({ hasText: /^Connected/ })
+        .waitFor({ timeout: 6000 });
+
+      // Presence does not depend on the room view: Bob on his profile page is still online for Ann.
+      const bob = await userView(b.page);
+      await a.page.locator(`ul.presence li[data-user="${bob.id}"]`).waitFor(WAIT);
+      await b.page.getByRole('link', { name: /your profile/ }).click();
+      await b.page.getByRole('heading', { name: 'Your profile', level: 1 }).waitFor(WAIT);
+      await a.page.waitForTimeout(1500);
+      expect(await a.page.locator(`ul.presence li[data-user="${bob.id}"]`).count()).toBe(1);
+      expect(await b.page.locator('.conn-bar').getAttribute('data-state')).toBe('connected');
+      expectOnlyOwnHost(a, gateway.url);
+    } finally {
+      await gateway.kill('SIGTERM');
     }
   }, 120_000);
 });

@@ -8,12 +8,18 @@ import {
   type ConnectionState,
   type FetchLike,
   type MessageView,
-  type RoomConnection,
+  type Person,
+  type Room,
   type RoomEvents,
+  type WebSocketCtor,
 } from '@chat/client';
 import { eventually } from '@chat/testkit';
+import { spawnGateway } from './support/process.ts';
 import { startStack, type Stack } from './support/stack.ts';
 import { NetworkProxy } from './support/proxy.ts';
+
+// The SDK against the real stack: REST, and the one connection that carries every room, through
+// a network drop, a gateway restart with a message in flight, and WebSockets blocked.
 
 let stack: Stack;
 beforeAll(async () => {
@@ -23,21 +29,35 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+const FAST = { reconnect: { baseMs: 200, maxMs: 1000 }, network: null };
 const client = (baseUrl = stack.url, extra: ChatClientOptions = {}) =>
-  new ChatClient({ baseUrl, WebSocket: WebSocket as never, retry: { baseMs: 50, maxMs: 500 }, ...extra });
+  new ChatClient({ baseUrl, WebSocket: WebSocket as never, retry: { baseMs: 50, maxMs: 500 }, connection: FAST, ...extra });
 
-/** Everything a connection emits, with waits on it. */
-function record(conn: RoomConnection) {
+/** A WebSocket constructor that counts the sockets it opens. */
+function countingWebSocket(): { Ctor: WebSocketCtor; opened: string[] } {
+  const opened: string[] = [];
+  // A class, not a function: it must be callable with `new`.
+  class Ctor extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      opened.push(url);
+      super(url, protocols);
+    }
+  }
+  return { Ctor: Ctor as unknown as WebSocketCtor, opened };
+}
+
+/** Everything a room and its connection emit, with waits on it. */
+function record(room: Room) {
   const messages: MessageView[] = [];
   const states: ConnectionState[] = [];
   const resumed: RoomEvents['resumed'][] = [];
   const errors: ApiError[] = [];
-  const presence: string[][] = [];
-  conn.on('message', ({ message }) => messages.push(message));
-  conn.on('state', ({ state }) => states.push(state));
-  conn.on('resumed', (r) => resumed.push(r));
-  conn.on('error', (e) => errors.push(e));
-  conn.on('presence', ({ online }) => presence.push(online));
+  const presence: Person[][] = [];
+  room.on('message', ({ message }) => messages.push(message));
+  room.connection.on('state', ({ state }) => states.push(state));
+  room.on('resumed', (r) => resumed.push(r));
+  room.on('error', (e) => errors.push(e));
+  room.on('presence', ({ online }) => presence.push(online));
   const texts = () => messages.filter((m) => m.type === 'text').map((m) => m.content);
   return {
     messages,
@@ -55,9 +75,10 @@ describe('SDK: REST', () => {
     const ann = client();
     await ann.register('Ann');
     await ann.join('sdk-edits');
-    const conn = ann.connect('sdk-edits');
+    const room = ann.subscribe('sdk-edits');
     const updated: MessageView[] = [];
-    conn.on('message_updated', (m) => updated.push(m));
+    room.on('message_updated', (m) => updated.push(m));
+    await eventually(() => (room.state === 'live' ? true : undefined), 'live');
     const posted = await ann.post('sdk-edits', 'draft');
     if (isAccepted(posted)) throw new Error('the read side should be there');
     expect((await ann.editMessage('sdk-edits', posted.id, 'final')).content).toBe('final');
@@ -67,7 +88,7 @@ describe('SDK: REST', () => {
       ['final', false],
       ['', true],
     ]);
-    conn.close();
+    ann.disconnect();
   });
 
   it('registers, edits the profile, creates and joins rooms, posts and pages history, all typed', async () => {
@@ -129,8 +150,38 @@ describe('SDK: REST', () => {
   });
 });
 
-describe('SDK: live room', () => {
-  it('reconnects with backoff after the network drops and resumes from its cursor: nothing missed, nothing twice', async () => {
+describe('SDK: one connection', () => {
+  it('carries every room on one WebSocket; each room has its own state and cursor', async () => {
+    const writer = client();
+    await writer.register('Writer1');
+    const { Ctor, opened } = countingWebSocket();
+    const reader = client(stack.url, { WebSocket: Ctor });
+    await reader.register('Reader1');
+    for (const r of ['one-a', 'one-b', 'one-c']) {
+      await writer.join(r);
+      await reader.join(r);
+    }
+    const rooms = ['one-a', 'one-b', 'one-c'].map((r) => reader.subscribe(r));
+    const seen = rooms.map(record);
+    await eventually(() => (rooms.every((r) => r.state === 'live') ? true : undefined), 'all live');
+    expect(reader.connection?.state).toBe('connected');
+    expect(reader.connection?.transportKind).toBe('websocket');
+    for (const r of ['one-a', 'one-b', 'one-c']) await writer.post(r, `to ${r}`);
+    for (const [i, r] of ['one-a', 'one-b', 'one-c'].entries()) await seen[i]!.until(`message in ${r}`, () => seen[i]!.texts().includes(`to ${r}`));
+    expect(seen.map((x) => x.texts())).toEqual([['to one-a'], ['to one-b'], ['to one-c']]);
+    // One socket for the three rooms, on the multiplexed endpoint.
+    expect(opened).toEqual([`${stack.wsUrl}/ws`]);
+    // Closing a room leaves the others.
+    rooms[0]!.close();
+    await writer.post('one-a', 'a after');
+    await writer.post('one-b', 'b after');
+    await seen[1]!.until('b still live', () => seen[1]!.texts().includes('b after'));
+    expect(seen[0]!.texts()).toEqual(['to one-a']);
+    reader.disconnect();
+    expect(rooms.map((r) => r.state)).toEqual(['closed', 'closed', 'closed']);
+  });
+
+  it('reconnects with backoff after the network drops and resumes every room from its cursor: nothing missed, nothing twice', async () => {
     const proxy = await NetworkProxy.start(stack.url);
     try {
       const writer = client();
@@ -139,30 +190,26 @@ describe('SDK: live room', () => {
       const reader = client(proxy.url);
       await reader.register('Reader');
       await reader.join('sdk-live');
-      const history = await reader.history('sdk-live');
-      const conn = reader.connect('sdk-live', { since: history.at(-1)?.seq, reconnect: { baseMs: 200, maxMs: 1000 } });
-      const seen = record(conn);
-      await seen.until('live', () => conn.state === 'live');
-      expect(conn.transport).toBe('websocket');
+      const pager = reader.historyPager('sdk-live');
+      await pager.older();
+      const room = reader.subscribe('sdk-live', { since: pager.newestSeq });
+      const seen = record(room);
+      await seen.until('live', () => room.state === 'live');
 
       for (let i = 0; i < 5; i++) await writer.post('sdk-live', `before${i}`);
       await seen.until('5 live messages', () => seen.texts().length === 5);
-      expect(seen.presence.at(-1)).toContain(reader.userId);
+      await seen.until('own presence, with a name', () => seen.presence.at(-1)?.some((p) => p.user_id === reader.userId && p.username === 'Reader') === true);
 
       // The network goes away for a while; meanwhile the room goes on.
       proxy.down = true;
       proxy.cut();
-      await seen.until('noticed the drop', () => conn.state === 'reconnecting');
+      await seen.until('noticed the drop', () => reader.connection?.state === 'reconnecting');
       for (let i = 0; i < 30; i++) await writer.post('sdk-live', `during${i}`);
       await new Promise((r) => setTimeout(r, 1500));
       proxy.down = false;
 
-      await seen
-        .until('caught up', () => seen.resumed.length >= 1 && conn.state === 'live')
-        .catch((err: Error) => {
-          throw new Error(`${err.message}; state ${conn.state}, states ${seen.states.join(' ')}, resumed ${JSON.stringify(seen.resumed)}`);
-        });
-      expect(seen.resumed[0]).toMatchObject({ missed: 30, transport: 'websocket' });
+      await seen.until('caught up', () => seen.resumed.length >= 1 && room.state === 'live');
+      expect(seen.resumed[0]).toMatchObject({ missed: 30 });
       await writer.post('sdk-live', 'after');
       await seen.until('the live one after', () => seen.texts().includes('after'));
 
@@ -172,11 +219,83 @@ describe('SDK: live room', () => {
       expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
       // More than one try while the network was down: the backoff kept trying, not once and done.
       expect(seen.states.filter((s) => s === 'reconnecting').length).toBeGreaterThanOrEqual(2);
-      conn.close();
-      expect(conn.state).toBe('closed');
+      reader.disconnect();
+      expect(room.state).toBe('closed');
     } finally {
       await proxy.stop();
     }
+  });
+
+  it('a gateway restart with a message in flight: it is sent once the gateway is back, same client_msg_id, stored and delivered once', async () => {
+    // A gateway in a process of its own, stopped as a deployment stops it and started again on its port.
+    let gateway = await spawnGateway(stack);
+    const sender = client(gateway.url);
+    await sender.register('Restarter');
+    await sender.join('sdk-restart');
+    const watcher = client();
+    await watcher.register('Watcher');
+    await watcher.join('sdk-restart');
+    const theirs = watcher.subscribe('sdk-restart');
+    const mine = sender.subscribe('sdk-restart');
+    const [seenTheirs, seenMine] = [record(theirs), record(mine)];
+    await seenMine.until('live', () => mine.state === 'live');
+    await seenTheirs.until('live', () => theirs.state === 'live');
+
+    // The gateway stops with the post on its way; more is typed while it is away.
+    const inFlight = mine.send('in flight', { clientMsgId: 'restart-in-flight' });
+    const stopping = gateway.kill('SIGTERM');
+    await seenMine.until('noticed', () => sender.connection?.state === 'reconnecting');
+    await stopping;
+    const typed = mine.send('typed while away', { clientMsgId: 'restart-typed' });
+    await watcher.post('sdk-restart', 'meanwhile');
+    gateway = await spawnGateway(stack, {}, gateway);
+    const back = Date.now();
+    try {
+      const [a, b] = await Promise.all([inFlight, typed]);
+      expect([a, b].map((r) => (isAccepted(r) ? r.status : r.client_msg_id))).toEqual(['restart-in-flight', 'restart-typed']);
+      await seenMine.until('caught up', () => seenMine.texts().includes('typed while away') && seenMine.texts().includes('meanwhile'));
+      // Live again within the backoff's cap (5 s) and a little.
+      expect(Date.now() - back).toBeLessThan(6000);
+      await seenTheirs.until('the other side has both', () => seenTheirs.texts().includes('typed while away') && seenTheirs.texts().includes('in flight'));
+      const history = (await watcher.history('sdk-restart')).filter((m) => m.type === 'text').map((m) => m.content);
+      expect(history.filter((t) => t === 'in flight')).toHaveLength(1);
+      expect(history.filter((t) => t === 'typed while away')).toHaveLength(1);
+      for (const seen of [seenMine, seenTheirs]) {
+        expect(seen.texts().filter((t) => t === 'in flight')).toHaveLength(1);
+        expect(seen.texts().filter((t) => t === 'typed while away')).toHaveLength(1);
+        const seqs = seen.messages.map((m) => m.seq);
+        expect(seqs).toEqual([...new Set(seqs)].sort((x, y) => x - y));
+      }
+      expect(sender.connection?.state).toBe('connected');
+    } finally {
+      sender.disconnect();
+      watcher.disconnect();
+      await gateway.kill('SIGTERM');
+    }
+  }, 120_000);
+
+  it('presence does not depend on an open room: a user with the connection open on another page is online, with name and avatar', async () => {
+    const away = client();
+    await away.register('Elsewhere');
+    await away.join('sdk-presence');
+    const looker = client();
+    await looker.register('Looker');
+    await looker.join('sdk-presence');
+    const room = looker.subscribe('sdk-presence');
+    const seen = record(room);
+    await seen.until('live', () => room.state === 'live');
+    expect(seen.presence.at(-1)?.map((p) => p.user_id) ?? []).not.toContain(away.userId);
+
+    // The other user only has the connection open (their profile page, say): no room subscribed.
+    const connection = away.connect();
+    await eventually(() => (connection.state === 'connected' ? true : undefined), 'connected');
+    await seen.until('online without a room open', () => seen.presence.at(-1)?.some((p) => p.user_id === away.userId) === true);
+    const entry = seen.presence.at(-1)!.find((p) => p.user_id === away.userId)!;
+    expect(entry).toEqual({ user_id: away.userId, username: 'Elsewhere', avatar: `/avatars/default/${away.userId}.svg` });
+
+    away.disconnect();
+    await seen.until('gone when the connection closes', () => seen.presence.at(-1)?.some((p) => p.user_id === away.userId) === false);
+    looker.disconnect();
   });
 
   it('falls back to long-polling when WebSockets are blocked, and goes back to a WebSocket when they are not', async () => {
@@ -186,69 +305,94 @@ describe('SDK: live room', () => {
       const other = client();
       await other.register('Other');
       await other.join('sdk-poll');
-      const otherConn = other.connect('sdk-poll');
-      await eventually(() => (otherConn.state === 'live' ? true : undefined), 'other live');
+      const otherRoom = other.subscribe('sdk-poll');
+      await eventually(() => (otherRoom.state === 'live' ? true : undefined), 'other live');
 
-      const poller = client(proxy.url);
+      const poller = client(proxy.url, {
+        connection: { ...FAST, reconnect: { baseMs: 50, maxMs: 200 }, pollWaitSeconds: 5, pollPresenceMs: 300, wsProbeMs: 60_000 },
+      });
       await poller.register('Poller');
       await poller.join('sdk-poll');
-      const conn = poller.connect('sdk-poll', { reconnect: { baseMs: 50, maxMs: 200 }, pollWaitSeconds: 5, pollPresenceMs: 300, wsProbeMs: 60_000 });
-      const seen = record(conn);
-      await seen.until('polling', () => conn.state === 'polling');
-      expect(conn.transport).toBe('poll');
+      const room = poller.subscribe('sdk-poll');
+      const seen = record(room);
+      await seen.until('polling', () => room.state === 'live' && poller.connection?.transportKind === 'poll');
 
       for (let i = 0; i < 3; i++) await other.post('sdk-poll', `o${i}`);
       await seen.until('3 messages by long-poll', () => seen.texts().length === 3);
-      const mine = await conn.send('from the poller');
+      const mine = await room.send('from the poller');
       expect(isAccepted(mine)).toBe(false);
       await seen.until('own message', () => seen.texts().includes('from the poller'));
-      // Presence comes by REST while polling: the other user, on a WebSocket, is online.
-      await seen.until('presence', () => seen.presence.some((p) => p.includes(other.userId)));
+      // Presence comes by REST while polling, with names: the other user, on a WebSocket, is online.
+      await seen.until('presence', () => seen.presence.some((p) => p.some((x) => x.user_id === other.userId && x.username === 'Other')));
       expect(seen.texts()).toEqual(['o0', 'o1', 'o2', 'from the poller']);
-      conn.close();
+      poller.disconnect();
 
       // WebSockets get through again: a connection that probes soon switches back, nothing twice.
-      const second = poller.connect('sdk-poll', { since: seen.messages.at(-1)!.seq, pollWaitSeconds: 5, wsProbeMs: 500 });
+      const again = client(proxy.url, { session: poller.session, connection: { ...FAST, pollWaitSeconds: 5, wsProbeMs: 500 } });
+      const second = again.subscribe('sdk-poll', { since: seen.messages.at(-1)!.seq });
       const seen2 = record(second);
-      await seen2.until('polling again', () => second.state === 'polling');
+      await seen2.until('polling again', () => second.state === 'live' && again.connection?.transportKind === 'poll');
       proxy.blockWebSockets = false;
       await other.post('sdk-poll', 'while switching');
-      await seen2.until('back on a WebSocket', () => second.state === 'live' && second.transport === 'websocket');
+      await seen2.until('back on a WebSocket', () => second.state === 'live' && again.connection?.transportKind === 'websocket');
       await other.post('sdk-poll', 'over the socket');
       await seen2.until('both', () => seen2.texts().includes('over the socket'));
       expect(seen2.texts()).toEqual(['while switching', 'over the socket']);
-      second.close();
-      otherConn.close();
+      again.disconnect();
+      other.disconnect();
     } finally {
       await proxy.stop();
     }
   });
 
   it('without any WebSocket (plain Node 20) it long-polls from the start', async () => {
-    const u = new ChatClient({ baseUrl: stack.url, WebSocket: undefined });
+    // The default long-poll (25 s): a message must end it at once, whenever it reaches the room.
+    const u = new ChatClient({ baseUrl: stack.url, WebSocket: undefined, connection: FAST });
     (u as { WebSocket: unknown }).WebSocket = undefined;
     await u.register('NoSockets');
     await u.join('sdk-nows');
-    const conn = u.connect('sdk-nows', { pollWaitSeconds: 5 });
-    const seen = record(conn);
-    await seen.until('polling', () => conn.state === 'polling');
-    await conn.send('hello');
+    const room = u.subscribe('sdk-nows');
+    const seen = record(room);
+    await seen.until('polling', () => room.state === 'live' && u.connection?.transportKind === 'poll');
+    await room.send('hello');
     await seen.until('own message back', () => seen.texts().includes('hello'));
-    conn.close();
+    u.disconnect();
   });
 
-  it('stops for good when the user leaves the room (4403), instead of reconnecting', async () => {
+  it('leaving a room refuses that room only: no resubscribing, and the connection and other rooms go on', async () => {
     const u = client();
     await u.register('Leaver');
     await u.join('sdk-leave');
-    const conn = u.connect('sdk-leave');
-    const seen = record(conn);
-    await seen.until('live', () => conn.state === 'live');
+    await u.join('sdk-stay');
+    const leaving = u.subscribe('sdk-leave');
+    const staying = u.subscribe('sdk-stay');
+    const [seenLeave, seenStay] = [record(leaving), record(staying)];
+    await seenLeave.until('live', () => leaving.state === 'live' && staying.state === 'live');
     await u.leave('sdk-leave');
-    await seen.until('closed', () => conn.state === 'closed');
-    expect(seen.errors.map((e) => e.code)).toContain('not_member');
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(seen.states.at(-1)).toBe('closed');
-    expect(seen.states).not.toContain('reconnecting');
+    await seenLeave.until('refused', () => leaving.state === 'refused');
+    expect(seenLeave.errors.map((e) => e.code)).toContain('not_member');
+    await u.post('sdk-stay', 'still here');
+    await seenStay.until('the other room goes on', () => seenStay.texts().includes('still here'));
+    expect(u.connection?.state).toBe('connected');
+    // A room the user never joined is refused the same way.
+    const stranger = u.subscribe('sdk-never-joined');
+    const seenStranger = record(stranger);
+    await seenStranger.until('refused', () => stranger.state === 'refused');
+    expect(seenStranger.errors.map((e) => e.code)).toEqual(['not_member']);
+    u.disconnect();
+  });
+
+  it('pages history back to the start', async () => {
+    const u = client();
+    await u.register('Pager');
+    await u.join('sdk-pages');
+    for (let i = 0; i < 12; i++) await u.post('sdk-pages', `h${i}`);
+    const pager = u.historyPager('sdk-pages', 5);
+    const pages: string[][] = [];
+    while (!pager.done) pages.push((await pager.older()).filter((m) => m.type === 'text').map((m) => m.content));
+    // 13 messages in all (the join's system line first).
+    expect(pages.flat().sort()).toEqual(Array.from({ length: 12 }, (_, i) => `h${i}`).sort());
+    expect(pages[0]).toEqual(['h7', 'h8', 'h9', 'h10', 'h11']);
+    expect(pages.at(-1)).toEqual(['h0', 'h1']);
   });
 });

@@ -6,6 +6,8 @@ import { GENEROUS_LIMITS, type Stack } from './stack.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface GatewayProcess {
+  port: number;
+  opsPort: number;
   url: string;
   wsUrl: string;
   child: ChildProcess;
@@ -13,8 +15,13 @@ export interface GatewayProcess {
 }
 
 /** A gateway in a process of its own, so a test can kill it the hard way. */
-export async function spawnGateway(stack: Stack, extra: Record<string, string> = {}): Promise<GatewayProcess> {
-  const [port, opsPort] = [await freePort(), await freePort()];
+export async function spawnGateway(
+  stack: Stack,
+  extra: Record<string, string> = {},
+  /** The same ports again: a restart, as a deployment does it. */
+  ports?: { port: number; opsPort: number },
+): Promise<GatewayProcess> {
+  const { port, opsPort } = ports ?? { port: await freePort(), opsPort: await freePort() };
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/src/main.ts'], {
     cwd: root,
     env: { ...process.env, ...stack.envFor({ ...GENEROUS_LIMITS, ...extra }), PORT: String(port), OPS_PORT: String(opsPort) },
@@ -32,6 +39,8 @@ export async function spawnGateway(stack: Stack, extra: Record<string, string> =
     },
   );
   return {
+    port,
+    opsPort,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     child,

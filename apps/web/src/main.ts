@@ -1,7 +1,8 @@
 import './style.css';
-import { ChatClient } from '@chat/client';
+import { ChatClient, type Connection } from '@chat/client';
 import type { App, View } from './app.ts';
 import { handleAuthError } from './app.ts';
+import { connectionBar } from './connection-bar.ts';
 import { mount } from './dom.ts';
 import { loadSession, saveSession } from './session.ts';
 import { chatView } from './views/chat.ts';
@@ -11,6 +12,8 @@ import { signupView } from './views/signup.ts';
 
 const root = document.getElementById('app')!;
 let current: View | null = null;
+const bar = connectionBar();
+let live: Connection | null = null;
 
 const app: App = {
   client: new ChatClient({ session: loadSession() }),
@@ -24,6 +27,9 @@ const app: App = {
   },
   signOut() {
     saveSession(null);
+    app.client.disconnect();
+    bar.bind(null);
+    live = null;
     app.client.session = null;
     app.me = null;
     app.go('#/');
@@ -46,6 +52,14 @@ async function render(): Promise<void> {
         if (handleAuthError(app, err)) return;
       }
     }
+    // One connection for the whole app, open on every page: it carries the rooms, and while it is
+    // open this user shows as online to the people in their rooms, whatever page they are on.
+    const connection = app.client.connect();
+    if (connection !== live) {
+      live = connection;
+      bar.bind(connection);
+      connection.on('error', (err) => handleAuthError(app, err));
+    }
     if (route[0] === 'rooms' && route[1]) view = chatView(app, route[1]);
     else if (route[0] === 'profile') view = profileView(app);
     else view = roomsView(app);
@@ -56,7 +70,7 @@ async function render(): Promise<void> {
   main.id = 'main';
   main.tabIndex = -1;
   main.append(view.el);
-  mount(root, view.header, main);
+  mount(root, view.header, bar.el, main);
   (view.focus ?? main).focus({ preventScroll: true });
 }
 

@@ -89,7 +89,7 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
           failed: opened.failed,
           openMs: Math.round(opened.ms),
         };
-        (runs[name] ??= []).push(run);
+        runs[name] = [...(runs[name] ?? []), run];
         ctx.log(
           `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket RSS, ${run.heapPerSocket} B/socket JS heap ${opened.failures.join('; ')}`,
         );

@@ -5,7 +5,8 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+/** Reconnecting: never more than 5 s between tries, so a gateway that is back is noticed at once. */
+export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 5_000 };
 export const RETRY_BACKOFF: BackoffOptions = { baseMs: 300, maxMs: 8_000 };
 
 /**

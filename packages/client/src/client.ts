@@ -1,3 +1,9 @@
+import type { BackoffOptions } from './backoff.ts';
+import { Connection, type ConnectionOptions } from './connection.ts';
+import { HistoryPager } from './history.ts';
+import { ApiError, Http, type FetchLike } from './http.ts';
+import { newClientMsgId } from './ids.ts';
+import type { Room, RoomOptions } from './room.ts';
 import type {
   CreateRoomRequest,
   HistoryParams,
@@ -11,11 +17,8 @@ import type {
   RegisterResponse,
   RoomView,
   UserView,
-} from '@chat/contracts';
-import type { BackoffOptions } from './backoff.ts';
-import { ApiError, Http, type FetchLike } from './http.ts';
-import { newClientMsgId } from './ids.ts';
-import { RoomConnection, type RoomConnectionOptions, type WebSocketCtor } from './room-connection.ts';
+} from './wire.ts';
+import type { WebSocketCtor } from './ws-transport.ts';
 
 /** Who the client acts as: the user, and in AUTH_MODE=token the session token that speaks for them. */
 export interface Session {
@@ -28,8 +31,10 @@ export interface ChatClientOptions {
   baseUrl?: string | undefined;
   session?: Session | null | undefined;
   fetch?: FetchLike | undefined;
-  /** In Node 20 (no global WebSocket) pass one, e.g. the `ws` package's; without one, rooms long-poll. */
+  /** In Node 20 (no global WebSocket) pass one, e.g. the `ws` package's; without one, the connection long-polls. */
   WebSocket?: WebSocketCtor | undefined;
+  /** How the live connection behaves (transport, backoff, heartbeat); see `ConnectionOptions`. */
+  connection?: ConnectionOptions | undefined;
   /** Backoff between retries of a request that is safe to repeat. */
   retry?: BackoffOptions | undefined;
 }
@@ -65,6 +70,8 @@ export class ChatClient {
   session: Session | null;
   readonly http: Http;
   readonly WebSocket: WebSocketCtor | undefined;
+  private live: Connection | null = null;
+  private readonly connectionOptions: ConnectionOptions;
 
   constructor(opts: ChatClientOptions = {}) {
     const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
@@ -73,6 +80,7 @@ export class ChatClient {
     this.baseUrl = base.replace(/\/+$/, '');
     this.session = opts.session ?? null;
     this.WebSocket = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    this.connectionOptions = opts.connection ?? {};
     this.http = new Http({
       baseUrl: this.baseUrl,
       fetch: opts.fetch,
@@ -227,12 +235,40 @@ export class ChatClient {
     return (await this.http.request<MessageView>({ method: 'DELETE', path, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
   }
 
+  /** Pages of a room's history, newest first (`await pager.older()` until `pager.done`). */
+  historyPager(roomId: string, pageSize = 50): HistoryPager {
+    return new HistoryPager(this, roomId, pageSize);
+  }
+
+  // ---- live --------------------------------------------------------------------------------
+
   /**
-   * A live connection to a room: a WebSocket that reconnects with backoff and jitter and resumes
-   * from its cursor, or long-polling when WebSockets do not get through. Join the room first.
+   * The client's one live connection (opened on first use, and again after `disconnect()`): a
+   * WebSocket that reconnects by itself, or long-polling where WebSockets do not get through.
+   * While it is open the user counts as online in their rooms, whatever page they are on.
    */
-  connect(roomId: string, opts: RoomConnectionOptions = {}): RoomConnection {
-    return new RoomConnection(this, roomId, opts);
+  connect(): Connection {
+    if (!this.live || this.live.state === 'closed') this.live = new Connection(this, this.connectionOptions);
+    return this.live;
+  }
+
+  /** The live connection, if one is open. */
+  get connection(): Connection | null {
+    return this.live && this.live.state !== 'closed' ? this.live : null;
+  }
+
+  /**
+   * Follows a room over the one connection (opening it if need be). Join the room first. Pass
+   * `since` (the newest seq already shown) to get everything after it, gap-free.
+   */
+  subscribe(roomId: string, opts: RoomOptions = {}): Room {
+    return this.connect().room(roomId, opts);
+  }
+
+  /** Closes the live connection and every room on it. */
+  disconnect(): void {
+    this.live?.close();
+    this.live = null;
   }
 
   /** `ws(s)://` URL of a gateway path. */

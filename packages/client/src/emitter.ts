@@ -1,7 +1,11 @@
 type Listener<T> = (value: T) => void;
 
-/** A typed event emitter small enough for a browser bundle; a failing listener does not stop the others. */
-export class Emitter<Events extends Record<string, unknown>> {
+/**
+ * A typed event emitter small enough for a browser bundle; a failing listener does not stop the
+ * others. `Events` is a type alias (not an interface with an index signature), so its keys are
+ * exactly the event names: `on('mesage', …)` does not compile.
+ */
+export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
 
   /** Adds a listener; the returned function removes it. */

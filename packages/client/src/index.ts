@@ -1,26 +1,31 @@
 export { ChatClient, AvatarUploadError, isAccepted, type ChatClientOptions, type Session, type AvatarFile, type PostResult } from './client.ts';
-export {
-  RoomConnection,
-  type RoomConnectionOptions,
-  type RoomEvents,
-  type ConnectionState,
-  type Transport,
-  type WebSocketLike,
-  type WebSocketCtor,
-} from './room-connection.ts';
+export { Connection, type ConnectionState, type ConnectionEvents, type ConnectionOptions } from './connection.ts';
+export type { NetworkWatch } from './network.ts';
+export { Room, type RoomState, type RoomEvents, type RoomOptions, type Person, type ProfileChange } from './room.ts';
+export { HistoryPager } from './history.ts';
+export type { Transport, TransportEvents, TransportKind } from './transport.ts';
+export { WebSocketTransport, type WebSocketLike, type WebSocketCtor } from './ws-transport.ts';
+export { PollTransport } from './poll-transport.ts';
 export { ApiError, type FetchLike } from './http.ts';
 export { Backoff, backoffDelay, RECONNECT_BACKOFF, RETRY_BACKOFF, type BackoffOptions } from './backoff.ts';
 export { Cursor } from './cursor.ts';
-export { Timeline, type ProfileChange } from './timeline.ts';
+export { Timeline } from './timeline.ts';
 export { newClientMsgId } from './ids.ts';
+export { CloseCode, defaultAvatar } from './wire.ts';
 export type {
-  MessageView,
+  AvatarKind,
+  CreateRoomRequest,
+  HistoryParams,
   MemberView,
-  RoomView,
-  UserView,
-  ServerFrame,
-  PostAccepted,
   MembershipResponse,
+  MessageView,
+  MuxClientFrame,
+  PatchUserRequest,
+  PostAccepted,
   PresenceResponse,
+  RegisterRequest,
   RegisterResponse,
-} from '@chat/contracts';
+  RoomView,
+  ServerFrame,
+  UserView,
+} from './wire.ts';

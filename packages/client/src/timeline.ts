@@ -1,4 +1,4 @@
-import type { MessageView, UserView } from '@chat/contracts';
+import type { MessageView, UserView } from './wire.ts';
 
 export type ProfileChange = Pick<UserView, 'id' | 'username' | 'avatar'>;
 

@@ -36,6 +36,8 @@ type Socket = WebSocket<SocketData>;
 interface Recent {
   seq: number;
   raws: string[];
+  /** A new message is among them (what a long-poll waits for). */
+  message?: boolean;
 }
 
 interface Room {
@@ -236,7 +238,7 @@ export class RoomHub {
     room.lastSeq = seq;
     this.applyMembership(roomId, room, seq, change);
     const raws = frames.map((f) => JSON.stringify(f));
-    room.recent.push({ seq, raws });
+    room.recent.push({ seq, raws, message: frames.some((f) => f.type === 'message') });
     if (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
     for (const raw of raws) this.app.publish(roomTopic(roomId), raw, false, false);
     this.deps.onDelivered?.(raws.length * room.sockets.size);
@@ -294,6 +296,9 @@ export class RoomHub {
   waitForMessage(roomId: string, after: number, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
     const room = this.rooms.get(roomId);
     if (!room) return Promise.resolve(false);
+    // One that came while the caller was reading its page (which the read model did not show yet)
+    // has already passed the waiters: without this, the poll would wait its whole time for it.
+    if (room.recent.some((e) => e.message && e.seq > after)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (arrived: boolean) => {
         room.waiters.delete(waiter);
@@ -350,8 +355,10 @@ export class RoomHub {
     for (const f of recent.frames) {
       if (f.seq > position) break;
       const last = before[before.length - 1];
-      if (last?.seq === f.seq) last.raws.push(JSON.stringify(f));
-      else before.push({ seq: f.seq, raws: [JSON.stringify(f)] });
+      if (last?.seq === f.seq) {
+        last.raws.push(JSON.stringify(f));
+        last.message ||= f.type === 'message';
+      } else before.push({ seq: f.seq, raws: [JSON.stringify(f)], message: f.type === 'message' });
     }
     room.recent = [...before, ...room.recent];
     room.recentFrom = recent.from;

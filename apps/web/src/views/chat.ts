@@ -4,9 +4,10 @@ import {
   newClientMsgId,
   type MemberView,
   type MessageView,
+  type Person,
   type ProfileChange,
-  type RoomConnection,
-  type RoomEvents,
+  type Room,
+  type RoomState,
 } from '@chat/client';
 import { describe, handleAuthError, header, type App, type View } from '../app.ts';
 import { avatarImg, setAvatar } from '../avatar.ts';
@@ -19,12 +20,15 @@ const TYPING_SHOWN_MS = 4000;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-const STATE_TEXT: Record<RoomEvents['state']['state'], string> = {
-  connecting: 'Connecting…',
-  live: 'Connected',
-  polling: 'Connected (slow mode: WebSockets are blocked on this network)',
-  reconnecting: 'Connection lost. Reconnecting…',
-  offline: 'You are offline. Messages will catch up when you are back.',
+/** The room's line. While the connection is down the bar above says why; this line does not repeat it. */
+const STATE_TEXT: Record<RoomState | 'connecting' | 'reconnecting' | 'offline', string> = {
+  pending: 'Waiting for the connection…',
+  connecting: 'Waiting for the connection…',
+  reconnecting: 'Waiting for the connection…',
+  offline: 'Waiting for the connection. Messages will catch up when it is back.',
+  subscribing: 'Catching up…',
+  live: 'Live',
+  refused: 'You cannot follow this room.',
   closed: 'Disconnected',
 };
 
@@ -40,15 +44,17 @@ export function chatView(app: App, roomId: string): View {
   const items = new Map<number, HTMLLIElement>();
   const pendingItems = new Map<string, HTMLLIElement>();
   const typers = new Map<string, number>();
-  let online: string[] = [];
-  let conn: RoomConnection | null = null;
+  let online: Person[] = [];
+  let room: Room | null = null;
+  const connection = client.connect();
+  const pager = client.historyPager(roomId, PAGE);
   let disposed = false;
   let divider: HTMLLIElement | null = null;
   let dividerThisGap = false;
 
   rememberRoom(roomId);
   const title = h('h1', { tabindex: -1, class: 'room-title' }, roomId);
-  const status = h('p', { class: 'conn-status', role: 'status', 'data-state': 'connecting' }, STATE_TEXT.connecting);
+  const status = h('p', { class: 'conn-status', role: 'status', 'data-state': 'pending' }, STATE_TEXT.pending);
   const presenceList = h('ul', { class: 'presence', 'aria-labelledby': 'online-h' });
   const olderButton = h('button', { type: 'button', class: 'link older', hidden: true }, 'Load older messages');
   const list = h('ol', { class: 'messages', 'aria-label': 'Messages' });
@@ -140,11 +146,11 @@ export function chatView(app: App, roomId: string): View {
   };
 
   function renderPresence(): void {
-    const people = [...online].sort((a, b) => (a === me.id ? -1 : b === me.id ? 1 : nameOf(a).localeCompare(nameOf(b))));
+    const people = [...online].sort((a, b) => (a.user_id === me.id ? -1 : b.user_id === me.id ? 1 : a.username.localeCompare(b.username)));
     mount(
       presenceList,
-      people.map((id) =>
-        h('li', { 'data-user': id }, avatarImg(members.get(id)?.avatar, id, 24), h('span', null, id === me.id ? `${nameOf(id)} (you)` : nameOf(id))),
+      people.map((p) =>
+        h('li', { 'data-user': p.user_id }, avatarImg(p.avatar, p.user_id, 24), h('span', null, p.user_id === me.id ? `${p.username} (you)` : p.username)),
       ),
     );
     presenceList.setAttribute('aria-label', `${people.length} online`);
@@ -193,7 +199,7 @@ export function chatView(app: App, roomId: string): View {
       },
       'Retry',
     );
-    const note = h('span', { class: 'pending-note' }, 'Sending…');
+    const note = h('span', { class: 'pending-note' }, pendingNote());
     const li = h(
       'li',
       { class: 'msg mine pending', 'data-client-msg-id': clientMsgId },
@@ -208,8 +214,9 @@ export function chatView(app: App, roomId: string): View {
     pendingItems.set(clientMsgId, li);
     pendingList.append(li);
     toBottom();
-    // The same client_msg_id on every try: a retry after a lost answer is never a second message.
-    conn!
+    // The same client_msg_id on every try: a retry after a lost answer, or one made once the
+    // connection is back, is never a second message.
+    room!
       .send(content, { clientMsgId })
       .then((result) => {
         if (disposed) return;
@@ -230,7 +237,7 @@ export function chatView(app: App, roomId: string): View {
       onsubmit: (ev: SubmitEvent) => {
         ev.preventDefault();
         const content = input.value.trim();
-        if (!content || !conn) return;
+        if (!content || !room) return;
         input.value = '';
         send(content);
       },
@@ -246,21 +253,36 @@ export function chatView(app: App, roomId: string): View {
       form.requestSubmit();
     }
   });
-  input.addEventListener('input', () => conn?.typing());
+  input.addEventListener('input', () => room?.typing());
+
+  /** What a message still being sent is waiting for. */
+  const pendingNote = () => (connection.state === 'connected' ? 'Sending…' : 'Will be sent when the connection is back');
+  const offConnection = connection.on('state', () => {
+    for (const note of pendingList.querySelectorAll<HTMLElement>('.pending-note')) {
+      if (!note.textContent?.startsWith('Not sent')) note.textContent = pendingNote();
+    }
+    showState();
+  });
+
+  function showState(): void {
+    const state = connection.state === 'connected' || connection.state === 'closed' ? (room?.state ?? 'pending') : connection.state;
+    status.dataset.state = state;
+    status.dataset.transport = connection.transportKind ?? '';
+    status.textContent = STATE_TEXT[state];
+  }
 
   // ---- loading and live -------------------------------------------------------------------
 
   async function loadOlder(): Promise<void> {
-    const oldest = timeline.oldestSeq;
-    if (oldest === undefined) return;
+    if (pager.done) return;
     olderButton.disabled = true;
     try {
-      const page = await client.history(roomId, { before: oldest, limit: PAGE });
+      const page = await pager.older();
       const height = scroller.scrollHeight;
       for (const m of page) render(m);
       // Keep what the reader was looking at in place.
       scroller.scrollTop += scroller.scrollHeight - height;
-      olderButton.hidden = page.length < PAGE;
+      olderButton.hidden = pager.done;
     } catch (err) {
       status.textContent = `Could not load older messages: ${describe(err)}`;
     } finally {
@@ -272,13 +294,13 @@ export function chatView(app: App, roomId: string): View {
   async function start(): Promise<void> {
     try {
       await client.join(roomId);
-      const [room, history, roomMembers] = await Promise.all([client.getRoom(roomId), client.history(roomId, { limit: PAGE }), client.members(roomId)]);
+      const [info, history, roomMembers] = await Promise.all([client.getRoom(roomId), pager.older(), client.members(roomId)]);
       if (disposed) return;
-      title.textContent = room.name;
-      document.title = `${room.name} · Chat`;
+      title.textContent = info.name;
+      document.title = `${info.name} · Chat`;
       for (const m of roomMembers) members.set(m.user_id, { id: m.user_id, username: m.username, avatar: m.avatar });
       for (const m of history) render(m);
-      olderButton.hidden = history.length < PAGE;
+      olderButton.hidden = pager.done;
       toBottom();
     } catch (err) {
       if (handleAuthError(app, err)) return;
@@ -286,13 +308,10 @@ export function chatView(app: App, roomId: string): View {
       status.textContent = `Could not open the room: ${describe(err)}`;
       return;
     }
-    conn = client.connect(roomId, { since: timeline.newestSeq });
-    conn.on('state', ({ state }) => {
-      status.dataset.state = state;
-      status.dataset.transport = conn?.transport ?? '';
-      status.textContent = STATE_TEXT[state];
-    });
-    conn.on('message', ({ message, replayed }) => {
+    room = client.subscribe(roomId, { since: timeline.newestSeq });
+    room.on('state', showState);
+    showState();
+    room.on('message', ({ message, replayed }) => {
       const stick = nearBottom() || message.user_id === me.id;
       const { added, li } = render(message);
       if (added && replayed && !dividerThisGap && message.user_id !== me.id) {
@@ -306,26 +325,25 @@ export function chatView(app: App, roomId: string): View {
       }
       if (stick) toBottom();
     });
-    conn.on('resumed', ({ missed }) => {
+    room.on('resumed', ({ missed }) => {
       dividerThisGap = false;
       if (missed > 0) announcer.textContent = `Back online. ${missed} new ${missed === 1 ? 'message' : 'messages'}.`;
     });
-    conn.on('message_updated', (m) => void render(m));
-    conn.on('member_joined', (m: MemberView) => {
+    room.on('message_updated', (m) => void render(m));
+    room.on('member_joined', (m: MemberView) => {
       members.set(m.user_id, { id: m.user_id, username: m.username, avatar: m.avatar });
-      renderPresence();
     });
-    conn.on('profile_updated', applyProfile);
-    conn.on('presence', (p) => {
+    room.on('profile_updated', applyProfile);
+    room.on('presence', (p) => {
       online = p.online;
       renderPresence();
     });
-    conn.on('typing', ({ user_id }) => {
+    room.on('typing', ({ user_id }) => {
       if (user_id === me.id) return;
       typers.set(user_id, Date.now() + TYPING_SHOWN_MS);
       renderTyping();
     });
-    conn.on('error', (err) => {
+    room.on('error', (err) => {
       if (err.code === 'not_member') status.textContent = 'You are no longer a member of this room.';
     });
   }
@@ -347,7 +365,9 @@ export function chatView(app: App, roomId: string): View {
     dispose() {
       disposed = true;
       clearInterval(typingTimer);
-      conn?.close();
+      offConnection();
+      // The room only: the connection stays open for the other pages (and presence).
+      room?.close();
     },
   };
 }

@@ -1,0 +1,340 @@
+import { Backoff, RECONNECT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { ChatClient } from './client.ts';
+import { Emitter } from './emitter.ts';
+import { ApiError } from './http.ts';
+import { PollTransport } from './poll-transport.ts';
+import { Room, type RoomOptions } from './room.ts';
+import { browserNetwork, type NetworkWatch } from './network.ts';
+import { DROPPED, REFUSED, type Transport, type TransportKind } from './transport.ts';
+import { CloseCode, type ServerFrame } from './wire.ts';
+import { WebSocketTransport } from './ws-transport.ts';
+
+/**
+ * The client's one connection to the gateway:
+ *
+ *   connecting ──welcome──▶ connected ──lost──▶ reconnecting ──welcome──▶ connected
+ *       │                                          ▲    │  each failed try: wait (backoff), try again
+ *       └──────────────────failed──────────────────┘    ◀┘
+ *   any ──`offline` event──▶ offline ──`online` event──▶ reconnecting (at once, backoff reset)
+ *   any ──close(), or the session refused──▶ closed (for good)
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed';
+
+export type ConnectionEvents = {
+  state: { state: ConnectionState; transport: TransportKind | null; retryInMs?: number; reason?: string };
+  /** An error about the connection as a whole (a bad frame, a session the gateway refuses). */
+  error: ApiError;
+};
+
+export interface ConnectionOptions {
+  /** `auto` (default): a WebSocket, long-polling when WebSockets do not get through. */
+  transport?: 'auto' | 'websocket' | 'poll';
+  /** Between tries: doubling from `baseMs`, never more than `maxMs` (default 500 ms … 5 s), with jitter. */
+  reconnect?: BackoffOptions;
+  /** Consecutive WebSockets that never got `welcome`, while HTTP answered, before long-polling. */
+  wsFailuresBeforePoll?: number;
+  /** While long-polling, try a WebSocket again this often. */
+  wsProbeMs?: number;
+  pollWaitSeconds?: number;
+  pollPresenceMs?: number;
+  heartbeatMs?: number;
+  openTimeoutMs?: number;
+  /** Network events; defaults to the browser's (none in Node). `null`: do not watch. */
+  network?: NetworkWatch | null;
+  /** For tests: the jitter's randomness. */
+  random?: () => number;
+}
+
+type Settings = Required<Omit<ConnectionOptions, 'network' | 'random'>>;
+
+/**
+ * One connection per client, and every room a subscription on it. A small state machine over
+ * interchangeable transports (`WebSocketTransport`, `PollTransport`): it opens one, and when it
+ * is lost, waits (backoff with jitter, capped at 5 s; at once after the gateway's 1001 and 1013,
+ * and when the network comes back) and opens another; each room then resumes from its own cursor.
+ */
+export class Connection extends Emitter<ConnectionEvents> {
+  state: ConnectionState = 'connecting';
+  private transport: Transport | null = null;
+  private probe: Transport | null = null;
+  private readonly rooms = new Map<string, Room>();
+  private readonly backoff: Backoff;
+  private readonly settings: Settings;
+  private readonly network: NetworkWatch | null;
+  private wsFailures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unwatch: () => void;
+  /** Lives while connected (see `connectedSignal`). */
+  private period: AbortController | null = null;
+
+  constructor(
+    readonly client: ChatClient,
+    opts: ConnectionOptions = {},
+  ) {
+    super();
+    this.settings = {
+      transport: opts.transport ?? 'auto',
+      reconnect: opts.reconnect ?? RECONNECT_BACKOFF,
+      wsFailuresBeforePoll: opts.wsFailuresBeforePoll ?? 2,
+      wsProbeMs: opts.wsProbeMs ?? 60_000,
+      pollWaitSeconds: opts.pollWaitSeconds ?? 25,
+      pollPresenceMs: opts.pollPresenceMs ?? 10_000,
+      heartbeatMs: opts.heartbeatMs ?? 25_000,
+      openTimeoutMs: opts.openTimeoutMs ?? 10_000,
+    };
+    this.backoff = new Backoff(this.settings.reconnect, opts.random);
+    this.network = opts.network === undefined ? browserNetwork() : opts.network;
+    this.unwatch = this.watchNetwork();
+    this.start();
+  }
+
+  /** The transport in use while connected: `websocket` or `poll`. */
+  get transportKind(): TransportKind | null {
+    return this.state === 'connected' ? (this.transport?.kind ?? null) : null;
+  }
+
+  /** A room as a subscription on this connection (the same object for the same room). */
+  room(roomId: string, opts: RoomOptions = {}): Room {
+    let room = this.rooms.get(roomId);
+    if (room && room.state !== 'closed' && room.state !== 'refused') return room;
+    room = new Room(this, roomId, opts);
+    this.rooms.set(roomId, room);
+    if (this.state === 'connected' && this.transport) room.attach(this.transport);
+    return room;
+  }
+
+  /** Skips the wait: tries again now, from a fresh backoff (a "Reconnect now" button). */
+  reconnectNow(): void {
+    if (this.state === 'closed' || this.state === 'connected') return;
+    this.backoff.reset();
+    this.dropTransport('reconnecting now');
+    this.start();
+  }
+
+  /**
+   * Aborted when the connection stops being connected: a request made while connected that is
+   * still waiting then (on a link that went away, to a gateway that is stopping) is given up and
+   * made again once the connection is back, instead of hanging until its timeout.
+   */
+  get connectedSignal(): AbortSignal {
+    return this.period?.signal ?? AbortSignal.abort(new ApiError(0, 'network', 'not connected'));
+  }
+
+  /** Resolves once connected (at once if it is); rejects if the connection is closed first. */
+  whenConnected(signal?: AbortSignal): Promise<void> {
+    if (this.state === 'connected') return Promise.resolve();
+    return this.nextConnected(signal);
+  }
+
+  /** Resolves the next time the connection becomes connected. */
+  nextConnected(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.state === 'closed') return reject(new ApiError(0, 'closed', 'the connection is closed'));
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      const off = this.on('state', ({ state }) => {
+        if (state === 'connected') done(resolve);
+        else if (state === 'closed') done(() => reject(new ApiError(0, 'closed', 'the connection is closed')));
+      });
+      const onAbort = () => done(() => reject(signal?.reason ?? new Error('aborted')));
+      const done = (then: () => void) => {
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        then();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Closes the connection and every room on it, for good. */
+  close(): void {
+    if (this.state === 'closed') return;
+    for (const room of [...this.rooms.values()]) room.close();
+    this.dropTransport('closed by the client', 1000);
+    this.unwatch();
+    this.setState('closed');
+  }
+
+  // ---- used by rooms ---------------------------------------------------------------------------
+
+  /** @internal */
+  forget(room: Room): void {
+    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+  }
+
+  // ---- the state machine -----------------------------------------------------------------------
+
+  private start(): void {
+    clearTimeout(this.retryTimer);
+    if (this.state === 'closed') return;
+    if (this.network?.onLine === false) {
+      this.setState('offline', { reason: 'the device is offline' });
+      return;
+    }
+    // After a loss it stays `reconnecting` through the attempts; `connecting` is the first one only.
+    if (this.state === 'offline') this.setState('reconnecting', { reason: 'back online' });
+    this.transport = this.open(this.usePoll() ? 'poll' : 'websocket');
+  }
+
+  private usePoll(): boolean {
+    const { transport, wsFailuresBeforePoll } = this.settings;
+    if (transport === 'poll' || !this.client.WebSocket) return true;
+    return transport === 'auto' && this.wsFailures >= wsFailuresBeforePoll;
+  }
+
+  private open(kind: TransportKind): Transport {
+    const events = {
+      opened: () => this.onOpened(transport),
+      frame: (frame: ServerFrame) => this.onFrame(transport, frame),
+      closed: (info: { code: number; reason: string; opened: boolean }) => void this.onClosed(transport, info),
+    };
+    const transport: Transport =
+      kind === 'poll'
+        ? new PollTransport(this.client, { waitSeconds: this.settings.pollWaitSeconds, presenceMs: this.settings.pollPresenceMs }, events)
+        : new WebSocketTransport(
+            {
+              WebSocket: this.client.WebSocket!,
+              url: this.client.wsUrl('/ws', this.client.session?.token ? {} : { user_id: this.client.userId }),
+              token: this.client.session?.token,
+              heartbeatMs: this.settings.heartbeatMs,
+              openTimeoutMs: this.settings.openTimeoutMs,
+            },
+            events,
+          );
+    return transport;
+  }
+
+  private onOpened(transport: Transport): void {
+    if (transport === this.probe) {
+      // WebSockets get through again: leave long-polling; rooms resume on the socket.
+      this.probe = null;
+      this.transport?.close(1000, 'replaced');
+      this.transport = transport;
+      this.wsFailures = 0;
+      for (const room of this.rooms.values()) room.detach();
+    } else if (transport !== this.transport) {
+      return;
+    }
+    if (transport.kind === 'websocket') this.wsFailures = 0;
+    this.backoff.reset();
+    this.setState('connected');
+    for (const room of [...this.rooms.values()]) room.attach(transport);
+    if (transport.kind === 'poll') this.scheduleProbe();
+  }
+
+  private onFrame(transport: Transport, frame: ServerFrame): void {
+    if (transport !== this.transport) return;
+    if ('room_id' in frame && frame.room_id !== undefined) {
+      this.rooms.get(frame.room_id)?.handle(frame);
+      return;
+    }
+    if (frame.type === 'error') this.emit('error', new ApiError(frame.code === 'rate_limited' ? 429 : 400, frame.code, frame.message));
+  }
+
+  private async onClosed(transport: Transport, { code, reason, opened }: { code: number; reason: string; opened: boolean }): Promise<void> {
+    if (transport === this.probe) {
+      this.probe = null;
+      if (this.transport?.kind === 'poll') this.scheduleProbe();
+      return;
+    }
+    if (transport !== this.transport) return;
+    this.transport = null;
+    for (const room of this.rooms.values()) room.detach();
+    if (this.state === 'closed') return;
+    const why = reason || `closed (${code})`;
+    if (code === REFUSED) {
+      this.fail(new ApiError(401, 'unauthorized', why));
+      return;
+    }
+    if (!opened) {
+      // Only a WebSocket that fails while plain HTTP gets through says WebSockets are blocked (or
+      // the session is refused); when both fail, the network or gateway is simply down.
+      const http = await this.httpAnswer();
+      // (the state may have moved on while we asked)
+      if ((this.state as ConnectionState) === 'closed' || this.transport) return;
+      if (http instanceof ApiError && http.status === 401) return this.fail(http);
+      if (transport.kind === 'websocket') this.wsFailures = http === 'answers' && this.settings.transport === 'auto' ? this.wsFailures + 1 : 0;
+      return this.retry(why);
+    }
+    // 1001 (gateway stopping) and 1013 (fell behind) ask us to come back: soon, with a little jitter.
+    const soon = code === CloseCode.goingAway || code === CloseCode.tryAgainLater;
+    this.retry(why, soon ? Math.round(Math.random() * 300) : undefined);
+  }
+
+  private retry(reason: string, delayMs?: number): void {
+    if (this.network?.onLine === false) {
+      this.setState('offline', { reason: 'the device is offline' });
+      return;
+    }
+    const retryInMs = delayMs ?? this.backoff.next();
+    this.setState('reconnecting', { retryInMs, reason });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.start(), retryInMs);
+  }
+
+  private scheduleProbe(): void {
+    clearTimeout(this.probeTimer);
+    if (this.settings.transport !== 'auto' || !this.client.WebSocket) return;
+    this.probeTimer = setTimeout(() => {
+      if (this.state === 'connected' && this.transport?.kind === 'poll' && !this.probe) this.probe = this.open('websocket');
+    }, this.settings.wsProbeMs);
+  }
+
+  /** Whether the gateway answers plain HTTP now: `answers`, the error it answered, or `silent`. */
+  private async httpAnswer(): Promise<'answers' | 'silent' | ApiError> {
+    try {
+      await this.client.http.request({ method: 'GET', path: `/users/${encodeURIComponent(this.client.userId)}`, attempts: 1, timeoutMs: 5000 });
+      return 'answers';
+    } catch (err) {
+      return err instanceof ApiError && err.status > 0 ? err : 'silent';
+    }
+  }
+
+  private fail(err: ApiError): void {
+    this.emit('error', err);
+    this.close();
+  }
+
+  private dropTransport(reason: string, code = DROPPED): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.probeTimer);
+    for (const t of [this.transport, this.probe]) t?.close(code, reason);
+    this.transport = null;
+    this.probe = null;
+    for (const room of this.rooms.values()) room.detach();
+  }
+
+  private watchNetwork(): () => void {
+    const network = this.network;
+    if (!network) return () => undefined;
+    const offline = () => {
+      if (this.state === 'closed') return;
+      // A socket on a link that went away may take minutes to notice: drop it now.
+      this.dropTransport('offline');
+      this.setState('offline', { reason: 'the device is offline' });
+    };
+    const online = () => {
+      if (this.state === 'closed' || this.state === 'connected') return;
+      this.backoff.reset();
+      this.dropTransport('back online');
+      this.start();
+    };
+    network.addEventListener('offline', offline);
+    network.addEventListener('online', online);
+    return () => {
+      network.removeEventListener('offline', offline);
+      network.removeEventListener('online', online);
+    };
+  }
+
+  private setState(state: ConnectionState, extra: { retryInMs?: number; reason?: string } = {}): void {
+    const changed = state !== this.state;
+    this.state = state;
+    if (changed && state === 'connected') this.period = new AbortController();
+    else if (changed && this.period) {
+      this.period.abort(new ApiError(0, 'network', `connection ${state}`));
+      this.period = null;
+    }
+    if (changed || state === 'reconnecting') this.emit('state', { state, transport: this.transportKind, ...extra });
+  }
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ChatClient } from './client.ts';
+import type { ConnectionEvents } from './connection.ts';
+import type { MessageView } from './wire.ts';
+
+const message = (seq: number): MessageView => ({
+  id: `m${seq}`,
+  room_id: 'r1',
+  user_id: 'u2',
+  username: 'Bea',
+  content: `#${seq}`,
+  avatar: '/avatars/default/u2.svg',
+  timestamp: new Date(0).toISOString(),
+  type: 'text',
+  seq,
+  client_msg_id: null,
+  edited_at: null,
+  deleted: false,
+  reactions: [],
+});
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(ok()).toBe(true);
+};
+
+/** A gateway by HTTP only: a room at seq 5 with messages 6 and 7 waiting, then quiet long-polls. */
+function gateway(opts: { session?: 'ok' | 'refused' } = {}) {
+  const asked: string[] = [];
+  const fetch = async (input: string, init: RequestInit): Promise<Response> => {
+    const url = new URL(input);
+    asked.push(`${url.pathname}${url.search}`);
+    if (opts.session === 'refused') return json({ error: { code: 'unauthorized', message: 'bad token' } }, 401);
+    if (url.pathname === '/users/u1') return json({ id: 'u1', username: 'Me', avatar: '/avatars/default/u1.svg', avatar_kind: 'default' });
+    if (url.pathname === '/rooms/r1') return json({ id: 'r1', name: 'r1', created_by: null, created_at: '', member_count: 2, last_seq: 5 });
+    if (url.pathname === '/rooms/r1/presence') return json({ room_id: 'r1', online: ['u2'] });
+    if (url.pathname === '/rooms/r1/members') return json([{ user_id: 'u2', username: 'Bea', avatar: '/avatars/b.webp', joined_at: '' }]);
+    if (url.pathname === '/rooms/r1/messages') {
+      const after = Number(url.searchParams.get('after'));
+      if (after < 7) return json([message(6), message(7)].filter((m) => m.seq > after));
+      // A long-poll with nothing new: it waits, until the client gives up on it.
+      return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+    return json({ error: { code: 'not_found', message: 'no' } }, 404);
+  };
+  const client = new ChatClient({ baseUrl: 'http://gw.test', session: { userId: 'u1', token: 't' }, fetch, connection: { network: null, transport: 'poll' } });
+  return { client, asked };
+}
+
+describe('the long-poll transport (against a fake gateway)', () => {
+  it('gives the same events as the socket: catch-up from the room’s position, then live; presence by REST with names', async () => {
+    const { client, asked } = gateway();
+    const room = client.subscribe('r1');
+    const got: number[] = [];
+    let online: string[] = [];
+    room.on('message', ({ message }) => got.push(message.seq));
+    room.on('presence', (p) => {
+      online = p.online.map((x) => x.username);
+    });
+    await until(() => room.state === 'live');
+    expect(client.connection?.transportKind).toBe('poll');
+    expect(got).toEqual([6, 7]);
+    await until(() => online.includes('Bea'));
+    await until(() => asked.some((a) => a.includes('after=7') && a.includes('wait=25')));
+    expect(room.cursor.value).toBe(7);
+    client.disconnect();
+    expect(room.state).toBe('closed');
+  });
+
+  it('a session the gateway refuses stops the connection for good, with an error', async () => {
+    const { client } = gateway({ session: 'refused' });
+    const connection = client.connect();
+    const states: ConnectionEvents['state']['state'][] = [];
+    const errors: string[] = [];
+    connection.on('state', ({ state }) => states.push(state));
+    connection.on('error', (e) => errors.push(`${e.status} ${e.code}`));
+    await until(() => connection.state === 'closed');
+    expect(errors).toEqual(['401 unauthorized']);
+    expect(states).not.toContain('reconnecting');
+  });
+
+  it('a message sent on a room that is closed is refused, not kept forever', async () => {
+    const { client } = gateway();
+    const room = client.subscribe('r1');
+    room.close();
+    await expect(room.send('too late')).rejects.toMatchObject({ code: 'closed' });
+    client.disconnect();
+  });
+});
