@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual, webcrypto } from 'node:crypto';
 import { AppError, isValidId } from '@chat/contracts';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 
@@ -37,15 +37,17 @@ const unauthorized = (message: string) => new AppError('unauthorized', message);
  * (`<user>.<expiry>.<hmac>`) are still accepted until they expire (30 days).
  */
 export class Sessions {
-  private readonly key: Uint8Array;
+  /** The HS256 key, imported once: jose would import raw key bytes again on every token. */
+  private readonly key: Promise<webcrypto.CryptoKey>;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
 
   constructor(private readonly opts: SessionOptions) {
-    this.key = new TextEncoder().encode(opts.secret);
+    const raw = new TextEncoder().encode(opts.secret);
+    this.key = webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     this.jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5000 }) : null;
   }
 
-  issue(userId: string, nowMs = Date.now(), ttlSeconds = TOKEN_TTL_SECONDS): Promise<string> {
+  async issue(userId: string, nowMs = Date.now(), ttlSeconds = TOKEN_TTL_SECONDS): Promise<string> {
     const now = Math.floor(nowMs / 1000);
     return new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -53,7 +55,7 @@ export class Sessions {
       .setSubject(userId)
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /** The session a token speaks for, or an `unauthorized` error. */
@@ -70,7 +72,7 @@ export class Sessions {
     let payload: JWTPayload;
     try {
       if (alg === 'HS256') {
-        ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], currentDate }));
+        ({ payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate }));
       } else if (this.jwks) {
         ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.opts.issuer, audience: this.opts.audience, currentDate }));
       } else {
