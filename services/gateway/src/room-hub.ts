@@ -270,22 +270,27 @@ export class RoomHub {
       const room = this.rooms.get(roomId);
       if (!room || !opts.current()) return null;
       if (cursor >= room.recentFrom) {
-        for (const recent of room.recent) {
-          if (recent.seq <= cursor) continue;
-          for (const raw of recent.raws) ws.send(raw);
-          cursor = recent.seq;
-        }
-        ws.subscribe(roomTopic(roomId));
+        // Corked: the frames go out in one write, not one system call each.
+        ws.cork(() => {
+          for (const recent of room.recent) {
+            if (recent.seq <= cursor) continue;
+            for (const raw of recent.raws) ws.send(raw);
+            cursor = recent.seq;
+          }
+          ws.subscribe(roomTopic(roomId));
+        });
         return cursor;
       }
       // The read models must hold everything up to where memory starts.
       const upTo = room.recentFrom;
       const frames = await page(cursor, upTo);
       if (!opts.current()) return null;
-      for (const frame of frames) {
-        ws.send(JSON.stringify(frame));
-        cursor = frame.seq;
-      }
+      ws.cork(() => {
+        for (const frame of frames) {
+          ws.send(JSON.stringify(frame));
+          cursor = frame.seq;
+        }
+      });
       // A short page: the read models have nothing more for this room up to `upTo`.
       if (frames.length < opts.pageSize) cursor = Math.max(cursor, upTo);
       if (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) await opts.drained();
