@@ -3,21 +3,26 @@ import { ChatClient, type Connection } from '@chat/client';
 import type { App, View } from './app.ts';
 import { handleAuthError } from './app.ts';
 import { connectionBar } from './connection-bar.ts';
-import { mount } from './dom.ts';
+import { h, mount } from './dom.ts';
+import { MyRooms } from './my-rooms.ts';
+import { sidebar } from './sidebar.ts';
 import { loadSession, saveSession } from './session.ts';
 import { chatView } from './views/chat.ts';
 import { profileView } from './views/profile.ts';
-import { roomsView } from './views/rooms.ts';
+import { browseView } from './views/browse.ts';
+import { homeView } from './views/home.ts';
 import { signupView } from './views/signup.ts';
 
 const root = document.getElementById('app')!;
 let current: View | null = null;
 const bar = connectionBar();
 let live: Connection | null = null;
+let side: ReturnType<typeof sidebar> | null = null;
 
 const app: App = {
   client: new ChatClient({ session: loadSession() }),
   me: null,
+  rooms: null,
   setMe(user) {
     app.me = user;
   },
@@ -30,6 +35,10 @@ const app: App = {
     app.client.disconnect();
     bar.bind(null);
     live = null;
+    side?.dispose();
+    side = null;
+    app.rooms?.dispose();
+    app.rooms = null;
     app.client.session = null;
     app.me = null;
     app.go('#/');
@@ -59,10 +68,19 @@ async function render(): Promise<void> {
       live = connection;
       bar.bind(connection);
       connection.on('error', (err) => handleAuthError(app, err));
+      app.rooms?.bind(connection);
     }
+    // My rooms and the sidebar: once per session, kept across pages so they stay live.
+    if (!app.rooms && app.me) {
+      app.rooms = new MyRooms(app.client, app.me.id);
+      app.rooms.bind(connection);
+      void app.rooms.load().catch((err: unknown) => handleAuthError(app, err));
+    }
+    if (app.rooms && !side) side = sidebar(app, app.rooms);
     if (route[0] === 'rooms' && route[1]) view = chatView(app, route[1]);
     else if (route[0] === 'profile') view = profileView(app);
-    else view = roomsView(app);
+    else if (route[0] === 'browse') view = browseView(app);
+    else view = homeView(app);
   }
   current = view;
   document.title = `${view.title} · Chat`;
@@ -70,7 +88,13 @@ async function render(): Promise<void> {
   main.id = 'main';
   main.tabIndex = -1;
   main.append(view.el);
-  mount(root, view.header, bar.el, main);
+  if (side && app.client.session) {
+    side.setCurrent(view.roomId ?? null);
+    const kind = view.roomId ? 'room' : route[0] === '' || route[0] === undefined ? 'home' : 'page';
+    mount(root, view.header, bar.el, h('div', { class: 'shell', 'data-view': kind }, side.el, main));
+  } else {
+    mount(root, view.header, bar.el, main);
+  }
   (view.focus ?? main).focus({ preventScroll: true });
 }
 

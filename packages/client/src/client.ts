@@ -168,8 +168,14 @@ export class ChatClient {
    */
   async markRead(roomId: string, seq: number): Promise<{ room_id: string; seq: number }> {
     const json = { seq, user_id: this.userId };
-    return (await this.http.request<{ room_id: string; seq: number }>({ method: 'POST', path: `/rooms/${enc(roomId)}/read`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS }))
-      .body;
+    return (
+      await this.http.request<{ room_id: string; seq: number }>({
+        method: 'POST',
+        path: `/rooms/${enc(roomId)}/read`,
+        json,
+        attempts: IDEMPOTENT_WRITE_ATTEMPTS,
+      })
+    ).body;
   }
 
   /** A new name, or an avatar URL (`null` goes back to the generated default avatar). */
