@@ -108,7 +108,7 @@ describe('the web app, as people use it', () => {
     expect(await badge(b.page, porch)).toBeNull();
     expect(await a.page.title()).toMatch(/^\(2\) /);
     expect(await a11yProblems(a.page)).toEqual([]);
-    await saveDoc(await screenshot(a.page, 'web-sidebar-unread'), 'web-sidebar.png');
+    saveDoc(await screenshot(a.page, 'web-sidebar-unread'), 'web-sidebar.png');
 
     // A opens it: the badge clears at once, and the server hears (debounced) where A has read to.
     await sidebarRoom(a.page, porch).click();
@@ -127,6 +127,17 @@ describe('the web app, as people use it', () => {
     await a.page.waitForTimeout(1000);
     expect(await badge(a.page, porch)).toBeNull();
     await expect.poll(async () => (await a.user.request<MyRoomView[]>('GET', '/me/rooms')).body.find((r) => r.id === porch)?.unread, WAIT).toBe(0);
+
+    // Meanwhile in the Attic: B's post there counts on A's sidebar while A reads the Porch.
+    await b.user.join(attic);
+    await b.user.post(attic, 'found the old photo albums');
+    await a.page.waitForFunction((id) => document.querySelector(`a.my-room[data-room="${id}"] .badge`)?.textContent === '1 unread', attic, WAIT);
+    expect(await sidebarOrder(a.page)).toEqual([attic, porch]);
+    const last = await message(a.page, 'see you there').getAttribute('data-id');
+    await a.user.request('POST', `/rooms/${porch}/messages/${last}/reactions`, { emoji: '🎉' });
+    await b.user.request('POST', `/rooms/${porch}/messages/${last}/reactions`, { emoji: '🎉' });
+    await message(a.page, 'see you there').locator('button.reaction .reaction-count', { hasText: '2' }).waitFor(WAIT);
+    saveDoc(await screenshot(a.page, 'web-room-desktop'), 'web-room.png');
   }, 120_000);
 
   it('a public room is previewed read-only before joining; Join and Leave', async () => {

@@ -3,6 +3,7 @@ import { applyActivity, applyMarker, byActivity } from './inbox.ts';
 
 const MARK_READ_DELAY_MS = 600;
 const MAX_PAGES = 10;
+const POLL_REFRESH_MS = 30_000;
 
 /**
  * My rooms, kept current: loaded from `GET /me/rooms` (again after every reconnect, since the
@@ -59,9 +60,14 @@ export class MyRooms {
         if (stale) void this.load();
       }),
       connection.on('state', ({ state }) => {
-        if (state === 'connected' && this.loaded) void this.load();
+        if (state === 'connected' && this.loaded) void this.load().catch(() => undefined);
       }),
     );
+    // Long-polling carries no inbox: the list is asked for now and then instead.
+    const poll = setInterval(() => {
+      if (connection.transportKind === 'poll') void this.load().catch(() => undefined);
+    }, POLL_REFRESH_MS);
+    this.offs.push(() => clearInterval(poll));
   }
 
   /** Loads every page of my rooms (the first `MAX_PAGES` hundred). Concurrent calls share one load. */
