@@ -308,6 +308,11 @@ describe('the web app, as people use it', () => {
       expect(await p.page.locator('li.day').count(), label).toBe(1);
       expect(await p.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), label).toBe(true);
       if (label === 'phone') {
+        // No hover on a phone: a tap on a message shows its actions.
+        const actionsShown = () => last.locator('.actions').evaluate((el) => getComputedStyle(el).opacity);
+        expect(await actionsShown()).toBe('0');
+        await last.locator('.text').tap();
+        await expect.poll(actionsShown, WAIT).toBe('1');
         // The sidebar folds away in a room; "My rooms" leads back to it.
         expect(await p.page.locator('aside.sidebar').isVisible()).toBe(false);
         expect(await a11yProblems(p.page)).toEqual([]);

@@ -3,7 +3,7 @@ import { ChatClient, type Connection } from '@chat/client';
 import type { App, View } from './app.ts';
 import { handleAuthError } from './app.ts';
 import { connectionBar } from './connection-bar.ts';
-import { h, mount } from './dom.ts';
+import { h, mount, setTitle } from './dom.ts';
 import { MyRooms } from './my-rooms.ts';
 import { sidebar } from './sidebar.ts';
 import { loadSession, saveSession } from './session.ts';
@@ -39,6 +39,7 @@ const app: App = {
     side = null;
     app.rooms?.dispose();
     app.rooms = null;
+    setTitle('Chat', 0);
     app.client.session = null;
     app.me = null;
     app.go('#/');
@@ -83,7 +84,7 @@ async function render(): Promise<void> {
     else view = homeView(app);
   }
   current = view;
-  document.title = `${view.title} · Chat`;
+  setTitle(`${view.title} · Chat`);
   const main = document.createElement('main');
   main.id = 'main';
   main.tabIndex = -1;

@@ -1,5 +1,5 @@
 import type { App } from './app.ts';
-import { h, mount } from './dom.ts';
+import { h, mount, setTitle } from './dom.ts';
 import { previewOf } from './inbox.ts';
 import type { MyRooms } from './my-rooms.ts';
 
@@ -63,9 +63,7 @@ export function sidebar(app: App, store: MyRooms): { el: HTMLElement; setCurrent
       }),
     );
     if (focused) list.querySelector<HTMLElement>(`a[data-room="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
-    const total = store.unreadTotal;
-    document.title = document.title.replace(/^\(\d+\+?\) /, '');
-    if (total > 0) document.title = `(${total > 99 ? '99+' : total}) ${document.title}`;
+    setTitle(undefined, store.unreadTotal);
   };
 
   const off = store.onChange(render);

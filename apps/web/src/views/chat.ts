@@ -13,7 +13,7 @@ import {
 } from '@chat/client';
 import { describe, handleAuthError, header, type App, type View } from '../app.ts';
 import { avatarImg, setAvatar } from '../avatar.ts';
-import { h, mount } from '../dom.ts';
+import { h, mount, setTitle } from '../dom.ts';
 import { continues, startsDay } from '../grouping.ts';
 import { daySeparator, emojiPicker, messageItem, type ItemContext } from '../message-item.ts';
 import { rememberRoom } from '../session.ts';
@@ -608,7 +608,7 @@ export function chatView(app: App, roomId: string): View {
         void app.rooms?.refresh();
       }
       title.textContent = info.name;
-      document.title = `${info.name} · Chat`;
+      setTitle(`${info.name} · Chat`);
       for (const m of roomMembers) members.set(m.user_id, { id: m.user_id, username: m.username, avatar: m.avatar });
       for (const m of history) render(m);
       olderButton.hidden = pager.done;
