@@ -15,8 +15,10 @@ import { describe, handleAuthError, header, type App, type View } from '../app.t
 import { avatarImg, setAvatar } from '../avatar.ts';
 import { h, mount, setTitle } from '../dom.ts';
 import { continues, startsDay } from '../grouping.ts';
+import { editForm, deleteConfirm } from '../message-edit.ts';
 import { daySeparator, emojiPicker, messageItem, type ItemContext } from '../message-item.ts';
 import { rememberRoom } from '../session.ts';
+import { inviteForm } from './invite-form.ts';
 
 const PAGE = 50;
 const TYPING_SHOWN_MS = 4000;
@@ -249,87 +251,37 @@ export function chatView(app: App, roomId: string): View {
   }
 
   function startEdit(li: HTMLLIElement, m: MessageView): void {
-    const text = li.querySelector<HTMLElement>('.text')!;
-    const box = h('textarea', { class: 'edit-box', 'aria-label': 'Edit message', rows: 2, maxlength: 4000, value: m.content });
-    const finish = () => {
+    const done = () => {
       editing.delete(m.id);
-      const index = timeline.messages.findIndex((x) => x.id === m.id);
-      draw(index);
+      draw(timeline.messages.findIndex((x) => x.id === m.id));
       blocks.get(m.seq)?.li.querySelector<HTMLElement>('[data-key="edit"]')?.focus();
     };
-    const form = h(
-      'form',
-      {
-        class: 'edit-form',
-        onsubmit: async (ev: SubmitEvent) => {
-          ev.preventDefault();
-          const content = box.value.trim();
-          if (!content || content === m.content) return finish();
-          save.disabled = true;
-          try {
-            const updated = await client.editMessage(roomId, m.id, content);
-            timeline.upsert(updated);
-            app.rooms?.noteUpdated(roomId, updated);
-            finish();
-          } catch (err) {
-            if (handleAuthError(app, err)) return;
-            hint.textContent = `Not saved: ${describe(err)}`;
-            save.disabled = false;
-          }
-        },
+    const editor = editForm(m.content, {
+      save: async (content) => {
+        const updated = await client.editMessage(roomId, m.id, content);
+        timeline.upsert(updated);
+        app.rooms?.noteUpdated(roomId, updated);
       },
-      box,
-      h(
-        'div',
-        { class: 'row' },
-        h('button', { type: 'submit', class: 'primary small' }, 'Save'),
-        h('button', { type: 'button', class: 'small', onclick: finish }, 'Cancel'),
-      ),
-    );
-    const save = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
-    const hint = h('p', { class: 'hint', role: 'status' }, 'Enter saves, Escape cancels.');
-    form.append(hint);
-    box.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape') {
-        ev.preventDefault();
-        finish();
-      } else if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
-        ev.preventDefault();
-        form.requestSubmit();
-      }
+      done,
+      failed: (err) => (handleAuthError(app, err) ? '' : describe(err)),
     });
     editing.add(m.id);
-    text.replaceWith(form);
+    li.querySelector('.text')?.replaceWith(editor.form);
     li.querySelector('.actions')?.setAttribute('hidden', '');
-    box.focus();
-    box.setSelectionRange(box.value.length, box.value.length);
+    editor.focus();
   }
 
   function confirmDelete(li: HTMLLIElement, m: MessageView): void {
     const bar = li.querySelector<HTMLElement>('.actions')!;
-    const restore = bar.cloneNode(true) as HTMLElement;
-    const no = h('button', { type: 'button', class: 'act', 'data-key': 'delete-no' }, 'Keep it');
-    const yes = h('button', { type: 'button', class: 'act danger', 'data-key': 'delete-yes' }, 'Delete');
-    const confirm = h(
-      'div',
-      { class: 'actions confirming', role: 'group', 'aria-label': 'Delete this message?' },
-      h('span', null, 'Delete this message?'),
-      yes,
-      no,
-    );
-    no.addEventListener('click', () => {
-      confirm.replaceWith(restore);
-      restore.querySelector<HTMLElement>('[data-key="delete"]')?.focus();
+    const confirm = deleteConfirm({
+      yes: () => void act(() => client.deleteMessage(roomId, m.id), 'delete the message').then(() => blocks.get(m.seq)?.li.focus()),
+      no: () => {
+        confirm.el.replaceWith(bar);
+        bar.querySelector<HTMLElement>('[data-key="delete"]')?.focus();
+      },
     });
-    yes.addEventListener('click', () => {
-      yes.disabled = true;
-      void act(() => client.deleteMessage(roomId, m.id), 'delete the message').then(() => blocks.get(m.seq)?.li.focus());
-    });
-    confirm.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape') no.click();
-    });
-    bar.replaceWith(confirm);
-    no.focus();
+    bar.replaceWith(confirm.el);
+    confirm.focus();
   }
 
   list.addEventListener('click', (ev) => {
@@ -516,43 +468,6 @@ export function chatView(app: App, roomId: string): View {
     }
   }
 
-  function inviteForm(): HTMLElement {
-    const field = h('input', { id: 'invite-user', name: 'invitee', required: true, maxlength: 64, autocomplete: 'off', spellcheck: false });
-    const result = h('p', { class: 'form-status', role: 'status' });
-    const invite = h(
-      'form',
-      {
-        class: 'invite-form',
-        hidden: true,
-        onsubmit: async (ev: SubmitEvent) => {
-          ev.preventDefault();
-          const invitee = field.value.trim();
-          if (!invitee) return field.focus();
-          result.textContent = 'Inviting…';
-          try {
-            const answer = await client.invite(roomId, invitee);
-            result.textContent = `${answer.invited ? 'Invited' : 'Already invited'}. They join from this room's link: ${location.href}`;
-            field.value = '';
-          } catch (err) {
-            if (handleAuthError(app, err)) return;
-            result.textContent = err instanceof ApiError && err.status === 404 ? 'No user has that id.' : describe(err);
-          }
-        },
-      },
-      h('label', { for: 'invite-user' }, 'User id to invite'),
-      h('div', { class: 'row' }, field, h('button', { type: 'submit', class: 'primary small' }, 'Invite')),
-      result,
-    );
-    const toggle = h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', 'aria-controls': 'invite' }, 'Invite…');
-    invite.id = 'invite';
-    toggle.addEventListener('click', () => {
-      invite.hidden = !invite.hidden;
-      toggle.setAttribute('aria-expanded', String(!invite.hidden));
-      if (!invite.hidden) field.focus();
-    });
-    return h('div', { class: 'invite' }, toggle, invite);
-  }
-
   // ---- loading and live -------------------------------------------------------------------
 
   async function loadOlder(): Promise<void> {
@@ -629,7 +544,7 @@ export function chatView(app: App, roomId: string): View {
       return;
     }
     const leaveButton = h('button', { type: 'button', class: 'small', onclick: () => void leave(leaveButton) }, 'Leave room');
-    mount(actions, info.visibility === 'private' && inviteForm(), leaveButton);
+    mount(actions, info.visibility === 'private' && inviteForm(app, roomId), leaveButton);
     form.hidden = false;
     composerLabel.textContent = `Message ${info.name}`;
     if (document.activeElement === title || document.activeElement === document.body) input.focus({ preventScroll: true });
