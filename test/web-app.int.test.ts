@@ -148,10 +148,10 @@ describe('the web app, as people use it', () => {
     await owner.post(roomId, 'quiet please');
     const c = await signedIn('Cy Reader');
     await c.page.getByRole('link', { name: 'Browse', exact: true }).click();
-    await c.page
-      .locator('ul.rooms')
-      .getByRole('link', { name: /^Reading room/ })
-      .click();
+    const listed = c.page.locator('ul.rooms').getByRole('link', { name: /^Reading room/ });
+    await listed.waitFor(WAIT);
+    expect(await a11yProblems(c.page)).toEqual([]);
+    await listed.click();
     await c.page.getByRole('heading', { name: 'Reading room', level: 1 }).waitFor(WAIT);
     await message(c.page, 'quiet please').waitFor(WAIT);
     await c.page.getByText('Preview: you are reading this room without joining it.').waitFor(WAIT);
@@ -159,6 +159,7 @@ describe('the web app, as people use it', () => {
     expect(await c.page.locator('li.msg .actions').count()).toBe(0);
     // Previewing joined nobody: no "joined" line, and the owner's room has one member.
     expect((await owner.request('GET', `/rooms/${roomId}`)).body.member_count).toBe(1);
+    expect(await c.page.locator('li.msg.system', { hasText: 'Cy Reader' }).count()).toBe(0);
     expect(await a11yProblems(c.page)).toEqual([]);
 
     await c.page.getByRole('button', { name: 'Join room' }).click();
