@@ -289,7 +289,8 @@ describe('SDK: one connection', () => {
     // The other user only has the connection open (their profile page, say): no room subscribed.
     const connection = away.connect();
     await eventually(() => (connection.state === 'connected' ? true : undefined), 'connected');
-    await seen.until('online without a room open', () => seen.presence.at(-1)?.some((p) => p.user_id === away.userId) === true);
+    // (Named once the room's member list has them: a first presence may name them by id only.)
+    await seen.until('online without a room open', () => seen.presence.at(-1)?.some((p) => p.user_id === away.userId && p.username === 'Elsewhere') === true);
     const entry = seen.presence.at(-1)!.find((p) => p.user_id === away.userId)!;
     expect(entry).toEqual({ user_id: away.userId, username: 'Elsewhere', avatar: `/avatars/default/${away.userId}.svg` });
 
@@ -421,6 +422,13 @@ describe('SDK: my rooms, read markers, reactions, private rooms (issue 11)', () 
     connection.on('roomActivity', ({ room_id, message }) => activity.push(`${room_id}:${message.content}`));
     connection.on('readMarker', ({ room_id, seq }) => markers.push([room_id, seq]));
     await connection.whenConnected();
+    // The gateway loads Ann's rooms for her inbox when her socket opens: until then a post is not
+    // hers to hear of. Posts in another room until one is heard, so the inbox is surely live.
+    for (let i = 0; !activity.some((a) => a.startsWith('sdk-inbox-a:')); i++) {
+      if (i === 20) throw new Error('the inbox never carried room_activity');
+      await bob.post('sdk-inbox-a', `warm-up ${i}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const posted = await bob.post('sdk-inbox-b', 'knock knock');
     if (isAccepted(posted)) throw new Error('the read side should be there');
     await eventually(() => (activity.includes('sdk-inbox-b:knock knock') ? true : undefined), 'room_activity');
