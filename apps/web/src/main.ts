@@ -46,7 +46,7 @@ const app: App = {
   },
 };
 
-/** Hash routes, so the gateway needs no fallback route: `#/`, `#/rooms/<id>`, `#/profile`. */
+/** Hash routes, so the gateway needs no fallback route: `#/`, `#/browse`, `#/rooms/<id>`, `#/profile`. */
 async function render(): Promise<void> {
   current?.dispose?.();
   current = null;
