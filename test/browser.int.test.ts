@@ -64,18 +64,24 @@ async function signUp(page: Page, base: string, name: string, avatar?: Buffer): 
 }
 
 async function createRoom(page: Page, name: string): Promise<string> {
+  await page.getByRole('link', { name: 'Browse', exact: true }).click();
   await page.getByLabel('Room name').fill(name);
-  await page.getByRole('button', { name: 'Create and join' }).click();
+  await page.getByRole('button', { name: 'Create room' }).click();
   await page.getByRole('heading', { name, level: 1 }).waitFor(WAIT);
   await waitLive(page);
   return decodeURIComponent(new URL(page.url()).hash.replace('#/rooms/', ''));
 }
 
+/** Opens a room from the directory, joining it from its preview (opening a room no longer joins it). */
 async function openRoom(page: Page, base: string, name: string, states = ['live']): Promise<void> {
-  await page.goto(`${base}/#/`);
+  await page.goto(`${base}/#/browse`);
   await page.reload();
-  await page.getByRole('link', { name: new RegExp(`^${name}`) }).click();
+  await page
+    .locator('ul.rooms')
+    .getByRole('link', { name: new RegExp(`^${name}`) })
+    .click();
   await page.getByRole('heading', { name, level: 1 }).waitFor(WAIT);
+  await page.getByRole('button', { name: 'Join room' }).click();
   await waitLive(page, states);
 }
 

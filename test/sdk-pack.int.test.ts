@@ -89,6 +89,7 @@ describe('the packed SDK', () => {
         got,
         stored: !isAccepted(sent) && sent.client_msg_id !== null,
         online: online.map((p) => p.username).sort(),
+        mine: (await ada.myRooms()).items.map((r) => [r.id, r.unread]),
       }));
       ada.disconnect();
       bo.disconnect();
@@ -104,6 +105,7 @@ describe('the packed SDK', () => {
       got: { a: ['hello from a packed SDK', 'and back, by long-poll'], b: ['hello from a packed SDK', 'and back, by long-poll'] },
       stored: true,
       online: ['Packed Ada'],
+      mine: [['packed', 1]],
     });
   }, 120_000);
 

@@ -289,7 +289,8 @@ describe('SDK: one connection', () => {
     // The other user only has the connection open (their profile page, say): no room subscribed.
     const connection = away.connect();
     await eventually(() => (connection.state === 'connected' ? true : undefined), 'connected');
-    await seen.until('online without a room open', () => seen.presence.at(-1)?.some((p) => p.user_id === away.userId) === true);
+    // (Named once the room's member list has them: a first presence may name them by id only.)
+    await seen.until('online without a room open', () => seen.presence.at(-1)?.some((p) => p.user_id === away.userId && p.username === 'Elsewhere') === true);
     const entry = seen.presence.at(-1)!.find((p) => p.user_id === away.userId)!;
     expect(entry).toEqual({ user_id: away.userId, username: 'Elsewhere', avatar: `/avatars/default/${away.userId}.svg` });
 
@@ -394,5 +395,99 @@ describe('SDK: one connection', () => {
     expect(pages.flat().sort()).toEqual(Array.from({ length: 12 }, (_, i) => `h${i}`).sort());
     expect(pages[0]).toEqual(['h7', 'h8', 'h9', 'h10', 'h11']);
     expect(pages.at(-1)).toEqual(['h0', 'h1']);
+  });
+});
+
+describe('SDK: my rooms, read markers, reactions, private rooms (issue 11)', () => {
+  it('myRooms pages by nextBefore; markRead clears the count; the connection hears roomActivity and readMarker', async () => {
+    const [ann, bob] = [client(), client()];
+    await ann.register('Ann Inbox');
+    await bob.register('Bob Inbox');
+    const rooms = ['sdk-inbox-a', 'sdk-inbox-b', 'sdk-inbox-c'];
+    for (const id of rooms) {
+      await ann.join(id);
+      await bob.join(id);
+    }
+    const first = await ann.myRooms({ limit: 2 });
+    expect(first.items).toHaveLength(2);
+    expect(first.nextBefore).toBeTypeOf('number');
+    const second = await ann.myRooms({ limit: 2, before: first.nextBefore });
+    expect(second.nextBefore).toBeUndefined();
+    expect([...first.items, ...second.items].map((r) => r.id).sort()).toEqual(rooms);
+
+    // Ann's connection follows none of these rooms: activity in them is inbox.
+    const connection = ann.connect();
+    const activity: string[] = [];
+    const markers: [string, number][] = [];
+    connection.on('roomActivity', ({ room_id, message }) => activity.push(`${room_id}:${message.content}`));
+    connection.on('readMarker', ({ room_id, seq }) => markers.push([room_id, seq]));
+    await connection.whenConnected();
+    // The gateway loads Ann's rooms for her inbox when her socket opens: until then a post is not
+    // hers to hear of. Posts in another room until one is heard, so the inbox is surely live.
+    for (let i = 0; !activity.some((a) => a.startsWith('sdk-inbox-a:')); i++) {
+      if (i === 20) throw new Error('the inbox never carried room_activity');
+      await bob.post('sdk-inbox-a', `warm-up ${i}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const posted = await bob.post('sdk-inbox-b', 'knock knock');
+    if (isAccepted(posted)) throw new Error('the read side should be there');
+    await eventually(() => (activity.includes('sdk-inbox-b:knock knock') ? true : undefined), 'room_activity');
+    expect((await ann.myRooms()).items[0]).toMatchObject({ id: 'sdk-inbox-b', unread: 1, last_message: { content: 'knock knock' } });
+
+    expect(await ann.markRead('sdk-inbox-b', posted.seq)).toEqual({ room_id: 'sdk-inbox-b', seq: posted.seq });
+    await eventually(() => (markers.some(([r, s]) => r === 'sdk-inbox-b' && s === posted.seq) ? true : undefined), 'read_marker');
+    expect((await ann.myRooms()).items.find((r) => r.id === 'sdk-inbox-b')).toMatchObject({ unread: 0, read_seq: posted.seq });
+    ann.disconnect();
+  });
+
+  it('react and unreact, emojis of several code points included; reacted() says whether I did', async () => {
+    const [ann, bob] = [client(), client()];
+    await ann.register('Ann React');
+    await bob.register('Bob React');
+    await ann.join('sdk-react');
+    await bob.join('sdk-react');
+    const posted = await ann.post('sdk-react', 'react to me');
+    if (isAccepted(posted)) throw new Error('the read side should be there');
+    for (const emoji of ['👍', '🇫🇷', '👨‍👩‍👧', '#️⃣']) await bob.react('sdk-react', posted.id, emoji);
+    const both = await ann.react('sdk-react', posted.id, '👍');
+    expect(both.reactions.map((r) => [r.emoji, r.count])).toEqual([
+      ['👍', 2],
+      ['🇫🇷', 1],
+      ['👨‍👩‍👧', 1],
+      ['#️⃣', 1],
+    ]);
+    expect(ann.reacted(both, '👍')).toBe(true);
+    expect(ann.reacted(both, '🇫🇷')).toBe(false);
+    for (const emoji of ['🇫🇷', '👨‍👩‍👧', '#️⃣']) await bob.unreact('sdk-react', posted.id, emoji);
+    const left = await bob.unreact('sdk-react', posted.id, '👍');
+    expect(left.reactions).toEqual([{ emoji: '👍', count: 1, user_ids: [ann.userId] }]);
+    expect(bob.reacted(left, '👍')).toBe(false);
+  });
+
+  it('a private room: created private, refused to others until invited, then joined', async () => {
+    const [ann, cid] = [client(), client()];
+    await ann.register('Ann Private');
+    await cid.register('Cid Private');
+    const room = await ann.createRoom({ name: 'Secret', visibility: 'private' });
+    expect(room.visibility).toBe('private');
+    await ann.post(room.id, 'members only');
+    await expect(cid.history(room.id)).rejects.toMatchObject({ status: 403, code: 'not_member' });
+    await expect(cid.join(room.id)).rejects.toMatchObject({ status: 403 });
+    expect(await ann.invite(room.id, cid.userId)).toMatchObject({ status: 'success', invitee: cid.userId, invited: true });
+    expect((await cid.join(room.id)).joined).toBe(true);
+    expect((await cid.history(room.id)).some((m) => m.content === 'members only')).toBe(true);
+  });
+
+  it('historyPage names the next cursors the API sends', async () => {
+    const u = client();
+    await u.register('Cursor');
+    await u.join('sdk-cursors');
+    for (let i = 0; i < 6; i++) await u.post('sdk-cursors', `c${i}`);
+    const newest = await u.historyPage('sdk-cursors', { limit: 4 });
+    expect(newest.nextBefore).toBe(newest.messages[0]!.seq);
+    const older = await u.historyPage('sdk-cursors', { limit: 4, before: newest.nextBefore });
+    expect(older.nextBefore).toBeUndefined();
+    const after = await u.historyPage('sdk-cursors', { limit: 2, after: older.messages[0]!.seq });
+    expect(after.nextAfter).toBe(after.messages.at(-1)!.seq);
   });
 });

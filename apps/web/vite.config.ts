@@ -17,7 +17,7 @@ export default defineConfig({
   server: {
     // `pnpm --filter @chat/web dev`: the app with hot reload, the API from a running stack.
     proxy: {
-      '^/(users|rooms|avatars)(/|$)': { target: process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080' },
+      '^/(users|rooms|avatars|me)(/|$)': { target: process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080' },
       '/ws': { target: (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/^http/, 'ws'), ws: true },
     },
   },

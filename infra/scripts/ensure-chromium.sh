@@ -3,6 +3,11 @@
 # browser. Installs it when missing and we are root; otherwise says exactly what to run.
 set -eu
 browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
+# Emoji (reactions) in the screenshots the web app's tests save for the README; the tests
+# themselves read text, so without the font they pass all the same.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -qi 'color emoji'; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null 2>&1 || true
+fi
 if [ -x "$browser" ]; then
   exit 0
 fi

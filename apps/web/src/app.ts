@@ -1,6 +1,7 @@
 import { ApiError, type ChatClient, type UserView } from '@chat/client';
 import { avatarImg } from './avatar.ts';
 import { h } from './dom.ts';
+import type { MyRooms } from './my-rooms.ts';
 import { saveSession } from './session.ts';
 
 export interface View {
@@ -11,6 +12,8 @@ export interface View {
   focus?: HTMLElement;
   /** Title of the page for this view. */
   title: string;
+  /** The room this view shows (the sidebar marks it); on a phone the sidebar then folds away. */
+  roomId?: string;
   dispose?(): void;
 }
 
@@ -18,12 +21,14 @@ export interface View {
 export interface App {
   client: ChatClient;
   me: UserView | null;
+  /** My rooms (the sidebar's), while signed in. */
+  rooms: MyRooms | null;
   setMe(user: UserView | null): void;
   go(hash: string): void;
   signOut(): void;
 }
 
-export function header(app: App, current: 'rooms' | 'profile' | 'room'): HTMLElement {
+export function header(app: App, current: 'rooms' | 'browse' | 'profile' | 'room'): HTMLElement {
   const me = app.me;
   return h(
     'header',
@@ -33,6 +38,7 @@ export function header(app: App, current: 'rooms' | 'profile' | 'room'): HTMLEle
       'nav',
       { 'aria-label': 'Main' },
       h('a', { href: '#/', 'aria-current': current === 'rooms' ? 'page' : null }, 'Rooms'),
+      h('a', { href: '#/browse', 'aria-current': current === 'browse' ? 'page' : null }, 'Browse'),
       me &&
         h(
           'a',
@@ -52,6 +58,7 @@ export function describe(err: unknown): string {
     if (err.status === 429) return 'Too fast: wait a moment and try again.';
     if (err.code === 'payload_too_large') return 'That picture is too big (the limit is 1 MiB).';
     if (err.code === 'unsupported_media_type') return 'That file is not a picture we can use (PNG, JPEG, WebP or GIF).';
+    if (err.code === 'not_member') return 'Only members of this room can do that.';
     return err.message;
   }
   return err instanceof Error ? err.message : String(err);

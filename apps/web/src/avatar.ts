@@ -32,13 +32,22 @@ export function setAvatar(img: HTMLImageElement, url: string | undefined, userId
     img.removeAttribute('srcset');
     img.src = src;
   }
-  // A picture that does not load (deleted, server trouble) shows the default, never a broken image.
+  // A picture that does not load (deleted, not a picture, server trouble) shows the default, and
+  // if even that fails, a plain silhouette drawn here: never a broken image.
   img.onerror = () => {
-    img.onerror = null;
     img.removeAttribute('srcset');
-    img.src = defaultAvatar(userId);
+    if (img.src.endsWith(defaultAvatar(userId))) {
+      img.onerror = null;
+      img.src = SILHOUETTE;
+    } else {
+      img.src = defaultAvatar(userId);
+    }
   };
 }
+
+const SILHOUETTE = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#8a93a0"/><circle cx="32" cy="25" r="12" fill="#fff"/><path d="M10 60c2-14 12-20 22-20s20 6 22 20z" fill="#fff"/></svg>',
+)}`;
 
 export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'];
 export const AVATAR_MAX_BYTES = 1024 * 1024;
@@ -76,6 +85,14 @@ export function avatarPicker(id: string, label: string, current?: { url: string;
       picked = null;
       error.textContent = '';
       input.removeAttribute('aria-invalid');
+      // Back to what is saved (or nothing) until the new file proves to be a picture.
+      if (current) {
+        setAvatar(preview, current.url, current.userId);
+        preview.alt = 'Your current avatar';
+      } else {
+        preview.removeAttribute('src');
+        preview.hidden = true;
+      }
       if (!file) return;
       const problem = avatarProblem(file);
       if (problem) {
@@ -83,13 +100,26 @@ export function avatarPicker(id: string, label: string, current?: { url: string;
         input.setAttribute('aria-invalid', 'true');
         return;
       }
-      picked = file;
       objectUrl = URL.createObjectURL(file);
-      preview.onerror = null;
-      preview.removeAttribute('srcset');
-      preview.src = objectUrl;
-      preview.alt = 'Preview of your new avatar';
-      preview.hidden = false;
+      // Shown only once it has decoded: a file that only claims to be a picture (a text file
+      // named .png) is refused here, never shown as a broken image.
+      const probe = new Image();
+      const url = objectUrl;
+      probe.onload = () => {
+        if (url !== objectUrl || probe.naturalWidth === 0) return;
+        picked = file;
+        preview.onerror = null;
+        preview.removeAttribute('srcset');
+        preview.src = url;
+        preview.alt = 'Preview of your new avatar';
+        preview.hidden = false;
+      };
+      probe.onerror = () => {
+        if (url !== objectUrl) return;
+        error.textContent = 'That file is not a picture we can use (PNG, JPEG, WebP or GIF).';
+        input.setAttribute('aria-invalid', 'true');
+      };
+      probe.src = url;
     },
   });
   const el = h('div', { class: 'field avatar-field' }, h('label', { for: id }, label), h('div', { class: 'avatar-row' }, preview, input), hint, error);

@@ -39,3 +39,13 @@ export function mount(parent: Element, ...children: Child[]): void {
 
 /** Reads as text to screen readers only (see `.visually-hidden` in the CSS). */
 export const srOnly = (text: string) => h('span', { class: 'visually-hidden' }, text);
+
+let titleBase = 'Chat';
+let titleUnread = 0;
+
+/** The page's title: the view's, after the number of unread messages in my rooms when there are any. */
+export function setTitle(base: string = titleBase, unread: number = titleUnread): void {
+  titleBase = base;
+  titleUnread = unread;
+  document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${base}` : base;
+}

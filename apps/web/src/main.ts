@@ -3,21 +3,26 @@ import { ChatClient, type Connection } from '@chat/client';
 import type { App, View } from './app.ts';
 import { handleAuthError } from './app.ts';
 import { connectionBar } from './connection-bar.ts';
-import { mount } from './dom.ts';
+import { h, mount, setTitle } from './dom.ts';
+import { MyRooms } from './my-rooms.ts';
+import { sidebar } from './sidebar.ts';
 import { loadSession, saveSession } from './session.ts';
 import { chatView } from './views/chat.ts';
 import { profileView } from './views/profile.ts';
-import { roomsView } from './views/rooms.ts';
+import { browseView } from './views/browse.ts';
+import { homeView } from './views/home.ts';
 import { signupView } from './views/signup.ts';
 
 const root = document.getElementById('app')!;
 let current: View | null = null;
 const bar = connectionBar();
 let live: Connection | null = null;
+let side: ReturnType<typeof sidebar> | null = null;
 
 const app: App = {
   client: new ChatClient({ session: loadSession() }),
   me: null,
+  rooms: null,
   setMe(user) {
     app.me = user;
   },
@@ -30,13 +35,18 @@ const app: App = {
     app.client.disconnect();
     bar.bind(null);
     live = null;
+    side?.dispose();
+    side = null;
+    app.rooms?.dispose();
+    app.rooms = null;
+    setTitle('Chat', 0);
     app.client.session = null;
     app.me = null;
     app.go('#/');
   },
 };
 
-/** Hash routes, so the gateway needs no fallback route: `#/`, `#/rooms/<id>`, `#/profile`. */
+/** Hash routes, so the gateway needs no fallback route: `#/`, `#/browse`, `#/rooms/<id>`, `#/profile`. */
 async function render(): Promise<void> {
   current?.dispose?.();
   current = null;
@@ -59,18 +69,33 @@ async function render(): Promise<void> {
       live = connection;
       bar.bind(connection);
       connection.on('error', (err) => handleAuthError(app, err));
+      app.rooms?.bind(connection);
     }
+    // My rooms and the sidebar: once per session, kept across pages so they stay live.
+    if (!app.rooms && app.me) {
+      app.rooms = new MyRooms(app.client, app.me.id);
+      app.rooms.bind(connection);
+      void app.rooms.load().catch((err: unknown) => handleAuthError(app, err));
+    }
+    if (app.rooms && !side) side = sidebar(app, app.rooms);
     if (route[0] === 'rooms' && route[1]) view = chatView(app, route[1]);
     else if (route[0] === 'profile') view = profileView(app);
-    else view = roomsView(app);
+    else if (route[0] === 'browse') view = browseView(app);
+    else view = homeView(app);
   }
   current = view;
-  document.title = `${view.title} · Chat`;
+  setTitle(`${view.title} · Chat`);
   const main = document.createElement('main');
   main.id = 'main';
   main.tabIndex = -1;
   main.append(view.el);
-  mount(root, view.header, bar.el, main);
+  if (side && app.client.session) {
+    side.setCurrent(view.roomId ?? null);
+    const kind = view.roomId ? 'room' : route[0] === '' || route[0] === undefined ? 'home' : 'page';
+    mount(root, view.header, bar.el, h('div', { class: 'shell', 'data-view': kind }, side.el, main));
+  } else {
+    mount(root, view.header, bar.el, main);
+  }
   (view.focus ?? main).focus({ preventScroll: true });
 }
 

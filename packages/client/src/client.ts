@@ -1,7 +1,7 @@
 import type { BackoffOptions } from './backoff.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { HistoryPager } from './history.ts';
-import { ApiError, Http, type FetchLike } from './http.ts';
+import { ApiError, Http, nextCursor, type FetchLike } from './http.ts';
 import { newClientMsgId } from './ids.ts';
 import type { Room, RoomOptions } from './room.ts';
 import type {
@@ -10,6 +10,7 @@ import type {
   MemberView,
   MembershipResponse,
   MessageView,
+  MyRoomView,
   PatchUserRequest,
   PostAccepted,
   PresenceResponse,
@@ -54,6 +55,31 @@ export class AvatarUploadError extends Error {
 }
 
 export type PostResult = MessageView | PostAccepted;
+
+/** One page of a list, and the cursor of the next one (undefined on the last page). */
+export interface Page<T> {
+  items: T[];
+  /** Pass as `before` for the next page (from the `X-Next-Before` header). */
+  nextBefore: number | undefined;
+}
+
+/** A page of a room's history, oldest first, with the cursors the API named for the pages around it. */
+export interface HistoryPage {
+  messages: MessageView[];
+  /** `before` for the page of older messages; undefined when there is none. */
+  nextBefore: number | undefined;
+  /** `after` for the page of newer messages (answers to `after` queries); undefined when there is none. */
+  nextAfter: number | undefined;
+}
+
+export interface InviteResponse {
+  status: 'success';
+  room_id: string;
+  invitee: string;
+  /** false: already invited (or a member). */
+  invited: boolean;
+  seq: number;
+}
 export const isAccepted = (r: PostResult): r is PostAccepted => (r as PostAccepted).status === 'accepted';
 
 /** Reads: a few tries. Writes the API makes idempotent: a few more, since losing one costs the user. */
@@ -116,8 +142,40 @@ export class ChatClient {
     return (await this.http.request<UserView>({ method: 'GET', path: `/users/${enc(userId)}`, attempts: READ_ATTEMPTS })).body;
   }
 
-  me(): Promise<UserView> {
-    return this.getUser(this.userId);
+  /** The signed-in user (`GET /me`). */
+  async me(): Promise<UserView> {
+    return (await this.http.request<UserView>({ method: 'GET', path: '/me', query: { user_id: this.userId }, attempts: READ_ATTEMPTS })).body;
+  }
+
+  /**
+   * The user's rooms, newest activity first, each with `unread`, `read_seq` and `last_message`:
+   * what a sidebar shows. `nextBefore` names the next page while more exist.
+   */
+  async myRooms(opts: { limit?: number; before?: number; signal?: AbortSignal } = {}): Promise<Page<MyRoomView>> {
+    const { body, headers } = await this.http.request<MyRoomView[]>({
+      method: 'GET',
+      path: '/me/rooms',
+      query: { user_id: this.userId, limit: opts.limit, before: opts.before },
+      attempts: READ_ATTEMPTS,
+      signal: opts.signal,
+    });
+    return { items: body, nextBefore: nextCursor(headers, 'before') };
+  }
+
+  /**
+   * Says how far the user has read a room: the seq of the newest event shown. The marker never
+   * moves back, so repeating it (or an older one) is harmless; every device gets `readMarker`.
+   */
+  async markRead(roomId: string, seq: number): Promise<{ room_id: string; seq: number }> {
+    const json = { seq, user_id: this.userId };
+    return (
+      await this.http.request<{ room_id: string; seq: number }>({
+        method: 'POST',
+        path: `/rooms/${enc(roomId)}/read`,
+        json,
+        attempts: IDEMPOTENT_WRITE_ATTEMPTS,
+      })
+    ).body;
   }
 
   /** A new name, or an avatar URL (`null` goes back to the generated default avatar). */
@@ -151,11 +209,22 @@ export class ChatClient {
 
   // ---- rooms -----------------------------------------------------------------------------
 
-  async listRooms(): Promise<RoomView[]> {
-    return (await this.http.request<RoomView[]>({ method: 'GET', path: '/rooms', attempts: READ_ATTEMPTS })).body;
+  /** Rooms I can see (public ones, and the private ones I am in), newest activity first. */
+  async listRooms(opts: { limit?: number; before?: number } = {}): Promise<RoomView[]> {
+    return (await this.roomsPage(opts)).items;
   }
 
-  /** Creates a room; with an `id` it is safe to retry (a repeat answers 409 `conflict`). */
+  /** A page of `listRooms`, with the cursor of the next one. */
+  async roomsPage(opts: { limit?: number; before?: number; signal?: AbortSignal } = {}): Promise<Page<RoomView>> {
+    const query = { limit: opts.limit, before: opts.before };
+    const { body, headers } = await this.http.request<RoomView[]>({ method: 'GET', path: '/rooms', query, attempts: READ_ATTEMPTS, signal: opts.signal });
+    return { items: body, nextBefore: nextCursor(headers, 'before') };
+  }
+
+  /**
+   * Creates a room (the creator is its first member); `visibility: 'private'` makes it members
+   * only, joined by invitation. With an `id` it is safe to retry (a repeat answers 409 `conflict`).
+   */
   async createRoom(req: Omit<CreateRoomRequest, 'user_id'>): Promise<RoomView> {
     return (await this.http.request<RoomView>({ method: 'POST', path: '/rooms', json: req })).body;
   }
@@ -185,6 +254,12 @@ export class ChatClient {
       .body;
   }
 
+  /** Invites a user to a private room (members only); they may then join it once. */
+  async invite(roomId: string, userId: string): Promise<InviteResponse> {
+    const json = { invitee: userId, user_id: this.userId };
+    return (await this.http.request<InviteResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/invite`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
   // ---- messages --------------------------------------------------------------------------
 
   /**
@@ -192,7 +267,12 @@ export class ChatClient {
    * `after` (with `wait`, a long-poll for the next message).
    */
   async history(roomId: string, params: HistoryParams = {}, opts: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<MessageView[]> {
-    const { body } = await this.http.request<MessageView[]>({
+    return (await this.historyPage(roomId, params, opts)).messages;
+  }
+
+  /** `history`, with the cursors of the pages before and after it (`X-Next-Before` / `X-Next-After`). */
+  async historyPage(roomId: string, params: HistoryParams = {}, opts: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<HistoryPage> {
+    const { body, headers } = await this.http.request<MessageView[]>({
       method: 'GET',
       path: `/rooms/${enc(roomId)}/messages`,
       query: { ...params },
@@ -200,7 +280,7 @@ export class ChatClient {
       signal: opts.signal,
       timeoutMs: opts.timeoutMs ?? (params.wait ? (params.wait + 10) * 1000 : undefined),
     });
-    return body;
+    return { messages: body, nextBefore: nextCursor(headers, 'before'), nextAfter: nextCursor(headers, 'after') };
   }
 
   /**
@@ -233,6 +313,24 @@ export class ChatClient {
     const json = { user_id: this.userId };
     const path = `/rooms/${enc(roomId)}/messages/${enc(messageId)}`;
     return (await this.http.request<MessageView>({ method: 'DELETE', path, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /** Adds an emoji to a message (adding it again is harmless); the answer is the message with its `reactions`. */
+  async react(roomId: string, messageId: string, emoji: string): Promise<MessageView> {
+    const path = `/rooms/${enc(roomId)}/messages/${enc(messageId)}/reactions`;
+    return (await this.http.request<MessageView>({ method: 'POST', path, json: { emoji, user_id: this.userId }, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /** Takes one's emoji off a message again (harmless when it is not there). */
+  async unreact(roomId: string, messageId: string, emoji: string): Promise<MessageView> {
+    const path = `/rooms/${enc(roomId)}/messages/${enc(messageId)}/reactions/${enc(emoji)}`;
+    return (await this.http.request<MessageView>({ method: 'DELETE', path, json: { user_id: this.userId }, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /** Whether the signed-in user is among those who reacted with `emoji` on `message`. */
+  reacted(message: MessageView, emoji: string): boolean {
+    const me = this.session?.userId;
+    return me !== undefined && message.reactions.some((r) => r.emoji === emoji && r.user_ids.includes(me));
   }
 
   /** Pages of a room's history, newest first (`await pager.older()` until `pager.done`). */

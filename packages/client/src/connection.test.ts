@@ -170,6 +170,33 @@ describe('the one connection (against a fake gateway)', () => {
     expect(conn.state).toBe('closed');
   });
 
+  it('inbox frames are the connection’s own events, for followed rooms and others alike, and never reach a room', () => {
+    const { client, conn, socket } = setup();
+    const followed = client.subscribe('r1');
+    const activity: ConnectionEvents['roomActivity'][] = [];
+    const markers: ConnectionEvents['readMarker'][] = [];
+    const roomGot: unknown[] = [];
+    conn.on('roomActivity', (a) => activity.push(a));
+    conn.on('readMarker', (m) => markers.push(m));
+    followed.on('message', (m) => roomGot.push(m));
+    followed.on('message_updated', (m) => roomGot.push(m));
+    const ws = socket(1);
+    ws.welcome();
+    ws.frame({ type: 'subscribed', room_id: 'r1', cursor: 10 });
+    ws.frame({ type: 'room_activity', room_id: 'r9', message: message(4, { room_id: 'r9' }), seq: 4 });
+    ws.frame({ type: 'read_marker', room_id: 'r1', seq: 10 });
+    ws.frame({ type: 'read_marker', room_id: 'r9', seq: 4 });
+    expect(activity).toEqual([{ room_id: 'r9', message: message(4, { room_id: 'r9' }), seq: 4 }]);
+    expect(markers).toEqual([
+      { room_id: 'r1', seq: 10 },
+      { room_id: 'r9', seq: 4 },
+    ]);
+    expect(roomGot).toEqual([]);
+    // The room's own cursor is untouched by the inbox.
+    expect(followed.cursor.value).toBe(10);
+    client.disconnect();
+  });
+
   it('after the gateway goes away, each room resumes from its own cursor, and a repeat is dropped', async () => {
     const { client, conn, socket } = setup();
     const a = client.subscribe('r1');

@@ -24,7 +24,19 @@ export type ConnectionEvents = {
   state: { state: ConnectionState; transport: TransportKind | null; retryInMs?: number; reason?: string };
   /** An error about the connection as a whole (a bad frame, a session the gateway refuses). */
   error: ApiError;
+  /**
+   * The inbox: a new timeline line in one of the user's rooms that this connection does not
+   * follow (a followed room delivers it as its own `message`). A join or leave line of the user
+   * themselves adds or removes the room from their rooms. Not replayed after a reconnect: reload
+   * `myRooms()` then.
+   */
+  roomActivity: RoomActivity;
+  /** How far the user has read a room, from any of their devices (this one included). */
+  readMarker: ReadMarker;
 };
+
+export type RoomActivity = Omit<Extract<ServerFrame, { type: 'room_activity' }>, 'type'>;
+export type ReadMarker = Omit<Extract<ServerFrame, { type: 'read_marker' }>, 'type'>;
 
 export interface ConnectionOptions {
   /** `auto` (default): a WebSocket, long-polling when WebSockets do not get through. */
@@ -224,6 +236,15 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   private onFrame(transport: Transport, frame: ServerFrame): void {
     if (transport !== this.transport) return;
+    // Inbox frames are about the user's rooms as a whole, followed or not: the connection's own.
+    if (frame.type === 'room_activity') {
+      this.emit('roomActivity', { room_id: frame.room_id, message: frame.message, seq: frame.seq });
+      return;
+    }
+    if (frame.type === 'read_marker') {
+      this.emit('readMarker', { room_id: frame.room_id, seq: frame.seq });
+      return;
+    }
     if ('room_id' in frame && frame.room_id !== undefined) {
       this.rooms.get(frame.room_id)?.handle(frame);
       return;

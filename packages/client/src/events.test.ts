@@ -23,6 +23,12 @@ describe('typed events', () => {
     room.on('presence', ({ online }: { online: string[] }) => online);
     // @ts-expect-error: the connection has no `message` event: messages are a room's
     client.connect().on('message', () => undefined);
+    client.connect().on('roomActivity', ({ room_id, message, seq }) => seen.push(`${room_id}:${message.reactions.length}:${seq}`));
+    client.connect().on('readMarker', ({ room_id, seq }) => seen.push(`${room_id}@${seq}`));
+    // @ts-expect-error: inbox events are named in camelCase, not as the wire's frame types
+    client.connect().on('room_activity', () => undefined);
+    // @ts-expect-error: a read marker carries no message
+    client.connect().on('readMarker', ({ message }: { message: unknown }) => message);
     // @ts-expect-error: not a connection state
     const _state: import('./connection.ts').ConnectionState = 'live';
 

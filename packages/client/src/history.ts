@@ -3,11 +3,13 @@ import type { MessageView } from './wire.ts';
 
 /**
  * A room's history a page at a time, going back: the newest page first, then each page before
- * the oldest message seen. Each page is oldest first, as the API answers.
+ * it. Each page is oldest first, as the API answers. The cursor of the next page is the one the
+ * API names (`X-Next-Before`), so the pager knows it is done without asking for an empty page.
  */
 export class HistoryPager {
-  private oldest: number | undefined;
+  private next: number | undefined;
   private newest: number | undefined;
+  private started = false;
   done = false;
 
   constructor(
@@ -24,13 +26,15 @@ export class HistoryPager {
   /** The next page back; empty once `done`. */
   async older(signal?: AbortSignal): Promise<MessageView[]> {
     if (this.done) return [];
-    const params = this.oldest === undefined ? { limit: this.pageSize } : { before: this.oldest, limit: this.pageSize };
-    const page = await this.client.history(this.roomId, params, { signal });
-    if (page.length > 0) {
-      this.oldest = Math.min(this.oldest ?? Number.POSITIVE_INFINITY, page[0]!.seq);
-      this.newest = Math.max(this.newest ?? 0, page.at(-1)!.seq);
-    }
-    if (page.length < this.pageSize || this.oldest === 0) this.done = true;
-    return page;
+    const params = this.started ? { before: this.next, limit: this.pageSize } : { limit: this.pageSize };
+    const page = await this.client.historyPage(this.roomId, params, { signal });
+    this.started = true;
+    const messages = page.messages;
+    if (messages.length > 0) this.newest = Math.max(this.newest ?? 0, messages.at(-1)!.seq);
+    const oldest = messages[0]?.seq;
+    // The API names the next page while one exists; a cursor that does not go back would loop.
+    this.next = page.nextBefore !== undefined && (oldest === undefined || page.nextBefore <= oldest) ? page.nextBefore : undefined;
+    if (this.next === undefined || messages.length === 0) this.done = true;
+    return messages;
   }
 }

@@ -40,6 +40,23 @@ export interface HttpRequest {
   timeoutMs?: number;
 }
 
+export interface HttpAnswer<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/**
+ * The cursor of the next page a list answer names in `X-Next-Before` / `X-Next-After` (exposed to
+ * browsers by CORS); undefined on the last page, or when the header is not a number.
+ */
+export function nextCursor(headers: Headers | undefined, direction: 'before' | 'after'): number | undefined {
+  const raw = headers?.get(`x-next-${direction}`);
+  if (raw === null || raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface HttpOptions {
@@ -66,8 +83,8 @@ export class Http {
     return `${this.opts.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  /** The parsed JSON answer and its status; an error answer (or none) throws an `ApiError`. */
-  async request<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
+  /** The parsed JSON answer, its status and headers; an error answer (or none) throws an `ApiError`. */
+  async request<T>(req: HttpRequest): Promise<HttpAnswer<T>> {
     const backoff = new Backoff(this.opts.backoff ?? RETRY_BACKOFF);
     const attempts = Math.max(1, req.attempts ?? 1);
     for (;;) {
@@ -80,7 +97,7 @@ export class Http {
     }
   }
 
-  private async once<T>(req: HttpRequest): Promise<{ status: number; body: T }> {
+  private async once<T>(req: HttpRequest): Promise<HttpAnswer<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers() };
     let body: Body | undefined;
     if (req.json !== undefined) {
@@ -118,7 +135,7 @@ export class Http {
       const message = typeof error?.message === 'string' ? error.message : `${req.method} ${req.path} answered ${res.status}`;
       throw new ApiError(res.status, code, message, error?.details);
     }
-    return { status: res.status, body: parsed as T };
+    return { status: res.status, body: parsed as T, headers: res.headers };
   }
 }
 

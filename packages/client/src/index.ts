@@ -1,12 +1,23 @@
-export { ChatClient, AvatarUploadError, isAccepted, type ChatClientOptions, type Session, type AvatarFile, type PostResult } from './client.ts';
-export { Connection, type ConnectionState, type ConnectionEvents, type ConnectionOptions } from './connection.ts';
+export {
+  ChatClient,
+  AvatarUploadError,
+  isAccepted,
+  type ChatClientOptions,
+  type Session,
+  type AvatarFile,
+  type PostResult,
+  type Page,
+  type HistoryPage,
+  type InviteResponse,
+} from './client.ts';
+export { Connection, type ConnectionState, type ConnectionEvents, type ConnectionOptions, type RoomActivity, type ReadMarker } from './connection.ts';
 export type { NetworkWatch } from './network.ts';
 export { Room, type RoomState, type RoomEvents, type RoomOptions, type Person, type ProfileChange } from './room.ts';
 export { HistoryPager } from './history.ts';
 export type { Transport, TransportEvents, TransportKind } from './transport.ts';
 export { WebSocketTransport, type WebSocketLike, type WebSocketCtor } from './ws-transport.ts';
 export { PollTransport } from './poll-transport.ts';
-export { ApiError, type FetchLike } from './http.ts';
+export { ApiError, nextCursor, type FetchLike } from './http.ts';
 export { Backoff, backoffDelay, RECONNECT_BACKOFF, RETRY_BACKOFF, type BackoffOptions } from './backoff.ts';
 export { Cursor } from './cursor.ts';
 export { Timeline } from './timeline.ts';
@@ -20,6 +31,8 @@ export type {
   MembershipResponse,
   MessageView,
   MuxClientFrame,
+  MyRoomView,
+  Visibility,
   PatchUserRequest,
   PostAccepted,
   PresenceResponse,

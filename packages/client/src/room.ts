@@ -202,6 +202,9 @@ export class Room extends Emitter<RoomEvents> {
         this.onError(new ApiError(frame.code === 'rate_limited' ? 429 : frame.code === 'not_member' ? 403 : 400, frame.code, frame.message));
         return;
       case 'ready':
+      case 'room_activity':
+      case 'read_marker':
+        // (the connection handles inbox frames itself)
         return;
     }
   }
