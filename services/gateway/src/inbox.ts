@@ -22,9 +22,18 @@ interface Inboxed<S> {
  * multiplexed socket here, the ids of their rooms (loaded once when their first socket opens, then
  * kept current by the membership events the feed reads) and, per room, who of them is in it.
  */
+/** The most activity kept for users whose rooms are still loading (a load takes milliseconds). */
+const EARLY_MAX = 10_000;
+
 export class Inbox<S> {
   private readonly users = new Map<string, Inboxed<S>>();
   private readonly usersIn = new Map<string, Set<string>>();
+  /**
+   * Activity seen while some user's rooms were loading: it may be in one of their rooms, which
+   * the inbox cannot tell yet. Handed to them once the load says which rooms are theirs.
+   */
+  private early: { roomId: string; frame: InboxFrame }[] = [];
+  private loading = 0;
 
   constructor(
     private readonly loadRooms: (userId: string) => Promise<string[]>,
@@ -54,20 +63,29 @@ export class Inbox<S> {
     }
     const entry: Inboxed<S> = { sockets: new Set([socket]), rooms: new Set(), pending: new Map() };
     this.users.set(userId, entry);
-    this.loadRooms(userId).then(
-      (roomIds) => {
-        if (this.users.get(userId) !== entry) return;
-        const changes = entry.pending ?? new Map();
-        entry.pending = null;
-        // Joins seen meanwhile are in already; a leave seen meanwhile wins over a load that predates it.
-        for (const roomId of roomIds) if (changes.get(roomId) !== false) this.enter(userId, entry, roomId);
-      },
-      (err: unknown) => {
-        // Live frames of the rooms the socket subscribes to still flow; only the sidebar's are missing.
-        this.log.warn({ err, userId }, 'could not load the rooms of a user; their inbox follows joins from now on');
-        if (this.users.get(userId) === entry) entry.pending = null;
-      },
-    );
+    this.loading++;
+    const earlyFrom = this.early.length;
+    this.loadRooms(userId)
+      .then(
+        (roomIds) => {
+          if (this.users.get(userId) !== entry) return;
+          const changes = entry.pending ?? new Map();
+          entry.pending = null;
+          // Joins seen meanwhile are in already (their activity went out live); a leave seen
+          // meanwhile wins over a load that predates it.
+          const loaded = new Set(roomIds.filter((roomId) => changes.get(roomId) !== false && !entry.rooms.has(roomId)));
+          for (const { roomId, frame } of this.early.slice(earlyFrom)) if (loaded.has(roomId)) this.toSockets(entry, roomId, frame);
+          for (const roomId of loaded) this.enter(userId, entry, roomId);
+        },
+        (err: unknown) => {
+          // Live frames of the rooms the socket subscribes to still flow; only the sidebar's are missing.
+          this.log.warn({ err, userId }, 'could not load the rooms of a user; their inbox follows joins from now on');
+          if (this.users.get(userId) === entry) entry.pending = null;
+        },
+      )
+      .finally(() => {
+        if (--this.loading === 0) this.early = [];
+      });
   }
 
   detach(userId: string, socket: S): void {
@@ -94,9 +112,12 @@ export class Inbox<S> {
   /** A new line in a room's timeline: every member with a socket here hears of it. */
   activity(roomId: string, message: MessageView, seq: number): void {
     const frame: InboxFrame = { type: 'room_activity', room_id: roomId, message, seq };
-    for (const userId of this.usersIn.get(roomId) ?? []) {
-      for (const socket of this.users.get(userId)?.sockets ?? []) if (!this.sink.follows(socket, roomId)) this.sink.send(socket, frame);
-    }
+    for (const userId of this.usersIn.get(roomId) ?? []) this.toSockets(this.users.get(userId), roomId, frame);
+    if (this.loading > 0 && this.early.length < EARLY_MAX) this.early.push({ roomId, frame });
+  }
+
+  private toSockets(entry: Inboxed<S> | undefined, roomId: string, frame: InboxFrame): void {
+    for (const socket of entry?.sockets ?? []) if (!this.sink.follows(socket, roomId)) this.sink.send(socket, frame);
   }
 
   /** Every device of the user hears where they have read to. */
