@@ -37,7 +37,7 @@ export default defineConfig({
           name: 'faults',
           include: ['test/faults/**/*.fault.test.ts'],
           exclude: notDeps,
-          testTimeout: 120_000,
+          testTimeout: 180_000,
           hookTimeout: 120_000,
         },
       },

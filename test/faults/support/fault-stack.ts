@@ -26,7 +26,7 @@ export class FaultStack {
     // The room service creates the stream and buckets; the others wait for them.
     for (const name of ['room', 'profile', 'projection', 'gateway'] as const) {
       const n = name === 'gateway' ? Math.max(2, copies) : copies;
-      for (let i = 0; i < n; i++) services[name].push(await stack.spawn(name));
+      for (let i = 0; i < n; i++) await stack.spawn(name);
     }
     return stack;
   }
@@ -36,7 +36,16 @@ export class FaultStack {
   /** One more copy of a service (a standby, say); stopped with the stack. */
   async spawn(name: ServiceName): Promise<ServiceProcess> {
     const e = { natsUrl: this.env.natsUrl, databaseUrl: this.env.databaseUrl, namespace: this.env.namespace, replicas: this.replicas };
-    return ServiceProcess.start(name, `${name}-${++this.spawned}`, serviceEnv(e));
+    const service = await ServiceProcess.start(name, `${name}-${++this.spawned}`, serviceEnv(e));
+    this.services[name].push(service);
+    return service;
+  }
+
+  /** Stops a copy cleanly (SIGTERM: drained, its lease released) and forgets it. */
+  async retire(service: ServiceProcess): Promise<void> {
+    await service.kill('SIGTERM');
+    const list = this.services[service.name];
+    list.splice(list.indexOf(service), 1);
   }
 
   get all(): ServiceProcess[] {
@@ -50,6 +59,11 @@ export class FaultStack {
   /** Unexpected exits since the last call (a crash is a bug, whatever the fault). */
   takeCrashes(): string[] {
     return this.all.flatMap((s) => s.crashes.splice(0));
+  }
+
+  /** Starts again any copy that died by itself, so that one failed scenario does not fail the next. */
+  async revive(): Promise<void> {
+    for (const s of this.all) if (!s.running) await s.start().catch(() => undefined);
   }
 
   /** Waits until every service answers ready (after a fault has healed). */

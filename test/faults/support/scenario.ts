@@ -30,7 +30,7 @@ export interface Fault {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Seconds from `t0` until a fresh post is acked by some gateway and history shows it. */
-async function recovery(gateways: () => ServiceProcess[], room: string, account: Account, t0: number, timeoutMs = 90_000): Promise<number> {
+async function recovery(gateways: () => ServiceProcess[], room: string, account: Account, t0: number, timeoutMs = 60_000): Promise<number> {
   for (let k = 0; Date.now() - t0 < timeoutMs; k++) {
     const list = gateways();
     const g = list[k % list.length]!;
@@ -81,12 +81,14 @@ export async function runScenario(
   await sleep(2000);
   await load.stop();
   const verdict = await load.verify();
-  await stack.allReady();
+  const crashes = stack.takeCrashes();
+  if (crashes.length > 0) await stack.revive();
+  else await stack.allReady();
   const result: ScenarioResult = {
     scenario: name,
     ...verdict,
     recovery_s: Math.round(recovery_s * 10) / 10,
-    crashes: stack.takeCrashes(),
+    crashes,
     nats_server: natsVersion(),
     at: new Date().toISOString(),
   };

@@ -106,9 +106,13 @@ export class ServiceProcess {
   async kill(sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.running) return;
     this.expectExit = true;
-    this.child?.kill(sig);
-    if (sig !== 'SIGKILL' && sig !== 'SIGCONT') this.child?.kill('SIGCONT');
+    const child = this.child;
+    child?.kill(sig);
+    if (sig !== 'SIGKILL') child?.kill('SIGCONT');
+    // A clean stop that hangs is cut short (and would show in the scenario's recovery).
+    const hard = setTimeout(() => child?.kill('SIGKILL'), 15_000);
     await this.exited;
+    clearTimeout(hard);
   }
 
   pause(): void {
