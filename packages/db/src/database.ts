@@ -68,6 +68,8 @@ export interface DbOptions {
    * after this long, so their locks cannot hold up the copy that took over.
    */
   idleInTransactionMs?: number;
+  /** Told of a connection the server ended (a restart, `pg_terminate_backend`); the pool replaces it. */
+  onConnectionError?: (err: Error) => void;
 }
 
 export function createDb<DB>(url: string, opts: DbOptions = {}): Kysely<DB> {
@@ -77,9 +79,12 @@ export function createDb<DB>(url: string, opts: DbOptions = {}): Kysely<DB> {
     connectionTimeoutMillis: 5000,
     ...(opts.idleInTransactionMs ? { options: `-c idle_in_transaction_session_timeout=${opts.idleInTransactionMs}` } : {}),
   });
-  pool.on('error', () => {
-    // An idle client lost its connection; the pool replaces it on next use.
-  });
+  const lost = (err: Error) => opts.onConnectionError?.(err);
+  // An idle client that loses its connection is reported on the pool; the pool replaces it.
+  pool.on('error', lost);
+  // A client checked out (between two queries of a transaction, say) reports it on itself, and an
+  // 'error' event nobody listens to ends the process. Its query fails; the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', lost));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

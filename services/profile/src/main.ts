@@ -30,7 +30,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         log.warn({ set: Object.fromEntries(missing) }, 'without these allocator settings, memory used by large avatar decodes is not given back');
       }
       await ensureDatabase(config.DATABASE_URL);
-      const db = createDb<Database>(config.DATABASE_URL);
+      const db = createDb<Database>(config.DATABASE_URL, { onConnectionError: (err) => log.warn({ err }, 'a Postgres connection was ended; replacing it') });
       try {
         await migrateToLatest(db, SCHEMA, migrations);
         const uploads = await openUploadStore(nc, s, { replicas });

@@ -33,7 +33,10 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     env,
     start: async ({ config, nc, s, log, registry, observeRequest, replicas }) => {
       await ensureDatabase(config.DATABASE_URL);
-      const db = createDb<Database>(config.DATABASE_URL, { idleInTransactionMs: 10_000 });
+      const db = createDb<Database>(config.DATABASE_URL, {
+        idleInTransactionMs: 10_000,
+        onConnectionError: (err) => log.warn({ err }, 'a Postgres connection was ended; replacing it'),
+      });
       const name = config.PROJECTION_NAME;
       const jsm = await jetstreamManager(nc);
       const identity = () => streamIdentity(jsm, s.stream);
