@@ -1,9 +1,13 @@
 import type { Subjects } from '@chat/contracts';
 import { type BucketOptions, openBucket } from './buckets.ts';
 import { Kvm, StorageType, type KV, type NatsConnection } from './nats.ts';
+import { isTransient } from './errors.ts';
 import { isNotFound } from './stream.ts';
 
 export const LEASE_TTL_MS = 10_000;
+
+/** A holder gives its lease up this long before the key could have expired, renewed or not. */
+const EXPIRY_MARGIN_MS = LEASE_TTL_MS / 5;
 
 /** Leases for work that must have one active copy (e.g. a projection writing its read models). */
 export async function openLeaseBucket(nc: NatsConnection, s: Subjects, opts: BucketOptions = {}): Promise<KV> {
@@ -19,6 +23,8 @@ export async function openLeaseBucket(nc: NatsConnection, s: Subjects, opts: Buc
  */
 export class Lease {
   private revision = 0;
+  private renewedAt = 0;
+  private renewing = false;
   private renewTimer: NodeJS.Timeout | null = null;
   private lostResolve: (() => void) | null = null;
   private kv: KV | null = null;
@@ -36,7 +42,9 @@ export class Lease {
     while (!signal.aborted) {
       try {
         this.kv ??= await this.open();
+        const sentAt = Date.now();
         this.revision = await this.kv.create(this.key, new TextEncoder().encode(this.holder));
+        this.renewedAt = sentAt;
         break;
       } catch (err) {
         // Held by another copy ("wrong last sequence"), or the bucket or server is not there now.
@@ -63,12 +71,39 @@ export class Lease {
     if (held > 0) await this.kv?.delete(this.key, { previousSeq: held }).catch(() => undefined);
   }
 
+  /**
+   * Keeps the lease through a renewal that fails for a moment (a timeout, a reconnect, a leader
+   * election) while the key cannot have expired yet; gives it up when it may have, or when the key
+   * is someone else's. A renewal that went through but whose answer was lost leaves our revision
+   * behind: the key still names this holder, so its revision is taken up.
+   */
   private async renew(): Promise<void> {
+    if (this.renewing || this.revision === 0) return;
+    this.renewing = true;
+    const sentAt = Date.now();
     try {
       if (!this.kv) throw new Error('no lease bucket');
-      this.revision = await this.kv.update(this.key, new TextEncoder().encode(this.holder), this.revision);
+      const revision = await this.kv.update(this.key, new TextEncoder().encode(this.holder), this.revision);
+      if (this.revision === 0) return;
+      this.revision = revision;
+      this.renewedAt = sentAt;
+    } catch (err) {
+      if (this.revision === 0) return;
+      if (/wrong last sequence/i.test(String((err as Error)?.message ?? err)) && (await this.stillOurs())) return;
+      if (!isTransient(err) || Date.now() - this.renewedAt >= LEASE_TTL_MS - EXPIRY_MARGIN_MS) this.stopRenewing();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async stillOurs(): Promise<boolean> {
+    try {
+      const entry = await this.kv?.get(this.key);
+      if (!entry || entry.operation !== 'PUT' || entry.string() !== this.holder) return false;
+      this.revision = entry.revision;
+      return true;
     } catch {
-      this.stopRenewing();
+      return false;
     }
   }
 
