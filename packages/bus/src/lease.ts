@@ -99,7 +99,7 @@ export class Lease {
   private async stillOurs(): Promise<boolean> {
     try {
       const entry = await this.kv?.get(this.key);
-      if (!entry || entry.operation !== 'PUT' || entry.string() !== this.holder) return false;
+      if (entry?.operation !== 'PUT' || entry.string() !== this.holder) return false;
       this.revision = entry.revision;
       return true;
     } catch {
