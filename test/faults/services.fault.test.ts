@@ -116,6 +116,23 @@ describe('each service paused beside a standby copy', () => {
   });
 });
 
+describe('readiness follows NATS', () => {
+  it('every service answers not ready within 2 s of losing NATS, and ready again after it is back', async () => {
+    const nats = stack.nats as NatsNode;
+    await nats.stop('SIGTERM');
+    try {
+      const stillReady = async () => (await Promise.all(stack.all.map(async (s) => ((await s.ready()) ? s.label : null)))).filter(Boolean);
+      const deadline = Date.now() + 2000;
+      let ready = await stillReady();
+      while (ready.length > 0 && Date.now() < deadline) ready = await stillReady();
+      expect(ready).toEqual([]);
+    } finally {
+      await nats.start();
+    }
+    await stack.allReady();
+  });
+});
+
 describe('servers restarted under load', () => {
   it('NATS (same store directory)', async () => {
     const nats = stack.nats as NatsNode;
