@@ -82,3 +82,18 @@ export async function connectNats(url: string, opts: NatsOptions): Promise<NatsC
   }
   return nc;
 }
+
+/**
+ * Whether `nc` can be used now (readiness): false from a disconnect until the reconnect, and once
+ * closed or draining. A service that has lost its server cannot do its job, however briefly.
+ */
+export function connectionUp(nc: NatsConnection): () => boolean {
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') connected = false;
+      else if (status.type === 'reconnect') connected = true;
+    }
+  })().catch(() => undefined);
+  return () => connected && !nc.isClosed() && !nc.isDraining();
+}

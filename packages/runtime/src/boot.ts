@@ -1,4 +1,4 @@
-import { connectNats, ensureEventStream, jetstreamManager, provisionJetStream, type NatsConnection } from '@chat/bus';
+import { connectionUp, connectNats, ensureEventStream, jetstreamManager, provisionJetStream, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import type { FastifyInstance } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
@@ -62,6 +62,7 @@ export async function bootService<S extends z.ZodObject>(opts: {
     registers: [registry],
   });
   const nc = await connectNats(config.NATS_URL, { name: opts.name, log, user: config.NATS_USER, pass: config.NATS_PASSWORD });
+  const natsUp = connectionUp(nc);
   const s = subjects(config.CHAT_NAMESPACE);
   let service: StartedService;
   try {
@@ -89,7 +90,7 @@ export async function bootService<S extends z.ZodObject>(opts: {
     port: opts.opsPort ? opts.opsPort(config) : config.PORT,
     log,
     registry,
-    checks: { nats: () => !nc.isClosed() && !nc.isDraining(), ...service.checks },
+    checks: { nats: natsUp, ...service.checks },
     extend: service.extendOps,
     adminToken: config.OPS_ADMIN_TOKEN,
   });
