@@ -12,6 +12,8 @@ export interface FollowOptions {
   onReset?: (reason: string) => void;
   /** Heartbeat interval: a silent server is noticed after two missed ones. */
   heartbeatMs?: number;
+  /** Silent this long (no message, no heartbeat): the consumer is made anew. Default: 3 heartbeats, at least 3 s. */
+  stallMs?: number;
 }
 
 export interface Follower {
@@ -33,66 +35,111 @@ export interface Follower {
  * Created here for every reader of the log (the projection's writer, the gateways' live feed).
  */
 export function followStream(nc: NatsConnection, opts: FollowOptions): Follower {
-  const js = jetstream(nc);
+  // Short API timeouts: after a lost node, creating the consumer is retried every 2 s, not 5.
+  const js = jetstream(nc, { timeout: 2000 });
   let stopped = false;
   let position = opts.fromSeq - 1;
   let lastSignalAt = Date.now();
   let current: { stop(): void } | null = null;
   const heartbeatMs = opts.heartbeatMs ?? 1000;
+  const stallMs = opts.stallMs ?? Math.max(3 * heartbeatMs, 3000);
 
   const run = async () => {
-    const consumer = await js.consumers.get(opts.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.fromSeq });
-    try {
-      while (!stopped) {
-        let fetch: Awaited<ReturnType<typeof consumer.fetch>>;
-        try {
-          fetch = await consumer.fetch({ max_messages: opts.batch, expires: 10_000, idle_heartbeat: heartbeatMs });
-        } catch (err) {
-          if (stopped) break;
-          opts.onReset?.(String((err as Error)?.message ?? err));
-          await new Promise((r) => setTimeout(r, 250));
-          continue;
-        }
-        current = fetch;
-        void (async () => {
-          for await (const s of fetch.status()) {
-            if (s.type === 'heartbeat') lastSignalAt = Date.now();
-            else if (s.type === 'reset' || s.type === 'heartbeats_missed') opts.onReset?.(s.type);
-          }
-        })().catch(() => undefined);
-        let pending: JsMsg[] = [];
-        let taking: Promise<void> | null = null;
-        let failure: unknown = null;
-        const take = async () => {
-          while (pending.length > 0 && failure === null) {
-            const run = pending;
-            pending = [];
-            try {
-              await opts.onBatch(run);
-              position = run[run.length - 1]!.seq;
-            } catch (err) {
-              failure = err;
-              fetch.stop();
-            }
-          }
-          taking = null;
-        };
-        try {
-          for await (const m of fetch) {
-            lastSignalAt = Date.now();
-            pending.push(m);
-            // Whatever arrived together goes over together.
-            taking ??= new Promise<void>((r) => setImmediate(r)).then(take);
-          }
-        } catch (err) {
-          if (!stopped) opts.onReset?.(String((err as Error)?.message ?? err));
-        }
-        await taking;
-        if (failure !== null) throw failure;
-        current = null;
+    while (!stopped) {
+      // A fresh ordered consumer from the first message not yet handed over.
+      let consumer: Awaited<ReturnType<typeof js.consumers.get>>;
+      try {
+        consumer = await js.consumers.get(opts.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position + 1 });
+      } catch (err) {
+        if (stopped) break;
+        opts.onReset?.(String((err as Error)?.message ?? err));
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
       }
-    } finally {
-      void consumer.delete().catch(() => undefined);
+      lastSignalAt = Date.now();
+      try {
+        await follow(consumer);
+      } finally {
+        void consumer.delete().catch(() => undefined);
+      }
+    }
+  };
+
+  /**
+   * Fetches from one consumer until stopped, or until it has been silent (no message, no
+   * heartbeat) for `stallMs`: its server-side consumer may have gone with a cluster node, and the
+   * client library does not always notice. Then the caller makes a new one.
+   */
+  const follow = async (consumer: Awaited<ReturnType<typeof js.consumers.get>>) => {
+    let stale = false;
+    const silent = () => Date.now() - lastSignalAt > stallMs;
+    while (!stopped && !stale) {
+      let fetch: Awaited<ReturnType<typeof consumer.fetch>>;
+      try {
+        fetch = await consumer.fetch({ max_messages: opts.batch, expires: 10_000, idle_heartbeat: heartbeatMs });
+      } catch (err) {
+        if (stopped) break;
+        opts.onReset?.(String((err as Error)?.message ?? err));
+        if (silent()) return;
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      let pending: JsMsg[] = [];
+      let taking: Promise<void> | null = null;
+      let failure: unknown = null;
+      const take = async () => {
+        while (pending.length > 0 && failure === null) {
+          const run = pending;
+          pending = [];
+          try {
+            await opts.onBatch(run);
+            position = run[run.length - 1]!.seq;
+          } catch (err) {
+            failure = err;
+            fetch.stop();
+          }
+          // A slow taker is not a silent server.
+          lastSignalAt = Date.now();
+        }
+        taking = null;
+      };
+      current = fetch;
+      void (async () => {
+        for await (const s of fetch.status()) {
+          if (s.type === 'heartbeat') lastSignalAt = Date.now();
+          else if (s.type === 'heartbeats_missed' && taking === null) {
+            // Two heartbeats missed: the consumer (or its node) is gone; make a new one now.
+            stale = true;
+            opts.onReset?.(s.type);
+            fetch.stop();
+          } else if (s.type === 'reset' || s.type === 'heartbeats_missed') opts.onReset?.(s.type);
+        }
+      })().catch(() => undefined);
+      const watchdog = setInterval(
+        () => {
+          if (taking === null && silent()) {
+            stale = true;
+            opts.onReset?.(`no message or heartbeat for ${Date.now() - lastSignalAt} ms`);
+            fetch.stop();
+          }
+        },
+        Math.max(100, stallMs / 4),
+      );
+      try {
+        for await (const m of fetch) {
+          lastSignalAt = Date.now();
+          pending.push(m);
+          // Whatever arrived together goes over together.
+          taking ??= new Promise<void>((r) => setImmediate(r)).then(take);
+        }
+      } catch (err) {
+        if (!stopped) opts.onReset?.(String((err as Error)?.message ?? err));
+      } finally {
+        clearInterval(watchdog);
+      }
+      await taking;
+      if (failure !== null) throw failure;
+      current = null;
     }
   };
 
