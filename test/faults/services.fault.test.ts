@@ -139,6 +139,11 @@ describe('servers restarted under load', () => {
     expectWhole(await runScenario(stack, 'NATS restarted', accounts, { inject: () => nats.stop('SIGTERM'), heal: () => nats.start(), holdMs: 2000 }));
   });
 
+  it('NATS paused (SIGSTOP 6 s, SIGCONT): the projection keeps its lease through the timed-out renewal', async () => {
+    const nats = stack.nats as NatsNode;
+    expectWhole(await runScenario(stack, 'NATS paused 6 s', accounts, { inject: async () => nats.pause(), heal: async () => nats.resume(), holdMs: 6000 }));
+  });
+
   it('Postgres sessions terminated (pg_terminate_backend) while in use: handled, reconnected, no process dies', async () => {
     const admin = new pg.Client({ connectionString: stack.postgres.url });
     await admin.connect();

@@ -58,11 +58,11 @@ export async function join(gateways: ServiceProcess[], room: string, accounts: A
 }
 
 /** Every text message of a room, oldest first, paged from the start. */
-export async function history(base: string, room: string, token: string): Promise<View[]> {
+export async function history(base: string, room: string, token: string, timeoutMs = 5000): Promise<View[]> {
   const all: View[] = [];
   let after = 0;
   for (let page = 0; page < 1000; page++) {
-    const res = await request(base, 'GET', `/rooms/${room}/messages?after=${after}&limit=100`, token, undefined, 5000);
+    const res = await request(base, 'GET', `/rooms/${room}/messages?after=${after}&limit=100`, token, undefined, timeoutMs);
     if (res.status !== 200) throw new Error(`history answered ${res.status}: ${JSON.stringify(res.body)}`);
     const views = res.body as View[];
     if (views.length === 0) break;
@@ -230,6 +230,11 @@ export class Load {
     this.sockets = accounts.map((a, i) => new ResumingSocket(a, this.room, this.gateways, i, () => this.giveUpAt));
     await Promise.all(this.sockets.map((s) => s.open()));
     this.running = this.posters.map((p, i) => this.post(p, i, i % 2 === 1 ? this.sockets[wsPosters.indexOf(p)]! : null));
+  }
+
+  /** Whether every socket has seen the message `clientMsgId` live. */
+  seenByAll(clientMsgId: string): boolean {
+    return this.sockets.every((s) => s.seen.has(clientMsgId));
   }
 
   /** Stops posting; waits (bounded) until every post in flight is acked or given up. */

@@ -9,8 +9,10 @@ const RESULTS = fileURLToPath(new URL('../results/latest.json', import.meta.url)
 
 export interface ScenarioResult extends Verdict {
   scenario: string;
-  /** Seconds from the fault until a new post is acked and shows in history again. */
+  /** Seconds from the fault until a new post is acked, shows in history and reaches every socket again. */
   recovery_s: number;
+  /** The same, by path: acked, in history, live on every socket. */
+  recovery: Recovery;
   crashes: string[];
   nats_server: string;
   at: string;
@@ -29,8 +31,17 @@ export interface Fault {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Seconds from `t0` until a fresh post is acked by some gateway and history shows it. */
-async function recovery(gateways: () => ServiceProcess[], room: string, account: Account, t0: number, timeoutMs = 60_000): Promise<number> {
+/** When, after `t0`, a fresh post was acked, shown in history and live on every socket (seconds). */
+interface Recovery {
+  acked_s: number;
+  history_s: number;
+  live_s: number;
+}
+
+/** Probes from `t0` until a fresh post is acked by some gateway, history shows it and every socket has it live. */
+async function recovery(load: Load, gateways: () => ServiceProcess[], room: string, account: Account, t0: number, timeoutMs = 60_000): Promise<Recovery> {
+  const since = () => Math.round((Date.now() - t0) / 100) / 10;
+  const never = Number.POSITIVE_INFINITY;
   for (let k = 0; Date.now() - t0 < timeoutMs; k++) {
     const list = gateways();
     const g = list[k % list.length]!;
@@ -42,15 +53,20 @@ async function recovery(gateways: () => ServiceProcess[], room: string, account:
       signal: AbortSignal.timeout(2000),
     }).catch(() => null);
     if (posted?.status === 201 || posted?.status === 200) {
-      while (Date.now() - t0 < timeoutMs) {
-        const views = await history(g.url, room, account.token).catch(() => []);
-        if (views.some((v) => v.client_msg_id === id)) return (Date.now() - t0) / 1000;
+      const r: Recovery = { acked_s: since(), history_s: never, live_s: never };
+      while (Date.now() - t0 < timeoutMs && (r.history_s === never || r.live_s === never)) {
+        if (r.live_s === never && load.seenByAll(id)) r.live_s = since();
+        if (r.history_s === never) {
+          const views = await history(gateways()[0]!.url, room, account.token, 1500).catch(() => []);
+          if (views.some((v) => v.client_msg_id === id)) r.history_s = since();
+        }
         await sleep(100);
       }
+      return r;
     }
     await sleep(100);
   }
-  return Number.POSITIVE_INFINITY;
+  return { acked_s: never, history_s: never, live_s: never };
 }
 
 let rooms = 0;
@@ -74,10 +90,11 @@ export async function runScenario(
   await sleep(2500);
   const t0 = Date.now();
   await fault.inject();
-  const recovered = recovery(gateways, room, accounts.posters[0]!, t0);
+  const recovered = recovery(load, gateways, room, accounts.posters[0]!, t0);
   await sleep(fault.holdMs ?? 0);
   await fault.heal();
-  const recovery_s = await recovered;
+  const rec = await recovered;
+  const recovery_s = Math.max(rec.acked_s, rec.history_s, rec.live_s);
   await sleep(2000);
   await load.stop();
   const verdict = await load.verify();
@@ -88,6 +105,7 @@ export async function runScenario(
     scenario: name,
     ...verdict,
     recovery_s: Math.round(recovery_s * 10) / 10,
+    recovery: rec,
     crashes,
     nats_server: natsVersion(),
     at: new Date().toISOString(),
@@ -107,7 +125,7 @@ function natsVersion(): string {
 function report(r: ScenarioResult): void {
   console.log(
     `[faults] ${r.scenario}: acked ${r.acked} / lost ${r.lost} / duplicated ${r.duplicated} / recovery ${r.recovery_s} s` +
-      ` (unacked ${r.unacked}, seq mismatches ${r.seqMismatch}, out of order ${r.outOfOrder}, live missed ${r.missedLive}, live duplicated ${r.duplicatedLive}, resumes ${r.resumes}${r.crashes.length ? `, crashes ${r.crashes.length}` : ''})`,
+      ` (acked again ${r.recovery.acked_s} s, history ${r.recovery.history_s} s, live ${r.recovery.live_s} s; unacked ${r.unacked}, seq mismatches ${r.seqMismatch}, out of order ${r.outOfOrder}, live missed ${r.missedLive}, live duplicated ${r.duplicatedLive}, resumes ${r.resumes}${r.crashes.length ? `, crashes ${r.crashes.length}` : ''})`,
   );
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
   let all: ScenarioResult[] = [];

@@ -1,0 +1,96 @@
+import { connect, jetstreamManager } from '@chat/bus';
+import { subjects } from '@chat/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsCluster, NatsNode } from '../support/servers.ts';
+import { FaultStack } from './support/fault-stack.ts';
+import { type Account, register } from './support/load.ts';
+import { runScenario, type ScenarioResult } from './support/scenario.ts';
+
+// The system on a 3-node NATS cluster of its own (stream and buckets with 3 replicas): one node
+// killed with -9 under load and brought back, the stream's leader and then a follower.
+let stack: FaultStack;
+let cluster: NatsCluster;
+let accounts: { posters: Account[]; observers: Account[] };
+let stream: string;
+
+beforeAll(async () => {
+  stack = await FaultStack.start({ cluster: true });
+  cluster = stack.nats as NatsCluster;
+  stream = subjects(stack.env.namespace).stream;
+  const users = await register(stack.gateways, 8, 'clustered');
+  accounts = { posters: users.slice(0, 4), observers: users.slice(4) };
+}, 180_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Until every replica of the stream is back and current (before the next scenario). */
+async function replicasCurrent(timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const nc = await connect({ servers: cluster.nodes.map((n) => n.url), timeout: 2000 }).catch(() => null);
+    try {
+      const info = nc ? await (await jetstreamManager(nc)).streams.info(stream).catch(() => null) : null;
+      const replicas = info?.cluster?.replicas ?? [];
+      if (info?.cluster?.leader && replicas.length === 2 && replicas.every((r) => r.current)) return;
+    } finally {
+      await nc?.close();
+    }
+    if (Date.now() > deadline) throw new Error(`replicas of ${stream} not current within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function expectWhole(r: ScenarioResult): void {
+  expect(r.crashes).toEqual([]);
+  expect(r.acked).toBeGreaterThan(100);
+  expect({ lost: r.lost, duplicated: r.duplicated, seqMismatch: r.seqMismatch, outOfOrder: r.outOfOrder }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    seqMismatch: 0,
+    outOfOrder: 0,
+  });
+  expect({ missedLive: r.missedLive, duplicatedLive: r.duplicatedLive, outOfOrderLive: r.outOfOrderLive }).toEqual({
+    missedLive: 0,
+    duplicatedLive: 0,
+    outOfOrderLive: 0,
+  });
+  expect(r.recovery_s).toBeLessThan(30);
+}
+
+const killAndBringBack = (node: () => NatsNode) => ({
+  inject: () => node().stop('SIGKILL'),
+  heal: async () => {
+    await node().start();
+    await cluster.ready();
+  },
+  holdMs: 3000,
+});
+
+describe('a NATS cluster node killed with -9 under load and brought back', () => {
+  it('a follower of the stream', async () => {
+    const leader = await cluster.leaderOf(stream);
+    const follower = cluster.nodes.find((n) => n !== leader)!;
+    expectWhole(
+      await runScenario(
+        stack,
+        'cluster follower killed -9, back',
+        accounts,
+        killAndBringBack(() => follower),
+      ),
+    );
+    await replicasCurrent();
+  });
+
+  it('the stream leader', async () => {
+    const leader = await cluster.leaderOf(stream);
+    const r = await runScenario(
+      stack,
+      'cluster stream leader killed -9, back',
+      accounts,
+      killAndBringBack(() => leader),
+    );
+    expectWhole(r);
+    await replicasCurrent();
+  });
+});
