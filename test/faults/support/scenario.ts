@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FaultStack } from './fault-stack.ts';
-import { type Account, history, join, Load, type Verdict } from './load.ts';
+import { type Account, join, Load, type Verdict } from './load.ts';
 import type { ServiceProcess } from './services.ts';
 
 const RESULTS = fileURLToPath(new URL('../results/latest.json', import.meta.url));
@@ -53,11 +53,13 @@ async function recovery(load: Load, gateways: () => ServiceProcess[], room: stri
       signal: AbortSignal.timeout(2000),
     }).catch(() => null);
     if (posted?.status === 201 || posted?.status === 200) {
+      const { seq } = (await posted.json()) as { seq: number };
       const r: Recovery = { acked_s: since(), history_s: never, live_s: never };
       while (Date.now() - t0 < timeoutMs && (r.history_s === never || r.live_s === never)) {
         if (r.live_s === never && load.seenByAll(id)) r.live_s = since();
         if (r.history_s === never) {
-          const views = await history(gateways()[0]!.url, room, account.token, 1500).catch(() => []);
+          // One page, the one that must hold it (a whole-history read is many requests, each of which may meet a paused copy).
+          const views = await page(gateways()[0]!.url, room, account.token, seq - 1);
           if (views.some((v) => v.client_msg_id === id)) r.history_s = since();
         }
         await sleep(100);
@@ -67,6 +69,14 @@ async function recovery(load: Load, gateways: () => ServiceProcess[], room: stri
     await sleep(100);
   }
   return { acked_s: never, history_s: never, live_s: never };
+}
+
+async function page(base: string, room: string, token: string, after: number): Promise<{ client_msg_id: string | null }[]> {
+  const res = await fetch(`${base}/rooms/${room}/messages?after=${after}&limit=1`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(1500),
+  }).catch(() => null);
+  return res?.status === 200 ? ((await res.json()) as { client_msg_id: string | null }[]) : [];
 }
 
 let rooms = 0;
