@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsCluster, NatsNode } from '../support/servers.ts';
 import { FaultStack } from './support/fault-stack.ts';
 import { type Account, register } from './support/load.ts';
-import { runScenario, type ScenarioResult } from './support/scenario.ts';
+import { COPIES, runScenario, type ScenarioResult } from './support/scenario.ts';
 
 // The system on a 3-node NATS cluster of its own (stream and buckets with 3 replicas): one node
 // killed with -9 under load and brought back, the stream's leader and then a follower.
@@ -14,7 +14,7 @@ let accounts: { posters: Account[]; observers: Account[] };
 let stream: string;
 
 beforeAll(async () => {
-  stack = await FaultStack.start({ cluster: true });
+  stack = await FaultStack.start({ cluster: true, copies: COPIES });
   cluster = stack.nats as NatsCluster;
   stream = subjects(stack.env.namespace).stream;
   const users = await register(stack.gateways, 8, 'clustered');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsNode } from '../support/servers.ts';
 import { FaultStack } from './support/fault-stack.ts';
 import { type Account, register } from './support/load.ts';
-import { runScenario, type ScenarioResult } from './support/scenario.ts';
+import { COPIES, runScenario, type ScenarioResult } from './support/scenario.ts';
 import type { ServiceName } from './support/services.ts';
 
 // One stack (own NATS node, own Postgres, every service a process) shared by the scenarios: each
@@ -12,7 +12,7 @@ let stack: FaultStack;
 let accounts: { posters: Account[]; observers: Account[] };
 
 beforeAll(async () => {
-  stack = await FaultStack.start();
+  stack = await FaultStack.start({ copies: COPIES });
   const users = await register(stack.gateways, 8, 'faulty');
   accounts = { posters: users.slice(0, 4), observers: users.slice(4) };
 }, 180_000);

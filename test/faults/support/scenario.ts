@@ -5,7 +5,9 @@ import type { FaultStack } from './fault-stack.ts';
 import { type Account, join, Load, type Verdict } from './load.ts';
 import type { ServiceProcess } from './services.ts';
 
-const RESULTS = fileURLToPath(new URL('../results/latest.json', import.meta.url));
+/** Copies of every service (`FAULTS_COPIES`, issue 13 item 3: scaling out under the same faults). */
+export const COPIES = Number(process.env.FAULTS_COPIES ?? 1);
+const RESULTS = fileURLToPath(new URL(COPIES > 1 ? `../results/copies-${COPIES}.json` : '../results/latest.json', import.meta.url));
 
 export interface ScenarioResult extends Verdict {
   scenario: string;
@@ -112,7 +114,7 @@ export async function runScenario(
   if (crashes.length > 0) await stack.revive();
   else await stack.allReady();
   const result: ScenarioResult = {
-    scenario: name,
+    scenario: COPIES > 1 ? `${name} (${COPIES} copies)` : name,
     ...verdict,
     recovery_s: Math.round(recovery_s * 10) / 10,
     recovery: rec,
