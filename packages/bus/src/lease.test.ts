@@ -91,4 +91,39 @@ describe('Lease renewal', () => {
     await vi.advanceTimersByTimeAsync(LEASE_TTL_MS / 3 + 10);
     expect(await settled(lost)).toBe(true);
   });
+
+  it('given a lease given up while its server was away, when the key still names this holder, then it is taken again at once', async () => {
+    const bucket = fakeBucket();
+    const lease = new Lease(async () => bucket.kv, 'k', 'me');
+    const first = await lease.acquire(new AbortController().signal);
+    // Three renewals in 10 s, each timed out: the third is past the margin.
+    bucket.failNext(new TimeoutError(), new TimeoutError(), new TimeoutError());
+    await vi.advanceTimersByTimeAsync(LEASE_TTL_MS);
+    expect(await settled(first.lost)).toBe(true);
+    let held = false;
+    const again = lease.acquire(new AbortController().signal).then((r) => {
+      held = true;
+      return r;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(held).toBe(true);
+    expect(await settled((await again).lost)).toBe(false);
+    await lease.release();
+  });
+
+  it('given the key held by another holder, when acquiring, then it waits', async () => {
+    const bucket = fakeBucket();
+    bucket.takeOver();
+    const lease = new Lease(async () => bucket.kv, 'k', 'me');
+    const stop = new AbortController();
+    let held = false;
+    const acquired = lease.acquire(stop.signal).then(() => {
+      held = true;
+    });
+    await vi.advanceTimersByTimeAsync(LEASE_TTL_MS);
+    expect(held).toBe(false);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(LEASE_TTL_MS);
+    await acquired;
+  });
 });
