@@ -6,6 +6,8 @@ import { isNotFound } from './stream.ts';
 
 export const LEASE_TTL_MS = 10_000;
 
+const wrongSequence = (err: unknown): boolean => /wrong last sequence/i.test(String((err as Error)?.message ?? err));
+
 /** A holder gives its lease up this long before the key could have expired, renewed or not. */
 const EXPIRY_MARGIN_MS = LEASE_TTL_MS / 5;
 
@@ -49,6 +51,7 @@ export class Lease {
       } catch (err) {
         // Held by another copy ("wrong last sequence"), or the bucket or server is not there now.
         if (isNotFound(err)) this.kv = null;
+        else if (wrongSequence(err) && (await this.retake())) break;
         await new Promise((r) => setTimeout(r, this.pollMs));
       }
     }
@@ -89,10 +92,27 @@ export class Lease {
       this.renewedAt = sentAt;
     } catch (err) {
       if (this.revision === 0) return;
-      if (/wrong last sequence/i.test(String((err as Error)?.message ?? err)) && (await this.stillOurs())) return;
+      if (wrongSequence(err) && (await this.stillOurs())) return;
       if (!isTransient(err) || Date.now() - this.renewedAt >= LEASE_TTL_MS - EXPIRY_MARGIN_MS) this.stopRenewing();
     } finally {
       this.renewing = false;
+    }
+  }
+
+  /**
+   * The key still names this copy (given up while its server was away, before the key expired):
+   * renewed at once, it is ours again, with no wait for it to lapse.
+   */
+  private async retake(): Promise<boolean> {
+    if (!(await this.stillOurs())) return false;
+    try {
+      const sentAt = Date.now();
+      this.revision = await this.kv!.update(this.key, new TextEncoder().encode(this.holder), this.revision);
+      this.renewedAt = sentAt;
+      return true;
+    } catch {
+      this.revision = 0;
+      return false;
     }
   }
 
