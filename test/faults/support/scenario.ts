@@ -60,8 +60,9 @@ async function recovery(load: Load, gateways: () => ServiceProcess[], room: stri
       while (Date.now() - t0 < timeoutMs && (r.history_s === never || r.live_s === never)) {
         if (r.live_s === never && load.seenByAll(id)) r.live_s = since();
         if (r.history_s === never) {
-          // One page, the one that must hold it (a whole-history read is many requests, each of which may meet a paused copy).
-          const views = await page(gateways()[0]!.url, room, account.token, seq - 1);
+          // One page, the one that must hold it (a whole-history read is many requests, each of which
+          // may meet a paused copy), from the gateway that acked it.
+          const views = await page(g.url, room, account.token, seq - 1);
           if (views.some((v) => v.client_msg_id === id)) r.history_s = since();
         }
         await sleep(100);
