@@ -18,6 +18,7 @@ describe('ops endpoints', () => {
       expect(((await ready.json()) as { checks: Record<string, boolean> }).checks.nats).toBe(true);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toContain('process_cpu_user_seconds_total');
+      expect(metrics).toMatch(/^chat_nats_connected(\{[^}]*\})? 1$/m);
     }
     expect((await fetch(`${stack.url}/rooms`)).status).toBe(401);
     const gateway = await (await fetch(`${stack.gatewayOpsUrl}/metrics`)).text();

@@ -126,6 +126,8 @@ describe('readiness follows NATS', () => {
       let ready = await stillReady();
       while (ready.length > 0 && Date.now() < deadline) ready = await stillReady();
       expect(ready).toEqual([]);
+      // The metric an alert watches says the same.
+      for (const s of stack.all) expect(await (await fetch(`${s.opsUrl}/metrics`)).text(), s.label).toMatch(/^chat_nats_connected(\{[^}]*\})? 0$/m);
     } finally {
       await nats.start();
     }

@@ -1,7 +1,7 @@
 import { connectionUp, connectNats, ensureEventStream, jetstreamManager, provisionJetStream, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
 import type { FastifyInstance } from 'fastify';
-import { Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import { type baseConfig, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -63,6 +63,15 @@ export async function bootService<S extends z.ZodObject>(opts: {
   });
   const nc = await connectNats(config.NATS_URL, { name: opts.name, log, user: config.NATS_USER, pass: config.NATS_PASSWORD });
   const natsUp = connectionUp(nc);
+  // What an alert on a service cut off from NATS looks at (readiness says the same to the orchestrator).
+  new Gauge({
+    name: 'chat_nats_connected',
+    help: '1 while the connection to NATS is up, 0 from a disconnect until the reconnect',
+    registers: [registry],
+    collect() {
+      this.set(natsUp() ? 1 : 0);
+    },
+  });
   const s = subjects(config.CHAT_NAMESPACE);
   let service: StartedService;
   try {
