@@ -35,6 +35,19 @@ describe('session tokens (JWT)', () => {
     expect(await codeOf(sessions.verify(none))).toBe('unauthorized');
   });
 
+  it('takes a token verified moments ago as verified (one request checks it twice), never past its expiry', async () => {
+    const fresh = new Sessions({ secret });
+    const token = await fresh.issue('ann', 0, 60);
+    const first = await fresh.verify(token, 1_000);
+    expect(await fresh.verify(token, 5_000)).toBe(first);
+    // Past the short window it is verified again; past its expiry, refused, whatever was remembered.
+    expect(await fresh.verify(token, 20_000)).not.toBe(first);
+    expect(await codeOf(fresh.verify(token, 60_500))).toBe('unauthorized');
+    const soon = await fresh.issue('bob', 0, 2);
+    await fresh.verify(soon, 1_000);
+    expect(await codeOf(fresh.verify(soon, 2_500))).toBe('unauthorized');
+  });
+
   it("accepts a provider's HS256 token (the shared secret) as an external session, checking issuer and audience", async () => {
     const provider = new Sessions({ secret, issuer: 'https://id.example.com/', audience: 'chat' });
     const token = await new SignJWT({ name: 'Ann Example', picture: 'https://id.example.com/ann.png' })

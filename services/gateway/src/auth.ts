@@ -36,10 +36,20 @@ const unauthorized = (message: string) => new AppError('unauthorized', message);
  * to a stable one derived from the issuer and subject. Tokens of the previous home-made format
  * (`<user>.<expiry>.<hmac>`) are still accepted until they expire (30 days).
  */
+/** How long a verified token is taken as verified without checking it again, and how many are kept. */
+const RECENT_MS = 10_000;
+const RECENT_CAPACITY = 4096;
+
 export class Sessions {
   /** The HS256 key, imported once: jose would import raw key bytes again on every token. */
   private readonly key: Promise<webcrypto.CryptoKey>;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
+  /**
+   * Tokens verified in the last moments: a request checks its token more than once (the session,
+   * then the route's policy; a socket's origin, then its user), and a client's requests come in
+   * bursts. Never past a token's expiry; a token without one is verified every time.
+   */
+  private readonly recent = new Map<string, { session: Session; until: number }>();
 
   constructor(private readonly opts: SessionOptions) {
     const raw = new TextEncoder().encode(opts.secret);
@@ -60,13 +70,24 @@ export class Sessions {
 
   /** The session a token speaks for, or an `unauthorized` error. */
   async verify(token: string | undefined, nowMs = Date.now()): Promise<Session> {
+    const hit = token === undefined ? undefined : this.recent.get(token);
+    if (hit && hit.until > nowMs) return hit.session;
+    const { session, expiresAtMs } = await this.verifyNow(token, nowMs);
+    if (token !== undefined && expiresAtMs !== null) {
+      this.recent.set(token, { session, until: Math.min(nowMs + RECENT_MS, expiresAtMs) });
+      if (this.recent.size > RECENT_CAPACITY) this.recent.delete(this.recent.keys().next().value!);
+    }
+    return session;
+  }
+
+  private async verifyNow(token: string | undefined, nowMs: number): Promise<{ session: Session; expiresAtMs: number | null }> {
     if (!token) throw unauthorized('a session token is required');
     if (token.length > 8192) throw unauthorized('malformed session token');
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
     } catch {
-      return { userId: legacyVerify(this.opts.secret, token, nowMs), external: false };
+      return { session: { userId: legacyVerify(this.opts.secret, token, nowMs), external: false }, expiresAtMs: null };
     }
     const currentDate = new Date(nowMs);
     let payload: JWTPayload;
@@ -91,10 +112,13 @@ export class Sessions {
     if (!payload.sub) throw unauthorized('session token names no user (sub)');
     const name = typeof payload.name === 'string' ? payload.name : typeof payload.preferred_username === 'string' ? payload.preferred_username : undefined;
     return {
-      userId: userIdOf(payload.iss, payload.sub, external),
-      external,
-      name,
-      picture: typeof payload.picture === 'string' ? payload.picture : undefined,
+      session: {
+        userId: userIdOf(payload.iss, payload.sub, external),
+        external,
+        name,
+        picture: typeof payload.picture === 'string' ? payload.picture : undefined,
+      },
+      expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
     };
   }
 }
