@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import type { GatewayContext } from './context.ts';
 import type { Hints } from './edge/admission.ts';
 import type { Inbox } from './inbox.ts';
+import { Subs } from './subs.ts';
 import { errorReply, framingProblem, refuseFraming, requestId, send } from './edge/http.ts';
 import type { PresenceTracker } from './presence.ts';
 import { BUFFER_LIMITS, type RoomHub, roomTopic } from './room-hub.ts';
@@ -41,7 +42,7 @@ export interface SocketData {
   legacyRoom: string | null;
   /** Where a one-room socket starts (`?since=`): its replay comes before it goes live. */
   since: number | undefined;
-  subs: Map<string, Sub>;
+  subs: Subs<Sub>;
   /** Set on close: uWS throws on any use of a closed socket, and replies can arrive after it. */
   closed: boolean;
   /** Being closed for falling behind. */
@@ -180,7 +181,7 @@ export function registerSockets(
     userId,
     legacyRoom,
     since,
-    subs: new Map(),
+    subs: new Subs<Sub>(),
     closed: false,
     closing: false,
     lastTypingAt: 0,
