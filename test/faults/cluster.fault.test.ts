@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsCluster, NatsNode } from '../support/servers.ts';
 import { FaultStack } from './support/fault-stack.ts';
 import { type Account, register } from './support/load.ts';
+import { expectWhole } from './support/expect.ts';
 import { COPIES, runScenario, type ScenarioResult } from './support/scenario.ts';
 
 // The system on a 3-node NATS cluster of its own (stream and buckets with 3 replicas): one node
@@ -39,23 +40,6 @@ async function replicasCurrent(timeoutMs = 60_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`replicas of ${stream} not current within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-function expectWhole(r: ScenarioResult): void {
-  expect(r.crashes).toEqual([]);
-  expect(r.acked).toBeGreaterThan(100);
-  expect({ lost: r.lost, duplicated: r.duplicated, seqMismatch: r.seqMismatch, outOfOrder: r.outOfOrder }).toEqual({
-    lost: 0,
-    duplicated: 0,
-    seqMismatch: 0,
-    outOfOrder: 0,
-  });
-  expect({ missedLive: r.missedLive, duplicatedLive: r.duplicatedLive, outOfOrderLive: r.outOfOrderLive }).toEqual({
-    missedLive: 0,
-    duplicatedLive: 0,
-    outOfOrderLive: 0,
-  });
-  expect(r.recovery_s).toBeLessThan(30);
 }
 
 /**

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsNode } from '../support/servers.ts';
 import { FaultStack } from './support/fault-stack.ts';
 import { type Account, register } from './support/load.ts';
-import { COPIES, runScenario, type ScenarioResult } from './support/scenario.ts';
+import { expectWhole } from './support/expect.ts';
+import { COPIES, runScenario } from './support/scenario.ts';
 import type { ServiceName } from './support/services.ts';
 
 // One stack (own NATS node, own Postgres, every service a process) shared by the scenarios: each
@@ -19,24 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-/** Every acked post once in history, in order, and once on every socket; no process died by itself. */
-function expectWhole(r: ScenarioResult): void {
-  expect(r.crashes).toEqual([]);
-  expect(r.acked).toBeGreaterThan(100);
-  expect({ lost: r.lost, duplicated: r.duplicated, seqMismatch: r.seqMismatch, outOfOrder: r.outOfOrder }).toEqual({
-    lost: 0,
-    duplicated: 0,
-    seqMismatch: 0,
-    outOfOrder: 0,
-  });
-  expect({ missedLive: r.missedLive, duplicatedLive: r.duplicatedLive, outOfOrderLive: r.outOfOrderLive }).toEqual({
-    missedLive: 0,
-    duplicatedLive: 0,
-    outOfOrderLive: 0,
-  });
-  expect(r.recovery_s).toBeLessThan(30);
-}
 
 const first = (name: ServiceName) => () => stack.services[name][0]!;
 
