@@ -54,6 +54,18 @@ export type MessageState = z.infer<typeof MessageState>;
  */
 const MinPosition = { min_position: Seq.optional() };
 
+/** A page of rooms, newest activity first; one more than a page may be asked for, to learn whether another page exists. */
+const RoomsPage = {
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(ROOMS_LIMIT_MAX + 1)
+    .default(100),
+  before: Seq.optional(),
+  ...MinPosition,
+};
+
 export const Rpc = {
   createRoom: endpoint(
     'createRoom',
@@ -132,37 +144,9 @@ export const Rpc = {
    * Rooms, newest activity first; `before`: only those whose last event is older than that seq.
    * Public rooms, and the private rooms `viewer` is a member of.
    */
-  listRooms: endpoint(
-    'listRooms',
-    z.object({
-      limit: z
-        .number()
-        .int()
-        .min(1)
-        .max(ROOMS_LIMIT_MAX + 1)
-        .default(100),
-      before: Seq.optional(),
-      viewer: UserId.nullable().default(null),
-      ...MinPosition,
-    }),
-    z.array(RoomView),
-  ),
+  listRooms: endpoint('listRooms', z.object({ ...RoomsPage, viewer: UserId.nullable().default(null) }), z.array(RoomView)),
   /** The rooms a user is a member of, newest activity first, with unread counts and last messages. */
-  myRooms: endpoint(
-    'myRooms',
-    z.object({
-      user_id: UserId,
-      limit: z
-        .number()
-        .int()
-        .min(1)
-        .max(ROOMS_LIMIT_MAX + 1)
-        .default(100),
-      before: Seq.optional(),
-      ...MinPosition,
-    }),
-    z.array(MyRoomView),
-  ),
+  myRooms: endpoint('myRooms', z.object({ ...RoomsPage, user_id: UserId }), z.array(MyRoomView)),
   /** Every room a user is a member of (ids only): what the gateway follows for their inbox. */
   roomIdsOf: endpoint('roomIdsOf', z.object({ user_id: UserId, ...MinPosition }), z.object({ room_ids: z.array(RoomId) })),
   getRoom: endpoint('getRoom', z.object({ room_id: RoomId, ...MinPosition }), RoomView),

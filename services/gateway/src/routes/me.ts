@@ -1,16 +1,13 @@
-import { AppError, MyRoomView, ReadMarkerBody, RoomId, ROOMS_LIMIT_MAX, Seq, UserId, UserView } from '@chat/contracts';
+import { AppError, MyRoomView, ReadMarkerBody, RoomId, RoomsQuery, Seq, UserId, UserView } from '@chat/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
-import { pageHeaders, pageOf } from './paging.ts';
+import { pageHeaders, roomsPage } from './paging.ts';
 import { RoomPath } from './rooms.ts';
 
 /** Open mode names the user in the query (its reads carry no session); token mode ignores it for the session's. */
 const Who = z.object({ user_id: UserId.optional() });
-const MyRoomsQuery = Who.extend({
-  limit: z.coerce.number().int().min(1).max(ROOMS_LIMIT_MAX).default(100),
-  before: z.coerce.number().int().nonnegative().optional(),
-});
+const MyRoomsQuery = RoomsQuery.extend(Who.shape);
 
 const me = (actor: string | null, query: { user_id?: string | undefined }): string => {
   const userId = actor ?? query.user_id;
@@ -46,8 +43,7 @@ export function meRoutes(ctx: GatewayContext): RouteSpec[] {
           { user_id: me(actor, query), limit: query.limit + 1, before: query.before, min_position: ctx.live.position() },
           req.correlationId,
         );
-        const { items, headers } = pageOf(rooms, { limit: query.limit, direction: 'before', extra: 'last', path: '/me/rooms', cursorOf: (r) => r.last_seq });
-        return { status: 200, body: items, headers };
+        return { status: 200, ...roomsPage(rooms, query.limit, '/me/rooms') };
       },
     }),
     defineRoute({

@@ -37,3 +37,9 @@ export function pageOf<T>(
     headers: { [`x-next-${o.direction}`]: cursor, link: `<${o.path}?${next}>; rel="next"` },
   };
 }
+
+/** A page of rooms, newest activity first: the next one starts before the last room's activity. */
+export function roomsPage<T extends { last_seq: number }>(rows: T[], limit: number, path: string): { body: T[]; headers: Record<string, string> } {
+  const { items, headers } = pageOf(rows, { limit, direction: 'before', extra: 'last', path, cursorOf: (r) => r.last_seq });
+  return { body: items, headers };
+}

@@ -27,7 +27,7 @@ import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type EdgeRequest, type RouteSpec } from '../edge/spec.ts';
 import { admitReader } from '../edge/admission.ts';
-import { pageHeaders, pageOf } from './paging.ts';
+import { pageHeaders, pageOf, roomsPage } from './paging.ts';
 
 export const RoomPath = z.object({ id: RoomId });
 const MessagePath = z.object({ id: RoomId, message: MessageId });
@@ -71,8 +71,7 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
           { limit: query.limit + 1, before: query.before, viewer: actor, min_position: ctx.live.position() },
           req.correlationId,
         );
-        const { items, headers } = pageOf(rooms, { limit: query.limit, direction: 'before', extra: 'last', path: '/rooms', cursorOf: (r) => r.last_seq });
-        return { status: 200, body: items, headers };
+        return { status: 200, ...roomsPage(rooms, query.limit, '/rooms') };
       },
     }),
     defineRoute({
