@@ -80,44 +80,15 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
     }
     case 'MessageEdited':
     case 'MessageDeleted': {
-      const d = event.data;
-      // Changes written before they named their post cannot be shown without it; they are old.
-      if (d.message_seq === null || d.posted_at === null) return { kind: 'none' };
       const deleted = event.type === 'MessageDeleted';
-      const facts: MessageFacts = {
-        id: d.message_id,
-        room_id: d.room_id,
-        user_id: d.user_id,
-        type: 'text',
-        content: deleted ? '' : (event as Extract<ChatEvent, { type: 'MessageEdited' }>).data.content,
-        client_msg_id: d.client_msg_id,
-        created_at: d.posted_at,
-        edited_at: event.occurred_at,
-        deleted,
-        seq: d.message_seq,
-        reactions: d.reactions,
-      };
-      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', room_id: d.room_id, message: messageView(facts, author), seq }] };
+      const content = deleted ? '' : (event as Extract<ChatEvent, { type: 'MessageEdited' }>).data.content;
+      return messageUpdated(event.data, { user_id: event.data.user_id, content, edited_at: event.occurred_at, deleted }, seq, author);
     }
+    // The message as the event says it is after the reaction; the author is the message's, not the reactor.
     case 'ReactionAdded':
     case 'ReactionRemoved': {
-      // The message as the event says it is after the reaction; the author is the message's, not the reactor.
       const d = event.data;
-      if (d.message_seq === null || d.posted_at === null) return { kind: 'none' };
-      const facts: MessageFacts = {
-        id: d.message_id,
-        room_id: d.room_id,
-        user_id: d.author_id,
-        type: 'text',
-        content: d.content,
-        client_msg_id: d.client_msg_id,
-        created_at: d.posted_at,
-        edited_at: d.edited_at,
-        deleted: d.deleted,
-        seq: d.message_seq,
-        reactions: d.reactions,
-      };
-      return { kind: 'room', roomId: d.room_id, frames: [{ type: 'message_updated', room_id: d.room_id, message: messageView(facts, author), seq }] };
+      return messageUpdated(d, { user_id: d.author_id, content: d.content, edited_at: d.edited_at, deleted: d.deleted }, seq, author);
     }
     case 'ProfileUpdated':
       return { kind: 'profile', userId: event.data.user_id, seq };
@@ -133,6 +104,36 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
       return { kind: 'none' };
     }
   }
+}
+
+/** A change to a posted message, shown as the message after it, with the change's own seq. */
+function messageUpdated(
+  change: {
+    room_id: string;
+    message_id: string;
+    message_seq: number | null;
+    posted_at: string | null;
+    client_msg_id: string | null;
+    reactions: MessageFacts['reactions'];
+  },
+  after: { user_id: string; content: string; edited_at: string | null; deleted: boolean },
+  seq: number,
+  author: Author,
+): EventEffect {
+  // Changes written before they named their post cannot be shown without it; they are old.
+  if (change.message_seq === null || change.posted_at === null) return { kind: 'none' };
+  const facts: MessageFacts = {
+    id: change.message_id,
+    room_id: change.room_id,
+    type: 'text',
+    client_msg_id: change.client_msg_id,
+    created_at: change.posted_at,
+    seq: change.message_seq,
+    reactions: change.reactions,
+    ...after,
+  };
+  const roomId = change.room_id;
+  return { kind: 'room', roomId, frames: [{ type: 'message_updated', room_id: roomId, message: messageView(facts, author), seq }] };
 }
 
 export const profileFrame = (roomId: string, user: UserView, seq: number): LiveFrame => ({ type: 'profile_updated', room_id: roomId, user, seq });
