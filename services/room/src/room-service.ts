@@ -11,7 +11,7 @@ import {
 } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
 import { decideMessage, evolveMessage, type MessageChange, type MessageCommand, type MessageState, type PostedMessage, postedAt } from './domain/message.ts';
-import { decide, evolve, initialState, isMember, type RoomCommand, type RoomState } from './domain/room.ts';
+import { decide, evolve, initialState, isMember, requireMember, type RoomCommand, type RoomState } from './domain/room.ts';
 import { RoomDirectory } from './room-directory.ts';
 
 export interface RoomServiceDeps {
@@ -148,9 +148,7 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
        * and the projection keeps the highest marker, never past the marker's own event.
        */
       markRead: async (req, ctx) => {
-        const state = await directory.forPost(req.room_id, req.user_id);
-        if (state.status !== 'open') throw new AppError('not_found', `room ${req.room_id} does not exist`);
-        if (!isMember(state, req.user_id)) throw new AppError('not_member', `user ${req.user_id} has not joined room ${req.room_id}`);
+        requireMember(await directory.forPost(req.room_id, req.user_id), req.room_id, req.user_id);
         const draft: EventDraft<ReadMarkerMoved> = { type: 'ReadMarkerMoved', data: { ...req } };
         const appended = await store.append(s.events.readMarkers(req.user_id), draft, { meta: metaFor(ctx, req.user_id), now: now() });
         return { room_id: req.room_id, seq: Math.min(req.seq, appended.seq), event_seq: appended.seq };
@@ -160,9 +158,7 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
 
       /** Members react: membership from memory (checked against the log before refusing), then the message's own subject. */
       react: async (req, ctx) => {
-        const room = await directory.forPost(req.room_id, req.user_id);
-        if (room.status !== 'open') throw new AppError('not_found', `room ${req.room_id} does not exist`);
-        if (!isMember(room, req.user_id)) throw new AppError('not_member', `join room ${req.room_id} to react in it`);
+        requireMember(await directory.forPost(req.room_id, req.user_id), req.room_id, req.user_id);
         return changeMessage(req.seq, { type: 'React', data: req }, metaFor(ctx, req.user_id));
       },
 

@@ -85,6 +85,12 @@ export const fold = (events: readonly RoomEvent[], state: RoomState = initialSta
 
 export const isMember = (state: RoomState, userId: string): boolean => state.status === 'open' && state.members.has(userId);
 
+/** What only members do (post, react, mark as read) needs the room to exist and the user in it. */
+export function requireMember(state: RoomState, roomId: string, userId: string): asserts state is OpenRoom {
+  if (state.status === 'none') throw new AppError('not_found', `room ${roomId} does not exist`);
+  if (!state.members.has(userId)) throw new AppError('not_member', `user ${userId} has not joined room ${roomId}`);
+}
+
 /** Whether a user may read a room (history, members, presence): anyone a public one, members a private one. */
 export const mayRead = (state: RoomState, userId: string | null): boolean =>
   state.status === 'open' && (state.visibility === 'public' || (userId !== null && state.members.has(userId)));
@@ -132,13 +138,9 @@ export function decide(command: RoomCommand, state: RoomState): RoomDraft[] {
       if (state.status === 'none') throw new AppError('not_found', `room ${command.data.room_id} does not exist`);
       return state.members.has(command.data.user_id) ? [{ type: 'UserLeft', data: { ...command.data } }] : [];
     }
-    case 'PostMessage': {
-      if (state.status === 'none') throw new AppError('not_found', `room ${command.data.room_id} does not exist`);
-      if (!state.members.has(command.data.user_id)) {
-        throw new AppError('not_member', `user ${command.data.user_id} has not joined room ${command.data.room_id}`);
-      }
+    case 'PostMessage':
+      requireMember(state, command.data.room_id, command.data.user_id);
       return [{ type: 'MessagePosted', data: { ...command.data } }];
-    }
     default: {
       const _exhaustive: never = command;
       throw new AppError('bad_request', 'unknown command');
