@@ -2,23 +2,10 @@ import type { MessageView, MyRoomView } from '@chat/client';
 import { describe, expect, it } from 'vitest';
 import { continues, startsDay } from './grouping.ts';
 import { applyActivity, applyMarker, previewOf } from './inbox.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
-const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r1',
-  user_id: 'bo',
-  username: 'Bo',
-  content: `#${seq}`,
-  avatar: '/avatars/default/bo.svg',
-  timestamp: new Date(2026, 10, 30, 12, 0, seq).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-  ...extra,
-});
+const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView =>
+  aMessage(seq, { user_id: 'bo', username: 'Bo', timestamp: new Date(2026, 10, 30, 12, 0, seq).toISOString(), ...extra });
 
 const room = (id: string, last_seq: number, extra: Partial<MyRoomView> = {}): MyRoomView => ({
   id,

@@ -1,23 +1,9 @@
 import type { ChatClient, MessageView, MyRoomView } from '@chat/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MyRooms } from './my-rooms.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
-const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r1',
-  user_id: 'bo',
-  username: 'Bo',
-  content: `#${seq}`,
-  avatar: '/avatars/default/bo.svg',
-  timestamp: new Date(0).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-  ...extra,
-});
+const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => aMessage(seq, { user_id: 'bo', username: 'Bo', ...extra });
 
 const room = (id: string, last_seq: number, extra: Partial<MyRoomView> = {}): MyRoomView => ({
   id,

@@ -5,6 +5,7 @@ import type { NetworkWatch } from './network.ts';
 import type { RoomEvents } from './room.ts';
 import type { MessageView } from './wire.ts';
 import type { WebSocketLike } from './ws-transport.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
 /** A WebSocket the test plays the server for. */
 class FakeSocket implements WebSocketLike {
@@ -64,22 +65,7 @@ class FakeNetwork implements NetworkWatch {
   }
 }
 
-const message = (seq: number, extra: Partial<MessageView> = {}): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r1',
-  user_id: 'u2',
-  username: 'Other',
-  content: `#${seq}`,
-  avatar: '/avatars/default/u2.svg',
-  timestamp: new Date(0).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-  ...extra,
-});
+const message = (seq: number, extra: Partial<MessageView> = {}): MessageView => aMessage(seq, { user_id: 'u2', username: 'Other', ...extra });
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 

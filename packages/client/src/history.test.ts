@@ -2,22 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ChatClient } from './client.ts';
 import { nextCursor } from './http.ts';
 import type { MessageView } from './wire.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
-const message = (seq: number): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r1',
-  user_id: 'u2',
-  username: 'Other',
-  content: `#${seq}`,
-  avatar: '/avatars/default/u2.svg',
-  timestamp: new Date(0).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-});
+const message = (seq: number): MessageView => aMessage(seq, { user_id: 'u2', username: 'Other' });
 
 /** A room of `total` messages (seq 1…total) served as the gateway pages it, with `X-Next-Before`. */
 function pagedRoom(total: number) {

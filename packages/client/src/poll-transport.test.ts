@@ -2,22 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ChatClient } from './client.ts';
 import type { ConnectionEvents } from './connection.ts';
 import type { MessageView } from './wire.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
-const message = (seq: number): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r1',
-  user_id: 'u2',
-  username: 'Bea',
-  content: `#${seq}`,
-  avatar: '/avatars/default/u2.svg',
-  timestamp: new Date(0).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-});
+const message = (seq: number): MessageView => aMessage(seq, { user_id: 'u2', username: 'Bea' });
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const until = async (ok: () => boolean) => {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));

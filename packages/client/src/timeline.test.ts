@@ -2,23 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { MessageView } from '@chat/contracts';
 import { Timeline } from './timeline.ts';
 import { newClientMsgId } from './ids.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
-const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r',
-  user_id: seq % 2 ? 'alice' : 'bob',
-  username: seq % 2 ? 'Alice' : 'Bob',
-  content: `#${seq}`,
-  avatar: '/avatars/default/x.svg',
-  timestamp: new Date(seq * 1000).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-  ...extra,
-});
+const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView =>
+  aMessage(seq, {
+    room_id: 'r',
+    user_id: seq % 2 ? 'alice' : 'bob',
+    username: seq % 2 ? 'Alice' : 'Bob',
+    avatar: '/avatars/default/x.svg',
+    timestamp: new Date(seq * 1000).toISOString(),
+    ...extra,
+  });
 
 describe('timeline', () => {
   it('keeps messages in seq order, each once, from pages and live frames in any order', () => {

@@ -1,23 +1,10 @@
 import type { InboxFrame, MessageView } from '@chat/contracts';
 import { describe, expect, it } from 'vitest';
 import { Inbox } from './inbox.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
 const quiet = { warn: () => undefined } as never;
-const message = (room: string, seq: number): MessageView => ({
-  id: `m${seq}`,
-  room_id: room,
-  user_id: 'bob',
-  username: 'Bob',
-  content: `#${seq}`,
-  avatar: '/avatars/default/bob.svg',
-  timestamp: new Date(0).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-});
+const message = (room: string, seq: number): MessageView => aMessage(seq, { room_id: room, user_id: 'bob', username: 'Bob' });
 
 /** An inbox whose room loads the test releases by hand, and the frames each socket got. */
 function setup() {

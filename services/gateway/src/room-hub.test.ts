@@ -4,24 +4,11 @@ import type { Logger } from '@chat/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomHub } from './room-hub.ts';
 import type { TemplatedApp } from './uws.ts';
+import { aMessage } from '@chat/contracts/fixtures';
 
 // The hub's long-poll wait, without servers: a room held at feed position 10.
 
-const message = (seq: number): MessageView => ({
-  id: `m${seq}`,
-  room_id: 'r1',
-  user_id: 'u1',
-  username: 'Ann',
-  content: `#${seq}`,
-  avatar: '/avatars/default/u1.svg',
-  timestamp: new Date(0).toISOString(),
-  type: 'text',
-  seq,
-  client_msg_id: null,
-  edited_at: null,
-  deleted: false,
-  reactions: [],
-});
+const message = (seq: number): MessageView => aMessage(seq);
 const frame = (seq: number): LiveFrame => ({ type: 'message', room_id: 'r1', message: message(seq), seq });
 
 const hubs: RoomHub[] = [];

@@ -1,0 +1,24 @@
+// For tests only (imported as `@chat/contracts/fixtures`, never from the index): a message view
+// with every field filled, so a test names only the fields it is about.
+import type { MessageView } from './views.ts';
+
+/** A text message at `seq` by `u1` in `r1`, posted at the epoch; `fields` replace any of it. */
+export const aMessage = (seq: number, fields: Partial<MessageView> = {}): MessageView => {
+  const userId = fields.user_id ?? 'u1';
+  return {
+    id: `m${seq}`,
+    room_id: 'r1',
+    user_id: userId,
+    username: 'Ann',
+    content: `#${seq}`,
+    avatar: `/avatars/default/${userId}.svg`,
+    timestamp: new Date(0).toISOString(),
+    type: 'text',
+    seq,
+    client_msg_id: null,
+    edited_at: null,
+    deleted: false,
+    reactions: [],
+    ...fields,
+  };
+};
