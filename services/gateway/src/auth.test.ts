@@ -35,6 +35,19 @@ describe('session tokens (JWT)', () => {
     expect(await codeOf(sessions.verify(none))).toBe('unauthorized');
   });
 
+  it('refuses a signature spelled another way (its last character differs only in bits base64url ignores)', async () => {
+    const token = await sessions.issue('ann');
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(s.at(-1)!);
+    // A 32-byte signature leaves its last character's two low bits unused: four spellings decode alike.
+    const spellings = [0, 1, 2, 3].map((bits) => `${s.slice(0, -1)}${alphabet[(last & ~3) | bits]}`);
+    expect(new Set(spellings.map((x) => Buffer.from(x, 'base64url').toString('hex'))).size).toBe(1);
+    const results = await Promise.all(spellings.map((x) => codeOf(sessions.verify(`${h}.${p}.${x}`))));
+    expect(results.filter((r) => r === 'accepted')).toHaveLength(1);
+    expect(results[spellings.indexOf(s)]).toBe('accepted');
+  });
+
   it('takes a token verified moments ago as verified (one request checks it twice), never past its expiry', async () => {
     const fresh = new Sessions({ secret });
     const token = await fresh.issue('ann', 0, 60);

@@ -89,6 +89,9 @@ export class Sessions {
     } catch {
       return { session: { userId: legacyVerify(this.opts.secret, token, nowMs), external: false }, expiresAtMs: null };
     }
+    // Base64url decoders ignore a segment's unused low bits, so one signature has several spellings.
+    // Only the canonical one is the token: a token is one string, not a family of them.
+    if (!token.split('.').every(isCanonicalBase64url)) throw unauthorized('invalid session token');
     const currentDate = new Date(nowMs);
     let payload: JWTPayload;
     try {
@@ -122,6 +125,8 @@ export class Sessions {
     };
   }
 }
+
+const isCanonicalBase64url = (segment: string) => Buffer.from(segment, 'base64url').toString('base64url') === segment;
 
 /** A provider's subject as a user id here: as it is when valid, else a stable id derived from issuer and subject. */
 export function userIdOf(issuer: string | undefined, subject: string, external: boolean): string {
