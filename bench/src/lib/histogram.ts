@@ -80,11 +80,12 @@ export class Histogram {
 
 export const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 
-/** Times `n` sequential runs of `fn`, after `warmup` untimed ones. */
-export async function timeEach(n: number, fn: (i: number) => Promise<unknown>, warmup = Math.min(20, n)): Promise<Histogram> {
+/** Times `n` sequential runs of `fn`, after `warmup` untimed ones, `gapMs` apart (untimed). */
+export async function timeEach(n: number, fn: (i: number) => Promise<unknown>, warmup = Math.min(20, n), gapMs = 0): Promise<Histogram> {
   for (let i = 0; i < warmup; i++) await fn(-1 - i);
   const h = new Histogram();
   for (let i = 0; i < n; i++) {
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     const t = performance.now();
     await fn(i);
     h.record(performance.now() - t);

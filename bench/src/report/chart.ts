@@ -35,7 +35,7 @@ function panel(title: string, steps: LoadStep[], x0: number, limitMs?: number): 
   out.push(`<text transform="translate(${x0 + 14},${H / 2}) rotate(-90)" text-anchor="middle">latency ms (log)</text>`);
   if (limitMs) {
     out.push(`<line x1="${px(0)}" y1="${py(limitMs)}" x2="${x0 + W - PAD.r}" y2="${py(limitMs)}" stroke="#888" stroke-dasharray="2 4"/>`);
-    out.push(`<text x="${x0 + W - PAD.r - 4}" y="${py(limitMs) - 4}" text-anchor="end" fill="#666">p99 limit: 5× floor (${limitMs} ms)</text>`);
+    out.push(`<text x="${x0 + W - PAD.r - 4}" y="${py(limitMs) - 4}" text-anchor="end" fill="#666">p99 limit: 5× the floor (${limitMs} ms)</text>`);
   }
   systems.forEach((name, i) => {
     const own = steps.filter((s) => s.system === name).sort((a, b) => a.offered - b.offered);

@@ -6,7 +6,7 @@ import { connect } from '@chat/bus';
  *
  * It also serves the load generator's capacity check (`/sink/...`: frames are sent as fast as the
  * client reads them, and whatever the client sends is dropped) and the raw-delivery part of the
- * end-to-end floor (a client frame is published to its room's topic).
+ * end-to-end floor (a client frame is published to its room's topic, and a NATS request is answered).
  */
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
@@ -93,6 +93,17 @@ async function main() {
       nc.subscribe(`${prefix}*`, {
         callback: (_err, msg) => {
           app.publish(`room/${msg.subject.slice(prefix.length)}`, msg.data, false);
+        },
+      });
+      await nc.flush();
+      return {};
+    },
+    /** The floor's NATS hop: a responder that answers every request at once, in this other process. */
+    async echo(a: { natsUrl: string; subject: string }) {
+      const nc = await connect({ servers: a.natsUrl, name: 'bench-echo' });
+      nc.subscribe(a.subject, {
+        callback: (_err, msg) => {
+          msg.respond();
         },
       });
       await nc.flush();
