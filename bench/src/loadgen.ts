@@ -416,7 +416,7 @@ serveParent({
   frameCount: () => ({ frames }),
 
   async natsConnect(a: { url: string }) {
-    nc ??= await connect({ servers: a.url, name: 'bench-loadgen' });
+    nc ??= await connect({ servers: a.url, name: 'bench-loadgen', noAsyncTraces: true });
     return {};
   },
   /** Fan-out input: live frames published on NATS, `rate` per second over the groups in turn. */

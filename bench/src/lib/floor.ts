@@ -44,7 +44,7 @@ export async function measureFloor(natsUrl: string, databaseUrl: string, ns: str
   });
 
   const bare = forkTs('servers/bare-uws.ts');
-  const nc = await connect({ servers: natsUrl, name: 'bench-floor' });
+  const nc = await connect({ servers: natsUrl, name: 'bench-floor', noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   const stream = `BENCH_FLOOR_${ns.toUpperCase()}`;
   let jetstreamAck: { paced: number; tight: number };

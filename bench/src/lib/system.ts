@@ -34,7 +34,7 @@ export class System {
 
   static async create(): Promise<System> {
     const env = await createTestEnv();
-    const nc = await connect({ servers: env.natsUrl, name: 'bench-runner' });
+    const nc = await connect({ servers: env.natsUrl, name: 'bench-runner', noAsyncTraces: true });
     return new System(env, subjects(env.namespace), nc);
   }
 

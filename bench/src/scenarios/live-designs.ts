@@ -25,7 +25,7 @@ export async function liveDesigns(ctx: Ctx): Promise<ScenarioResult> {
   const { n } = SIZES[ctx.size];
   const sys = await System.create();
   const server = forkTs('servers/live-designs.ts');
-  const nc = await connect({ servers: sys.env.natsUrl, name: 'bench-live-designs-client' });
+  const nc = await connect({ servers: sys.env.natsUrl, name: 'bench-live-designs-client', noAsyncTraces: true });
   let ws: RawSocket | null = null;
   try {
     const ns = sys.env.namespace;

@@ -88,7 +88,7 @@ async function main() {
   serveParent({
     port: () => ({ port }),
     async live(a: { natsUrl: string; ns: string }) {
-      const nc = await connect({ servers: a.natsUrl, name: 'bench-bare-uws' });
+      const nc = await connect({ servers: a.natsUrl, name: 'bench-bare-uws', noAsyncTraces: true });
       prefix = `${a.ns}.live.room.`;
       nc.subscribe(`${prefix}*`, {
         callback: (_err, msg) => {
@@ -100,7 +100,7 @@ async function main() {
     },
     /** The floor's NATS hop: a responder that answers every request at once, in this other process. */
     async echo(a: { natsUrl: string; subject: string }) {
-      const nc = await connect({ servers: a.natsUrl, name: 'bench-echo' });
+      const nc = await connect({ servers: a.natsUrl, name: 'bench-echo', noAsyncTraces: true });
       nc.subscribe(a.subject, {
         callback: (_err, msg) => {
           msg.respond();

@@ -43,7 +43,7 @@ async function main() {
   serveParent({
     port: () => ({ port }),
     async start(a: { natsUrl: string; databaseUrl: string; ns: string }) {
-      const nc = await connect({ servers: a.natsUrl, name: 'bench-live-designs' });
+      const nc = await connect({ servers: a.natsUrl, name: 'bench-live-designs', noAsyncTraces: true });
       const jsm = await jetstreamManager(nc);
       const db = new pg.Client({ connectionString: a.databaseUrl });
       await db.connect();
