@@ -75,7 +75,9 @@ export async function history(base: string, room: string, token: string, timeout
 /**
  * A socket that follows one room the way a client should: on any close it reconnects (to the
  * next gateway that answers) with `since` = the seq of the last message it saw. It records every
- * text message frame, so the end can check: each acked post once, in seq order.
+ * text message frame, so the end can check: each acked post once, in seq order. Over the seed's
+ * one-room socket (`/ws/{room}/{user}`, live from `ready`) or the multiplexed one (`/ws`, one
+ * subscription, live from `subscribed`; a refused subscription closes it, and it tries again).
  */
 export class ResumingSocket {
   readonly seqs: number[] = [];
@@ -92,6 +94,7 @@ export class ResumingSocket {
     private readonly gateways: () => ServiceProcess[],
     private readonly first: number,
     private readonly giveUpAt: () => number,
+    readonly transport: 'room' | 'mux' = 'room',
   ) {}
 
   async open(): Promise<void> {
@@ -113,14 +116,20 @@ export class ResumingSocket {
   }
 
   private connect(wsUrl: string): Promise<void> {
-    const q = new URLSearchParams({ token: this.account.token, ...(this.cursor > 0 ? { since: String(this.cursor) } : {}) });
+    const since: Record<string, string> = this.cursor > 0 ? { since: String(this.cursor) } : {};
+    const mux = this.transport === 'mux';
+    const url = mux
+      ? `${wsUrl}/ws?${new URLSearchParams({ token: this.account.token })}`
+      : `${wsUrl}/ws/${this.room}/${this.account.id}?${new URLSearchParams({ token: this.account.token, ...since })}`;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}/ws/${this.room}/${this.account.id}?${q}`);
+      const ws = new WebSocket(url);
       let ready = false;
       const timer = setTimeout(() => ws.terminate(), 8000);
+      if (mux) ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', room_id: this.room, ...(this.cursor > 0 ? { since: this.cursor } : {}) })));
       ws.on('message', (data) => {
         const frame = JSON.parse(String(data));
-        if (frame.type === 'ready') {
+        if (mux && !ready && frame.type === 'error' && frame.room_id === this.room) ws.close();
+        else if (frame.type === (mux ? 'subscribed' : 'ready') && (!mux || frame.room_id === this.room)) {
           ready = true;
           clearTimeout(timer);
           if (this.cursor === 0) this.cursor = frame.cursor;
@@ -164,7 +173,8 @@ export class ResumingSocket {
         this.waiters.delete(clientMsgId);
         resolve(seq);
       });
-      this.ws?.send(JSON.stringify({ type: 'message', content, client_msg_id: clientMsgId }));
+      const room = this.transport === 'mux' ? { room_id: this.room } : {};
+      this.ws?.send(JSON.stringify({ type: 'message', ...room, content, client_msg_id: clientMsgId }));
     });
   }
 
@@ -227,7 +237,8 @@ export class Load {
   async start(): Promise<void> {
     const wsPosters = this.posters.filter((_, i) => i % 2 === 1);
     const accounts = [...wsPosters, ...this.observers];
-    this.sockets = accounts.map((a, i) => new ResumingSocket(a, this.room, this.gateways, i, () => this.giveUpAt));
+    // Half on the seed's one-room socket, half on the multiplexed one.
+    this.sockets = accounts.map((a, i) => new ResumingSocket(a, this.room, this.gateways, i, () => this.giveUpAt, i % 2 === 0 ? 'room' : 'mux'));
     await Promise.all(this.sockets.map((s) => s.open()));
     this.running = this.posters.map((p, i) => this.post(p, i, i % 2 === 1 ? this.sockets[wsPosters.indexOf(p)]! : null));
   }
