@@ -100,4 +100,24 @@ describe('long-poll', () => {
     expect((await http(stack, 'GET', `/rooms/polling/messages?after=${last}&wait=31`, undefined, auth)).status).toBe(400);
     expect((await http(stack, 'GET', '/rooms/polling/messages?wait=5', undefined, auth)).status).toBe(400);
   });
+
+  it('a member who long-polls counts as online while polling and just after (they re-poll at once), then goes offline', async () => {
+    const [poller, watcher] = await TestUser.registerAll(stack, ['Polling member', 'Watching member']);
+    await poller.join('poll-presence');
+    await watcher.join('poll-presence');
+    const socket = await watcher.connect('poll-presence');
+    await socket.ready();
+    const online = async () => (await watcher.request('GET', '/rooms/poll-presence/presence')).body.online as string[];
+    expect(await online()).not.toContain(poller.id);
+
+    const { seq } = (await watcher.post('poll-presence', 'hello')).body;
+    const polling = poller.request('GET', `/rooms/poll-presence/messages?after=${seq}&wait=1`);
+    await socket.until(() => socket.frames.some((f) => f.type === 'presence' && f.joined?.includes(poller.id)), 'the poller joining presence');
+    expect(await online()).toContain(poller.id);
+    expect((await polling).body).toEqual([]);
+    // Between one poll and the next the poller stays online: no flapping.
+    expect(await online()).toContain(poller.id);
+    await socket.until(() => socket.frames.some((f) => f.type === 'presence' && f.left?.includes(poller.id)), 'the poller leaving presence', 15_000);
+    expect(await online()).not.toContain(poller.id);
+  });
 });

@@ -9,6 +9,8 @@ export interface PresenceChange {
 const RENEW_EVERY_MS = PRESENCE_LEASE_MS / 3;
 const SWEEP_EVERY_MS = 1000;
 const RENEW_IN_FLIGHT = 64;
+/** A long-polling client asks again at once after each answer: it stays online this much longer. */
+export const POLL_GRACE_MS = 5000;
 
 /** A lease key: one per user and gateway, however many sockets the user has there. */
 export const leaseKey = (userId: string, gatewayId: string) => `${userId}.${gatewayId}`;
@@ -24,8 +26,10 @@ export const leaseKey = (userId: string, gatewayId: string) => `${userId}.${gate
  * follows the person, not the page they look at. Rooms' member sets come from the caller.
  */
 export class PresenceTracker {
-  /** Users with sockets here, and how many. */
+  /** Users with sockets here (a long-polling user counts as one), and how many. */
   private readonly local = new Map<string, number>();
+  /** Users long-polling here: when their presence lapses unless they poll again. */
+  private readonly polling = new Map<string, NodeJS.Timeout>();
   /** Every live lease: key → its user and when it was last seen renewed. */
   private readonly leases = new Map<string, { user: string; at: number }>();
   /** Online users (any gateway) and their lease count. */
@@ -87,6 +91,21 @@ export class PresenceTracker {
     void this.kv.put(key, '').catch((err: unknown) => this.log.warn({ err }, 'presence lease failed'));
   }
 
+  /**
+   * A user without a socket, long-polling: online as if they had one, for `forMs` from now (the
+   * poll's wait and a grace for the next poll to arrive), extended by every poll.
+   */
+  poll(userId: string, forMs: number): void {
+    const had = this.polling.get(userId);
+    if (had) clearTimeout(had);
+    else this.connect(userId);
+    const lapse = setTimeout(() => {
+      this.polling.delete(userId);
+      this.disconnect(userId);
+    }, forMs);
+    this.polling.set(userId, lapse.unref());
+  }
+
   /** A socket of the user closed here. */
   disconnect(userId: string): void {
     const n = (this.local.get(userId) ?? 1) - 1;
@@ -102,6 +121,8 @@ export class PresenceTracker {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    for (const t of this.polling.values()) clearTimeout(t);
+    this.polling.clear();
     this.watch?.stop();
     await Promise.all([...this.local.keys()].map((user) => this.kv.delete(leaseKey(user, this.gatewayId)).catch(() => undefined)));
     this.local.clear();

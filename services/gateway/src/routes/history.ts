@@ -2,7 +2,7 @@ import { HistoryQuery, MessageView, PresenceResponse } from '@chat/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
-import type { PresenceTracker } from '../presence.ts';
+import { POLL_GRACE_MS, type PresenceTracker } from '../presence.ts';
 import type { RoomHub } from '../room-hub.ts';
 import { admitReader } from '../edge/admission.ts';
 import { pageHeaders, pageOf } from './paging.ts';
@@ -34,6 +34,8 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
         const page = () => ctx.call('messages', { room_id: roomId, before, after, limit: limit + 1, min_position: ctx.live.head(roomId) }, req.correlationId);
         // A private room's history is for its members: asked beside the read, so it costs no time.
         let [messages] = await Promise.all([page(), admitReader(ctx, actor, roomId, req.correlationId)]);
+        // A member long-polling is online, as with a socket (see `PresenceTracker.poll`).
+        if (actor && wait && after !== undefined) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
         if (messages.length === 0 && wait && after !== undefined) {
           hub.hold(roomId);
           try {
