@@ -113,6 +113,15 @@ describe('NATS least privilege (infra/nats/auth.conf)', () => {
     expect((await ann.post('lobby', 'to the second gateway', { client_msg_id: 'lp-2' })).status).toBe(201);
     await sb2.until(() => sb2.messages().some((m) => m.content === 'to the second gateway' && m.username === 'Ann 5'), 'the author looked up');
 
+    // Invitations: the room service serves the decline, the projection the invitee's list.
+    expect((await ann.request('POST', '/rooms', { id: 'lp-secret', name: 'Secret', visibility: 'private' })).status).toBe(201);
+    expect((await ann.request('POST', '/rooms/lp-secret/invite', { invitee: bob.id })).status).toBe(200);
+    await eventually(async () => {
+      const list = await bob.request<{ room_id: string }[]>('GET', '/me/invitations');
+      return list.body.some((i) => i.room_id === 'lp-secret') ? true : undefined;
+    }, 'the invitation listed');
+    expect((await bob.request('POST', '/rooms/lp-secret/decline', {})).body.declined).toBe(true);
+
     for (const socket of [sa, sb, sb2]) socket.close();
     // Nothing the system did was refused: every subject it uses is in auth.conf.
     expect(nats.violations()).toEqual([]);

@@ -205,6 +205,58 @@ describe('the web app, as people use it', () => {
     await sidebarRoom(b.page, vault).waitFor(WAIT);
   }, 120_000);
 
+  it('invitations: Ann invites Bob to a private room; Bob’s sidebar shows it live, Bob joins by keyboard and it moves into his rooms; a second one he declines', async () => {
+    const ann = await signedIn('Ann Inviter');
+    const bob = await signedIn('Bob Invitee');
+    // On the start page: the app's one connection is up (the invitation must come over it).
+    await bob.page.waitForFunction(() => document.querySelector('.conn-bar')?.getAttribute('data-state') === 'connected', null, WAIT);
+    const invitationsHeading = bob.page.getByRole('heading', { name: /^Invitations/, level: 2 });
+    expect(await invitationsHeading.isVisible()).toBe(false);
+
+    const den = await createRoom(ann.page, 'Den of plans', { private: true });
+    await ann.page.getByRole('button', { name: 'Invite…' }).click();
+    await ann.page.getByLabel('User id to invite').fill(bob.user.id);
+    await ann.page.getByLabel('User id to invite').press('Enter');
+    await ann.page
+      .getByRole('status')
+      .filter({ hasText: /^Invited\./ })
+      .waitFor(WAIT);
+
+    // Live: no reload on Bob's side; the section appears, says where and who, and is announced.
+    await invitationsHeading.waitFor(WAIT);
+    const item = bob.page.locator(`aside.sidebar li.invitation[data-room="${den}"]`);
+    await item.waitFor(WAIT);
+    expect(await item.locator('.invitation-room').textContent()).toContain('Den of plans');
+    expect(await item.locator('.invitation-from').textContent()).toBe('Ann Inviter invited you');
+    await bob.page
+      .getByRole('status')
+      .filter({ hasText: 'Ann Inviter invited you to Den of plans.' })
+      .waitFor({ ...WAIT, state: 'attached' });
+    expect(await sidebarRoom(bob.page, den).count()).toBe(0);
+    expect(await a11yProblems(bob.page)).toEqual([]);
+    await screenshot(bob.page, 'web-invitation');
+
+    // By keyboard: focus the Join button and press Enter; the room opens and is in his rooms.
+    await bob.page.getByRole('button', { name: 'Join Den of plans' }).focus();
+    await bob.page.keyboard.press('Enter');
+    await bob.page.getByRole('heading', { name: 'Den of plans', level: 1 }).waitFor(WAIT);
+    await sidebarRoom(bob.page, den).waitFor(WAIT);
+    expect(await item.count()).toBe(0);
+    expect(await invitationsHeading.isVisible()).toBe(false);
+    expect((await bob.user.request('GET', '/me/invitations')).body).toEqual([]);
+
+    // A second invitation, declined: gone from the sidebar and the API, focus kept in the sidebar.
+    const attic = await createRoom(ann.page, 'Attic of plans', { private: true });
+    expect((await ann.user.request('POST', `/rooms/${attic}/invite`, { invitee: bob.user.id })).status).toBe(200);
+    await bob.page.getByRole('button', { name: 'Decline the invitation to Attic of plans' }).waitFor(WAIT);
+    await bob.page.getByRole('button', { name: 'Decline the invitation to Attic of plans' }).focus();
+    await bob.page.keyboard.press('Enter');
+    await bob.page.locator(`aside.sidebar li.invitation[data-room="${attic}"]`).waitFor({ ...WAIT, state: 'detached' });
+    expect(await bob.page.evaluate(() => document.activeElement?.id)).toBe('my-rooms-h');
+    expect((await bob.user.request('GET', '/me/invitations')).body).toEqual([]);
+    expect(await sidebarRoom(bob.page, attic).count()).toBe(0);
+  }, 120_000);
+
   it('edit, delete and react through the UI, by keyboard, seen live by the other person; a deletion shows no "(edited)"', async () => {
     const a = await signedIn('Ada Editor');
     const b = await signedIn('Bo Watcher');

@@ -20,9 +20,22 @@ export const passwordVariable = (user: ServiceUser | 'admin') => `NATS_${user.to
 
 /** The endpoints each service serves (request/reply through the NATS services API). */
 export const ENDPOINTS: Record<Exclude<ServiceUser, 'gateway'>, RpcName[]> = {
-  room: ['createRoom', 'joinRoom', 'leaveRoom', 'inviteUser', 'markRead', 'postMessage', 'editMessage', 'deleteMessage', 'react', 'membership', 'roomMembers'],
+  room: [
+    'createRoom',
+    'joinRoom',
+    'leaveRoom',
+    'inviteUser',
+    'declineInvitation',
+    'markRead',
+    'postMessage',
+    'editMessage',
+    'deleteMessage',
+    'react',
+    'membership',
+    'roomMembers',
+  ],
   profile: ['registerUser', 'ensureUser', 'updateUser', 'getUser', 'defaultAvatar', 'getAvatar'],
-  projection: ['listRooms', 'myRooms', 'roomIdsOf', 'getRoom', 'members', 'messages', 'changes', 'recent', 'messageById', 'ping'],
+  projection: ['listRooms', 'myRooms', 'myInvitations', 'roomIdsOf', 'getRoom', 'members', 'messages', 'changes', 'recent', 'messageById', 'ping'],
 };
 
 interface Rule {

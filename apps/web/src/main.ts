@@ -4,6 +4,7 @@ import type { App, View } from './app.ts';
 import { handleAuthError } from './app.ts';
 import { connectionBar } from './connection-bar.ts';
 import { h, mount, setTitle } from './dom.ts';
+import { Invitations } from './invitations.ts';
 import { MyRooms } from './my-rooms.ts';
 import { sidebar } from './sidebar.ts';
 import { loadSession, saveSession } from './session.ts';
@@ -18,6 +19,7 @@ let current: View | null = null;
 const bar = connectionBar();
 let live: Connection | null = null;
 let side: ReturnType<typeof sidebar> | null = null;
+let invites: Invitations | null = null;
 
 const app: App = {
   client: new ChatClient({ session: loadSession() }),
@@ -39,6 +41,8 @@ const app: App = {
     side = null;
     app.rooms?.dispose();
     app.rooms = null;
+    invites?.dispose();
+    invites = null;
     setTitle('Chat', 0);
     app.client.session = null;
     app.me = null;
@@ -70,14 +74,19 @@ async function render(): Promise<void> {
       bar.bind(connection);
       connection.on('error', (err) => handleAuthError(app, err));
       app.rooms?.bind(connection);
+      invites?.bind(connection);
     }
     // My rooms and the sidebar: once per session, kept across pages so they stay live.
     if (!app.rooms && app.me) {
       app.rooms = new MyRooms(app.client, app.me.id);
       app.rooms.bind(connection);
       void app.rooms.load().catch((err: unknown) => handleAuthError(app, err));
+      // Invitations into private rooms: above my rooms, live, Join or Decline.
+      invites = new Invitations(app.client, app.me.id);
+      invites.bind(connection);
+      void invites.load().catch((err: unknown) => handleAuthError(app, err));
     }
-    if (app.rooms && !side) side = sidebar(app, app.rooms);
+    if (app.rooms && !side) side = sidebar(app, app.rooms, invites);
     if (route[0] === 'rooms' && route[1]) view = chatView(app, route[1]);
     else if (route[0] === 'profile') view = profileView(app);
     else if (route[0] === 'browse') view = browseView(app);

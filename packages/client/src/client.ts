@@ -7,6 +7,7 @@ import type { Room, RoomOptions } from './room.ts';
 import type {
   CreateRoomRequest,
   HistoryParams,
+  InvitationView,
   MemberView,
   MembershipResponse,
   MessageView,
@@ -78,6 +79,14 @@ export interface InviteResponse {
   invitee: string;
   /** false: already invited (or a member). */
   invited: boolean;
+  seq: number;
+}
+export interface DeclineResponse {
+  status: 'success';
+  room_id: string;
+  user_id: string;
+  /** false: there was no invitation to decline (never invited, joined, or declined already). */
+  declined: boolean;
   seq: number;
 }
 export const isAccepted = (r: PostResult): r is PostAccepted => (r as PostAccepted).status === 'accepted';
@@ -258,6 +267,29 @@ export class ChatClient {
   async invite(roomId: string, userId: string): Promise<InviteResponse> {
     const json = { invitee: userId, user_id: this.userId };
     return (await this.http.request<InviteResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/invite`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS })).body;
+  }
+
+  /**
+   * The invitations waiting for the signed-in user, newest first: each room's id and name, who
+   * invited them, and when. `nextBefore` names the next page while more exist. Accepting one is
+   * `join(room_id)`; new ones arrive live as the connection's `invited` event.
+   */
+  async invitations(opts: { limit?: number; before?: number; signal?: AbortSignal } = {}): Promise<Page<InvitationView>> {
+    const { body, headers } = await this.http.request<InvitationView[]>({
+      method: 'GET',
+      path: '/me/invitations',
+      query: { user_id: this.userId, limit: opts.limit, before: opts.before },
+      attempts: READ_ATTEMPTS,
+      signal: opts.signal,
+    });
+    return { items: body, nextBefore: nextCursor(headers, 'before') };
+  }
+
+  /** Turns an invitation down: it leaves the list (on every device: `invitationDeclined`); declining twice is harmless. */
+  async declineInvitation(roomId: string): Promise<DeclineResponse> {
+    const json = { user_id: this.userId };
+    return (await this.http.request<DeclineResponse>({ method: 'POST', path: `/rooms/${enc(roomId)}/decline`, json, attempts: IDEMPOTENT_WRITE_ATTEMPTS }))
+      .body;
   }
 
   // ---- messages --------------------------------------------------------------------------

@@ -33,10 +33,19 @@ export type ConnectionEvents = {
   roomActivity: RoomActivity;
   /** How far the user has read a room, from any of their devices (this one included). */
   readMarker: ReadMarker;
+  /**
+   * Someone invited the user into a private room (`invitation` as `invitations()` lists it;
+   * `join(room_id)` accepts it). Not replayed after a reconnect: reload `invitations()` then.
+   */
+  invited: Invited;
+  /** The user declined an invitation, on this device or another: it is gone from the list. */
+  invitationDeclined: InvitationDeclined;
 };
 
 export type RoomActivity = Omit<Extract<ServerFrame, { type: 'room_activity' }>, 'type'>;
 export type ReadMarker = Omit<Extract<ServerFrame, { type: 'read_marker' }>, 'type'>;
+export type Invited = Omit<Extract<ServerFrame, { type: 'invited' }>, 'type'>;
+export type InvitationDeclined = Omit<Extract<ServerFrame, { type: 'invitation_declined' }>, 'type'>;
 
 export interface ConnectionOptions {
   /** `auto` (default): a WebSocket, long-polling when WebSockets do not get through. */
@@ -243,6 +252,14 @@ export class Connection extends Emitter<ConnectionEvents> {
     }
     if (frame.type === 'read_marker') {
       this.emit('readMarker', { room_id: frame.room_id, seq: frame.seq });
+      return;
+    }
+    if (frame.type === 'invited') {
+      this.emit('invited', { room_id: frame.room_id, invitation: frame.invitation, seq: frame.seq });
+      return;
+    }
+    if (frame.type === 'invitation_declined') {
+      this.emit('invitationDeclined', { room_id: frame.room_id, seq: frame.seq });
       return;
     }
     if ('room_id' in frame && frame.room_id !== undefined) {

@@ -25,6 +25,10 @@ describe('typed events', () => {
     client.connect().on('message', () => undefined);
     client.connect().on('roomActivity', ({ room_id, message, seq }) => seen.push(`${room_id}:${message.reactions.length}:${seq}`));
     client.connect().on('readMarker', ({ room_id, seq }) => seen.push(`${room_id}@${seq}`));
+    client.connect().on('invited', ({ room_id, invitation }) => seen.push(`${room_id}:${invitation.room_name}:${invitation.inviter.username}`));
+    client.connect().on('invitationDeclined', ({ room_id, seq }) => seen.push(`${room_id}-${seq}`));
+    // @ts-expect-error: a declined invitation carries no invitation
+    client.connect().on('invitationDeclined', ({ invitation }: { invitation: unknown }) => invitation);
     // @ts-expect-error: inbox events are named in camelCase, not as the wire's frame types
     client.connect().on('room_activity', () => undefined);
     // @ts-expect-error: a read marker carries no message

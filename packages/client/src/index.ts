@@ -9,8 +9,18 @@ export {
   type Page,
   type HistoryPage,
   type InviteResponse,
+  type DeclineResponse,
 } from './client.ts';
-export { Connection, type ConnectionState, type ConnectionEvents, type ConnectionOptions, type RoomActivity, type ReadMarker } from './connection.ts';
+export {
+  Connection,
+  type ConnectionState,
+  type ConnectionEvents,
+  type ConnectionOptions,
+  type RoomActivity,
+  type ReadMarker,
+  type Invited,
+  type InvitationDeclined,
+} from './connection.ts';
 export type { NetworkWatch } from './network.ts';
 export { Room, type RoomState, type RoomEvents, type RoomOptions, type Person, type ProfileChange } from './room.ts';
 export { HistoryPager } from './history.ts';
@@ -27,6 +37,7 @@ export type {
   AvatarKind,
   CreateRoomRequest,
   HistoryParams,
+  InvitationView,
   MemberView,
   MembershipResponse,
   MessageView,

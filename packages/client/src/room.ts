@@ -204,6 +204,8 @@ export class Room extends Emitter<RoomEvents> {
       case 'ready':
       case 'room_activity':
       case 'read_marker':
+      case 'invited':
+      case 'invitation_declined':
         // (the connection handles inbox frames itself)
         return;
     }

@@ -13,6 +13,7 @@ export type WireMatchesContracts = [
   Assert<Equal<wire.RoomView, contracts.RoomView>>,
   Assert<Equal<wire.MyRoomView, contracts.MyRoomView>>,
   Assert<Equal<wire.MemberView, contracts.MemberView>>,
+  Assert<Equal<wire.InvitationView, contracts.InvitationView>>,
   Assert<Equal<wire.RegisterResponse, contracts.RegisterResponse>>,
   Assert<Equal<wire.HistoryParams, contracts.HistoryParams>>,
   Assert<Equal<wire.MembershipResponse, contracts.MembershipResponse>>,

@@ -48,6 +48,15 @@ export interface MyRoomView extends RoomView {
   last_message: MessageView | null;
 }
 
+/** An invitation waiting for me: into which private room, from whom, when; `seq` is the list's cursor. */
+export interface InvitationView {
+  room_id: string;
+  room_name: string;
+  inviter: { user_id: string; username: string; avatar: string };
+  invited_at: string;
+  seq: number;
+}
+
 export interface MemberView {
   user_id: string;
   username: string;
@@ -122,6 +131,8 @@ export type ServerFrame =
   | { type: 'profile_updated'; room_id: string; user: UserView; seq: number }
   | { type: 'room_activity'; room_id: string; message: MessageView; seq: number }
   | { type: 'read_marker'; room_id: string; seq: number }
+  | { type: 'invited'; room_id: string; invitation: InvitationView; seq: number }
+  | { type: 'invitation_declined'; room_id: string; seq: number }
   | { type: 'presence'; room_id: string; online?: string[] | undefined; joined?: string[] | undefined; left?: string[] | undefined; seq: number }
   | { type: 'typing'; room_id: string; user_id: string }
   | { type: 'ready'; room_id: string; user_id: string; cursor: number }

@@ -70,8 +70,15 @@ export const UserLeft = event('UserLeft', z.object({ room_id: RoomId, user_id: U
  * every device of the user follow them.
  */
 export const ReadMarkerMoved = event('ReadMarkerMoved', z.object({ room_id: RoomId, user_id: UserId, seq: Seq }));
-/** A member invited a user into a private room; the invitation is used up by the join. */
-export const UserInvited = event('UserInvited', z.object({ room_id: RoomId, user_id: UserId, invited_by: UserId }));
+/**
+ * A member invited a user into a private room; the invitation is used up by the join, or ended
+ * by the invitee declining it. Version 2 names the room as it was then (`room_name`), so the
+ * invitee's devices can be told who invited them where without a look-up; version 1 did not
+ * (null once upcast).
+ */
+export const UserInvited = event('UserInvited', z.object({ room_id: RoomId, user_id: UserId, invited_by: UserId, room_name: RoomName.nullable() }), 2);
+/** The invitee turned an invitation down: it is no longer pending, and a join needs a new one. */
+export const InvitationDeclined = event('InvitationDeclined', z.object({ room_id: RoomId, user_id: UserId }));
 export const MessagePosted = event(
   'MessagePosted',
   z.object({
@@ -137,7 +144,7 @@ export const UserRegistered = event('UserRegistered', z.object({ user_id: UserId
 /** Carries the whole new profile, so a projection needs no earlier state to apply it. */
 export const ProfileUpdated = event('ProfileUpdated', z.object({ user_id: UserId, username: Username, avatar: Avatar.nullable() }));
 
-export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft, UserInvited]);
+export const RoomEvent = z.discriminatedUnion('type', [RoomCreated, UserJoined, UserLeft, UserInvited, InvitationDeclined]);
 export const MessageEvent = z.discriminatedUnion('type', [MessagePosted, MessageEdited, MessageDeleted, ReactionAdded, ReactionRemoved]);
 export const UserEvent = z.discriminatedUnion('type', [UserRegistered, ProfileUpdated]);
 export const ChatEvent = z.discriminatedUnion('type', [
@@ -145,6 +152,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   UserJoined,
   UserLeft,
   UserInvited,
+  InvitationDeclined,
   ReadMarkerMoved,
   MessagePosted,
   MessageEdited,
@@ -159,6 +167,7 @@ export type RoomCreated = z.infer<typeof RoomCreated>;
 export type UserJoined = z.infer<typeof UserJoined>;
 export type UserLeft = z.infer<typeof UserLeft>;
 export type UserInvited = z.infer<typeof UserInvited>;
+export type InvitationDeclined = z.infer<typeof InvitationDeclined>;
 export type ReadMarkerMoved = z.infer<typeof ReadMarkerMoved>;
 export type MessagePosted = z.infer<typeof MessagePosted>;
 export type MessageEdited = z.infer<typeof MessageEdited>;
@@ -189,6 +198,7 @@ const withoutPost = (raw: Record<string, unknown>) => ({
 const upcasters: Record<string, (raw: Record<string, unknown>) => Record<string, unknown>> = {
   'MessageEdited@1': withoutPost,
   'MessageDeleted@1': withoutPost,
+  'UserInvited@1': (raw) => ({ ...raw, version: 2, data: { room_name: null, ...(raw.data as Record<string, unknown>) } }),
 };
 
 /** The version each event type is written at now. */
@@ -196,7 +206,8 @@ export const EVENT_VERSIONS: Record<ChatEventType, number> = {
   RoomCreated: 1,
   UserJoined: 1,
   UserLeft: 1,
-  UserInvited: 1,
+  UserInvited: 2,
+  InvitationDeclined: 1,
   ReadMarkerMoved: 1,
   MessagePosted: 1,
   MessageEdited: 2,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClientMsgId, RoomId, Seq, UserId } from './ids.ts';
-import { MemberView, MessageView, UserView } from './views.ts';
+import { InvitationView, MemberView, MessageView, UserView } from './views.ts';
 
 export const FRAME_MAX_BYTES = 16 * 1024;
 
@@ -70,10 +70,15 @@ export type PresenceFrame = z.infer<typeof PresenceFrame>;
  * Multiplexed socket, about any of the user's rooms whether subscribed or not (what a sidebar of
  * "my rooms" needs): a new message in one (`room_activity`: it moves up; its unread count grows
  * unless the message is the user's own), and a read marker moved on any of the user's devices.
+ * And about the user's invitations: one to a private room (`invited`, as `GET /me/invitations`
+ * lists it), and one the user declined on any device (`invitation_declined`: it is gone). An
+ * invitation the user takes up goes with their join (`room_activity` with their join line).
  */
 export const InboxFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('room_activity'), room_id: RoomId, message: MessageView, seq: Seq }),
   z.object({ type: z.literal('read_marker'), room_id: RoomId, seq: Seq }),
+  z.object({ type: z.literal('invited'), room_id: RoomId, invitation: InvitationView, seq: Seq }),
+  z.object({ type: z.literal('invitation_declined'), room_id: RoomId, seq: Seq }),
 ]);
 export type InboxFrame = z.infer<typeof InboxFrame>;
 

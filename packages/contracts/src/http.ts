@@ -88,6 +88,9 @@ export const RoomsQuery = z.object({
   before: SeqParam.optional(),
 });
 
+/** A page of my invitations, newest first; `before` is the `X-Next-Before` of the previous page. */
+export const InvitationsQuery = RoomsQuery;
+
 /**
  * Where a page of members ends: the last member's join time (epoch ms) and id, `<ms>:<user id>`,
  * so the next page starts right after it even if that member has left in between.

@@ -4,7 +4,7 @@ import { EmojiInput, MessageContentInput, Reaction, RoomNameInput, Visibility } 
 import { TimelineFrame } from './frames.ts';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
-import { MemberView, MessageView, MyRoomView, RoomView, UserView } from './views.ts';
+import { InvitationView, MemberView, MessageView, MyRoomView, RoomView, UserView } from './views.ts';
 
 /** Every NATS reply: a result or an error, never a bare value. */
 export const Reply = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data: z.unknown() }), z.object({ ok: z.literal(false), error: ErrorBody })]);
@@ -85,6 +85,12 @@ export const Rpc = {
     z.object({ room_id: RoomId, user_id: UserId, invited_by: UserId }),
     z.object({ room_id: RoomId, user_id: UserId, invited: z.boolean(), seq: Seq }),
   ),
+  /** The invitee turns an invitation down (`declined: false`: there was none to decline). */
+  declineInvitation: endpoint(
+    'declineInvitation',
+    z.object({ room_id: RoomId, user_id: UserId }),
+    z.object({ room_id: RoomId, user_id: UserId, declined: z.boolean(), seq: Seq }),
+  ),
   joinRoom: endpoint(
     'joinRoom',
     z.object({ room_id: RoomId, user_id: UserId }),
@@ -147,6 +153,8 @@ export const Rpc = {
   listRooms: endpoint('listRooms', z.object({ ...RoomsPage, viewer: UserId.nullable().default(null) }), z.array(RoomView)),
   /** The rooms a user is a member of, newest activity first, with unread counts and last messages. */
   myRooms: endpoint('myRooms', z.object({ ...RoomsPage, user_id: UserId }), z.array(MyRoomView)),
+  /** The invitations waiting for a user (not joined, not declined), newest first; `before`: older than that seq. */
+  myInvitations: endpoint('myInvitations', z.object({ ...RoomsPage, user_id: UserId }), z.array(InvitationView)),
   /** Every room a user is a member of (ids only): what the gateway follows for their inbox. */
   roomIdsOf: endpoint('roomIdsOf', z.object({ user_id: UserId, ...MinPosition }), z.object({ room_ids: z.array(RoomId) })),
   getRoom: endpoint('getRoom', z.object({ room_id: RoomId, ...MinPosition }), RoomView),

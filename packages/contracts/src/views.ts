@@ -53,6 +53,31 @@ export const MyRoomView = RoomView.extend({
 });
 export type MyRoomView = z.infer<typeof MyRoomView>;
 
+/**
+ * An invitation waiting for me: into which private room (its id and name), from whom (their
+ * current name and avatar), when, and the seq of the invitation's event (the list's cursor).
+ */
+export const InvitationView = z.object({
+  room_id: RoomId,
+  room_name: z.string(),
+  inviter: z.object({ user_id: UserId, username: z.string(), avatar: z.string().min(1) }),
+  invited_at: z.string(),
+  seq: Seq,
+});
+export type InvitationView = z.infer<typeof InvitationView>;
+
+/** An invitation as events say it, shown with the inviter's profile (the generated default avatar when there is none). */
+export const invitationView = (
+  i: { room_id: string; room_name: string | null; invited_by: string; invited_at: string; seq: number },
+  inviter: { username: string | null; avatar: string | null },
+): InvitationView => ({
+  room_id: i.room_id,
+  room_name: i.room_name ?? i.room_id,
+  inviter: { user_id: i.invited_by, username: inviter.username ?? i.invited_by, avatar: inviter.avatar || defaultAvatarPath(i.invited_by) },
+  invited_at: i.invited_at,
+  seq: i.seq,
+});
+
 export const MemberView = z.object({
   user_id: UserId,
   username: z.string(),

@@ -75,4 +75,26 @@ describe('inbox', () => {
     expect(inbox.follows('a')).toBe(false);
     expect(inbox.has('ann')).toBe(false);
   });
+
+  it('an invitation reaches every device of the invitee, even one following no room and with its rooms still loading; nobody else', () => {
+    const { inbox, following, seqs } = setup();
+    inbox.attach('bob', 'phone');
+    inbox.attach('bob', 'laptop');
+    inbox.attach('ann', 'desk');
+    // A socket that follows the room itself still gets it: the room's own frames never say it.
+    following.add('laptop:secret');
+    const invitation = {
+      room_id: 'secret',
+      room_name: 'Secret',
+      inviter: { user_id: 'ann', username: 'Ann', avatar: '/a.png' },
+      invited_at: '2026-01-01T00:00:00.000Z',
+      seq: 4,
+    };
+    inbox.invitation('bob', { type: 'invited', room_id: 'secret', invitation, seq: 4 });
+    inbox.invitation('bob', { type: 'invitation_declined', room_id: 'secret', seq: 5 });
+    inbox.invitation('cid', { type: 'invitation_declined', room_id: 'secret', seq: 6 });
+    expect(seqs('phone')).toEqual(['secret@4', 'secret@5']);
+    expect(seqs('laptop')).toEqual(['secret@4', 'secret@5']);
+    expect(seqs('desk')).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import type { InboxFrame, MessageView } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
+import type { InvitationFrame } from './live/frames.ts';
 
 /** Where inbox frames go: a user's multiplexed sockets on this gateway. */
 export interface InboxSink<S> {
@@ -123,6 +124,11 @@ export class Inbox<S> {
   /** Every device of the user hears where they have read to. */
   readMarker(userId: string, roomId: string, seq: number): void {
     this.toUser(userId, { type: 'read_marker', room_id: roomId, seq });
+  }
+
+  /** An invitation of the user, made or declined: every device of theirs hears of it. */
+  invitation(userId: string, frame: InvitationFrame): void {
+    this.toUser(userId, frame);
   }
 
   private toUser(userId: string, frame: InboxFrame): void {

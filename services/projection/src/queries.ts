@@ -3,6 +3,7 @@ import { AppError, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { Kysely } from 'kysely';
 import { isTransientDbError } from './db/errors.ts';
+import { myInvitations } from './db/invitations.ts';
 import { readModels } from './db/read-models.ts';
 import type { Database } from './db/schema.ts';
 import type { Writer } from './writer.ts';
@@ -44,6 +45,7 @@ export function serveQueries(deps: {
     {
       listRooms: (req) => query(req.min_position, () => readModels.rooms(db, req)),
       myRooms: (req) => query(req.min_position, () => readModels.myRooms(db, req)),
+      myInvitations: (req) => query(req.min_position, () => myInvitations(db, req)),
       roomIdsOf: (req) => query(req.min_position, async () => ({ room_ids: await readModels.roomsOfUser(db, req.user_id) })),
       getRoom: (req) =>
         query(req.min_position, async () => {

@@ -117,6 +117,11 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
         return { room_id: req.room_id, user_id: req.user_id, invited: drafts.length > 0, seq: after.seq };
       },
 
+      declineInvitation: async (req, ctx) => {
+        const { after, drafts } = await handle({ type: 'DeclineInvitation', data: req }, metaFor(ctx, req.user_id));
+        return { ...req, declined: drafts.length > 0, seq: after.seq };
+      },
+
       leaveRoom: async (req, ctx) => {
         const { after, drafts } = await handle({ type: 'LeaveRoom', data: req }, metaFor(ctx, req.user_id));
         return { ...req, left: drafts.length > 0, seq: after.seq };

@@ -130,8 +130,16 @@ export const serverFrameTypes = (): string[] =>
  * The WebSocket protocol as an AsyncAPI 3.0 document, from the same frame schemas the gateway
  * parses and sends: the multiplexed `/ws` and the seed's one-room `/ws/{room}/{user}`.
  */
-/** Frames of the multiplexed socket only: its handshake, subscriptions and the inbox of all the user's rooms. */
-const MUX_ONLY = ['server.welcome', 'server.subscribed', 'server.unsubscribed', 'server.room_activity', 'server.read_marker'];
+/** Frames of the multiplexed socket only: its handshake, subscriptions and the inbox of all the user's rooms and invitations. */
+const MUX_ONLY = [
+  'server.welcome',
+  'server.subscribed',
+  'server.unsubscribed',
+  'server.room_activity',
+  'server.read_marker',
+  'server.invited',
+  'server.invitation_declined',
+];
 
 export function asyncApiDocument(info: { version: string }): JsonSchema {
   const serverMessages: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
-import type { ChatEvent } from '@chat/contracts';
+import { type ChatEvent, ServerFrame } from '@chat/contracts';
 import { describe, expect, it } from 'vitest';
-import { effectOf, subjectUser } from './frames.ts';
+import { effectOf, invitationFrame, subjectUser } from './frames.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
 const ev = (type: ChatEvent['type'], data: Record<string, unknown>, version = 1) =>
@@ -124,5 +124,44 @@ describe('live frames from events', () => {
     expect(effectOf(ev('UserRegistered', { user_id: 'ann', username: 'Ann', avatar: null }), 1, ann)).toEqual({ kind: 'none' });
     expect(effectOf(ev('RoomCreated', { room_id: 'r', name: 'R', created_by: null }), 2, ann)).toEqual({ kind: 'none' });
     expect(subjectUser(ev('RoomCreated', { room_id: 'r', name: 'R', created_by: null }))).toBeNull();
+  });
+});
+
+describe('invitation frames (for the invitee’s devices, through the inbox)', () => {
+  const invited = ev('UserInvited', { room_id: 'r', user_id: 'bob', invited_by: 'ann', room_name: 'Plans' }, 2);
+
+  it('an invitation: `invited` for the invitee, with the room’s name and the inviter’s profile, valid as a server frame', () => {
+    const told = invitationFrame(invited, 7, ann);
+    expect(told).toEqual({
+      userId: 'bob',
+      frame: {
+        type: 'invited',
+        room_id: 'r',
+        seq: 7,
+        invitation: {
+          room_id: 'r',
+          room_name: 'Plans',
+          inviter: { user_id: 'ann', username: 'Ann', avatar: 'https://e.com/ann.png' },
+          invited_at: '2026-01-01T10:00:00.000Z',
+          seq: 7,
+        },
+      },
+    });
+    expect(ServerFrame.parse(told!.frame)).toEqual(told!.frame);
+    // Nothing for the room's own sockets: the invitee is not in it.
+    expect(effectOf(invited, 7, ann)).toEqual({ kind: 'none' });
+  });
+
+  it('an unknown inviter gets the generated name and avatar; an old invitation without a name shows the room id', () => {
+    const old = ev('UserInvited', { room_id: 'r', user_id: 'bob', invited_by: 'ann', room_name: null }, 2);
+    const told = invitationFrame(old, 8, { username: null, avatar: null });
+    expect(told?.frame).toMatchObject({ invitation: { room_name: 'r', inviter: { user_id: 'ann', username: 'ann', avatar: '/avatars/default/ann.svg' } } });
+  });
+
+  it('a decline: `invitation_declined` for the invitee; other events: nothing', () => {
+    const told = invitationFrame(ev('InvitationDeclined', { room_id: 'r', user_id: 'bob' }), 9, ann);
+    expect(told).toEqual({ userId: 'bob', frame: { type: 'invitation_declined', room_id: 'r', seq: 9 } });
+    expect(ServerFrame.parse(told!.frame)).toEqual(told!.frame);
+    expect(invitationFrame(ev('UserJoined', { room_id: 'r', user_id: 'bob' }), 10, ann)).toBeNull();
   });
 });

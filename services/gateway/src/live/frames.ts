@@ -1,4 +1,4 @@
-import { type ChatEvent, type LiveFrame, type MessageFacts, memberView, messageView, type UserView } from '@chat/contracts';
+import { type ChatEvent, type InboxFrame, invitationView, type LiveFrame, type MessageFacts, memberView, messageView, type UserView } from '@chat/contracts';
 
 export interface Author {
   username: string | null;
@@ -92,10 +92,12 @@ export function effectOf(event: ChatEvent, seq: number, author: Author): EventEf
     }
     case 'ProfileUpdated':
       return { kind: 'profile', userId: event.data.user_id, seq };
-    // An invitation concerns the invitee, who is not in the room yet: nothing for its sockets.
+    // An invitation concerns the invitee, who is not in the room yet: nothing for its sockets
+    // (the invitee's devices hear of it through the inbox: see `invitationFrame`).
     // Read markers reach the user's devices through the inbox (see inbox.ts), not a room.
     case 'RoomCreated':
     case 'UserInvited':
+    case 'InvitationDeclined':
     case 'ReadMarkerMoved':
     case 'UserRegistered':
       return { kind: 'none' };
@@ -137,3 +139,22 @@ function messageUpdated(
 }
 
 export const profileFrame = (roomId: string, user: UserView, seq: number): LiveFrame => ({ type: 'profile_updated', room_id: roomId, user, seq });
+
+/**
+ * What an invitation event tells the invitee's devices (through the inbox), with the inviter's
+ * current profile: `invited`, as `GET /me/invitations` lists it, or `invitation_declined`. Pure,
+ * as `effectOf`; null for every other event.
+ */
+export type InvitationFrame = Extract<InboxFrame, { type: 'invited' | 'invitation_declined' }>;
+
+export function invitationFrame(event: ChatEvent, seq: number, inviter: Author): { userId: string; frame: InvitationFrame } | null {
+  if (event.type === 'UserInvited') {
+    const { room_id, user_id, invited_by, room_name } = event.data;
+    const invitation = invitationView({ room_id, room_name, invited_by, invited_at: event.occurred_at, seq }, inviter);
+    return { userId: user_id, frame: { type: 'invited', room_id, invitation, seq } };
+  }
+  if (event.type === 'InvitationDeclined') {
+    return { userId: event.data.user_id, frame: { type: 'invitation_declined', room_id: event.data.room_id, seq } };
+  }
+  return null;
+}

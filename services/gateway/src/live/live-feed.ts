@@ -3,7 +3,7 @@ import type { LiveFrame, Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { Inbox } from '../inbox.ts';
 import type { RoomHub } from '../room-hub.ts';
-import { type Author, effectOf, profileFrame, subjectUser } from './frames.ts';
+import { type Author, effectOf, invitationFrame, profileFrame, subjectUser } from './frames.ts';
 import { type ProfileDirectory, userView } from './profile-directory.ts';
 
 /** No event and no heartbeat for this long: the feed is not healthy (readiness says so). */
@@ -106,6 +106,14 @@ export class LiveFeed {
         const user = userView(event.data.user_id, profile);
         for (const roomId of hub.roomsOf(event.data.user_id)) hub.deliver(roomId, seq, [profileFrame(roomId, user, seq)]);
       }
+      return;
+    }
+    if (event.type === 'UserInvited' || event.type === 'InvitationDeclined') {
+      // For the invitee's devices here, if any: they are not in the room, so no room hears of it.
+      if (!inbox?.has(event.data.user_id)) return;
+      const inviter = event.type === 'UserInvited' ? await this.author(event.data.invited_by) : { username: null, avatar: null };
+      const told = invitationFrame(event, seq, inviter);
+      if (told) inbox.invitation(told.userId, told.frame);
       return;
     }
     const userId = subjectUser(event);

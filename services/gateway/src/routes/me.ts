@@ -1,13 +1,14 @@
-import { AppError, MyRoomView, ReadMarkerBody, RoomId, RoomsQuery, Seq, UserId, UserView } from '@chat/contracts';
+import { AppError, InvitationsQuery, InvitationView, LeaveBody, MyRoomView, ReadMarkerBody, RoomId, RoomsQuery, Seq, UserId, UserView } from '@chat/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
-import { pageHeaders, roomsPage } from './paging.ts';
+import { pageHeaders, pageOf, roomsPage } from './paging.ts';
 import { RoomPath } from './rooms.ts';
 
 /** Open mode names the user in the query (its reads carry no session); token mode ignores it for the session's. */
 const Who = z.object({ user_id: UserId.optional() });
 const MyRoomsQuery = RoomsQuery.extend(Who.shape);
+const MyInvitationsQuery = InvitationsQuery.extend(Who.shape);
 
 const me = (actor: string | null, query: { user_id?: string | undefined }): string => {
   const userId = actor ?? query.user_id;
@@ -44,6 +45,53 @@ export function meRoutes(ctx: GatewayContext): RouteSpec[] {
           req.correlationId,
         );
         return { status: 200, ...roomsPage(rooms, query.limit, '/me/rooms') };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/me/invitations',
+      summary:
+        'The invitations waiting for me (into private rooms; not yet joined or declined), newest first, each with the room’s name and who invited me; X-Next-Before and Link name the next page',
+      tags: ['rooms'],
+      auth: 'session',
+      query: MyInvitationsQuery,
+      responses: { 200: { description: 'my invitations', schema: z.array(InvitationView), headers: pageHeaders('before') } },
+      handler: async ({ query, actor, req }) => {
+        const invitations = await ctx.call(
+          'myInvitations',
+          { user_id: me(actor, query), limit: query.limit + 1, before: query.before, min_position: ctx.live.position() },
+          req.correlationId,
+        );
+        const { items, headers } = pageOf(invitations, {
+          limit: query.limit,
+          direction: 'before',
+          extra: 'last',
+          path: '/me/invitations',
+          cursorOf: (i) => i.seq,
+        });
+        return { status: 200, body: items, headers };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/rooms/:id/decline',
+      summary: 'Decline my invitation into a private room: it leaves my invitations, and every device of mine gets `invitation_declined`',
+      tags: ['rooms'],
+      auth: 'actor',
+      rate: 'join',
+      params: RoomPath,
+      body: LeaveBody,
+      bodyKind: 'optional-json',
+      responses: {
+        200: {
+          description: 'declined (`declined: false`: there was no invitation to decline)',
+          schema: z.object({ status: z.literal('success'), room_id: RoomId, user_id: UserId, declined: z.boolean(), seq: Seq }),
+        },
+      },
+      handler: async ({ params, actor, req }) => {
+        const declined = await ctx.call('declineInvitation', { room_id: params.id, user_id: actor! }, req.correlationId);
+        ctx.live.noteWrite(params.id, declined.seq);
+        return { status: 200, body: { status: 'success', room_id: params.id, user_id: actor, declined: declined.declined, seq: declined.seq } };
       },
     }),
     defineRoute({

@@ -95,7 +95,7 @@ export async function position(db: Db, name: string): Promise<number> {
 /** Empties every read model and moves the checkpoint back to the start of `stream`, keeping the epoch. */
 export async function resetReadModels(db: Kysely<Database>, name: string, stream: StreamIdentity): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`TRUNCATE projection.messages, projection.members, projection.rooms, projection.users, projection.dead_letters, projection.read_markers`.execute(
+    await sql`TRUNCATE projection.messages, projection.members, projection.rooms, projection.users, projection.dead_letters, projection.read_markers, projection.invitations`.execute(
       trx,
     );
     await trx.updateTable('projection.checkpoint').set({ seq: 0, stream_name: stream.name, stream_created: stream.created }).where('name', '=', name).execute();

@@ -124,4 +124,23 @@ export const migrations: Record<string, Migration> = {
       await p.alterTable('rooms').dropColumn('visibility').dropColumn('last_message_seq').execute();
     },
   },
+  '2026-12-02T00-00_invitations': {
+    async up(db: Kysely<any>) {
+      // Invitations waiting for their invitee: a user's list is a keyset scan by seq, newest first.
+      const p = db.withSchema('projection').schema;
+      await p
+        .createTable('invitations')
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('invited_by', 'text', (c) => c.notNull())
+        .addColumn('invited_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('invitations_pk', ['room_id', 'user_id'])
+        .execute();
+      await p.createIndex('invitations_by_user').on('invitations').columns(['user_id', 'seq']).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.withSchema('projection').schema.dropTable('invitations').ifExists().execute();
+    },
+  },
 };

@@ -60,6 +60,16 @@ export interface MemberTable {
   joined_seq: number | null;
 }
 
+/** An invitation waiting for its invitee (`user_id`): gone once they join or decline. */
+export interface InvitationTable {
+  room_id: string;
+  user_id: string;
+  invited_by: string;
+  invited_at: Date;
+  /** The seq of the invitation's event. */
+  seq: number;
+}
+
 export interface MessageTable {
   seq: number;
   id: string;
@@ -86,6 +96,7 @@ export interface Database {
   'projection.messages': MessageTable;
   'projection.dead_letters': DeadLetterTable;
   'projection.read_markers': ReadMarkerTable;
+  'projection.invitations': InvitationTable;
 }
 
 export type MessageRow = Selectable<MessageTable>;

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Plans } from '../read-models/index.ts';
 import type { Database } from './schema.ts';
+import { writeInvitations } from './write-invitations.ts';
 
 type Trx = Transaction<Database>;
 
@@ -94,4 +95,6 @@ export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
       SELECT * FROM unnest(${col((r) => r.user_id)}::text[], ${col((r) => r.room_id)}::text[], ${col((r) => r.seq)}::bigint[])
       ON CONFLICT (user_id, room_id) DO UPDATE SET seq = greatest(projection.read_markers.seq, excluded.seq)`.execute(trx);
   }
+
+  await writeInvitations(trx, plans.invitations);
 }

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '@chat/bus';
+import { type InvitationsPlan, invitationsModel } from './invitations.ts';
 import { type MembersPlan, membersModel } from './members.ts';
 import { type MessagesPlan, messagesModel } from './messages.ts';
 import { type ReadMarkersPlan, readMarkersModel } from './read-markers.ts';
@@ -11,6 +12,7 @@ export interface Plans {
   members: MembersPlan;
   messages: MessagesPlan;
   readMarkers: ReadMarkersPlan;
+  invitations: InvitationsPlan;
 }
 
 /** Every read model's plan for a run of events, in seq order. */
@@ -20,9 +22,10 @@ export const planAll = (events: readonly StoredEvent[]): Plans => ({
   members: membersModel.plan(events),
   messages: messagesModel.plan(events),
   readMarkers: readMarkersModel.plan(events),
+  invitations: invitationsModel.plan(events),
 });
 
-export { membersModel, messagesModel, readMarkersModel, roomsModel, usersModel };
-export type { MembersPlan, MessagesPlan, ReadMarkersPlan, RoomsPlan, UserRow };
+export { invitationsModel, membersModel, messagesModel, readMarkersModel, roomsModel, usersModel };
+export type { InvitationsPlan, MembersPlan, MessagesPlan, ReadMarkersPlan, RoomsPlan, UserRow };
 export type { MessageChange, MessageRow } from './messages.ts';
 export type { NewRoom } from './rooms.ts';

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@chat/bus';
 import type { ChatEvent } from '@chat/contracts';
 import { describe, expect, it } from 'vitest';
-import { membersModel, messagesModel, planAll, readMarkersModel, roomsModel, usersModel } from './index.ts';
+import { invitationsModel, membersModel, messagesModel, planAll, readMarkersModel, roomsModel, usersModel } from './index.ts';
 
 const meta = { correlation_id: 'c', causation_id: null, actor: null };
 const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
@@ -86,6 +86,36 @@ describe('read models, given events, plan rows', () => {
     ]);
   });
 
+  it('invitations: pending until the invitee joins or declines; the last word per room and invitee wins', () => {
+    const invite = (seq: number, room: string, user: string, by = 'ann', minute = 0) =>
+      e(seq, 'UserInvited', { room_id: room, user_id: user, invited_by: by, room_name: room.toUpperCase() }, minute, 2);
+    const plan = invitationsModel.plan([
+      invite(1, 'r', 'bob', 'ann', 1),
+      invite(2, 'r', 'cid', 'ann', 2),
+      e(3, 'UserJoined', { room_id: 'r', user_id: 'bob' }),
+      e(4, 'InvitationDeclined', { room_id: 'r', user_id: 'cid' }),
+      // Declined, then invited again (by someone else): pending, as the newer invitation says.
+      invite(5, 'q', 'dan', 'ann', 5),
+      e(6, 'InvitationDeclined', { room_id: 'q', user_id: 'dan' }),
+      invite(7, 'q', 'dan', 'eve', 7),
+      // A join without an invitation (a public room) ends nothing there is; the delete is by key.
+      e(8, 'UserJoined', { room_id: 'pub', user_id: 'eve' }),
+      // A leave is no business of invitations.
+      e(9, 'UserLeft', { room_id: 'r', user_id: 'bob' }),
+    ]);
+    expect(plan.pending).toEqual([{ room_id: 'q', user_id: 'dan', invited_by: 'eve', invited_at: new Date(at(7)), seq: 7 }]);
+    expect(plan.ended).toEqual([
+      { room_id: 'r', user_id: 'bob' },
+      { room_id: 'r', user_id: 'cid' },
+      { room_id: 'pub', user_id: 'eve' },
+    ]);
+    // Split across two batches, the same events come to the same rows: pending first, then ended.
+    const first = invitationsModel.plan([invite(1, 'r', 'bob', 'ann', 1)]);
+    const second = invitationsModel.plan([e(3, 'UserJoined', { room_id: 'r', user_id: 'bob' })]);
+    expect(first.pending).toHaveLength(1);
+    expect(second).toEqual({ pending: [], ended: [{ room_id: 'r', user_id: 'bob' }] });
+  });
+
   it('every model ignores what it does not handle, and an empty batch plans nothing', () => {
     const plans = planAll([]);
     expect(plans).toEqual({
@@ -94,6 +124,7 @@ describe('read models, given events, plan rows', () => {
       members: { joined: [], left: [] },
       messages: { inserts: [], changes: [] },
       readMarkers: { markers: [] },
+      invitations: { pending: [], ended: [] },
     });
     expect(usersModel.plan([post(1, 'r', 'm', 'u', 'x')]).upserts).toEqual([]);
   });

@@ -86,7 +86,9 @@ describe('room decider', () => {
 describe('private rooms', () => {
   const secret: RoomDraft = { type: 'RoomCreated', data: { room_id: 'lobby', name: 'Secret', created_by: 'ann', visibility: 'private' } };
   const invite = (user_id: string, invited_by = 'ann'): RoomCommand => ({ type: 'InviteUser', data: { room_id: 'lobby', user_id, invited_by } });
-  const bobInvited: RoomDraft = { type: 'UserInvited', data: { room_id: 'lobby', user_id: 'bob', invited_by: 'ann' } };
+  const bobInvited: RoomDraft = { type: 'UserInvited', data: { room_id: 'lobby', user_id: 'bob', invited_by: 'ann', room_name: 'Secret' } };
+  const decline = (user_id: string): RoomCommand => ({ type: 'DeclineInvitation', data: { room_id: 'lobby', user_id } });
+  const bobDeclined: RoomDraft = { type: 'InvitationDeclined', data: { room_id: 'lobby', user_id: 'bob' } };
   const bobLeft: RoomDraft = { type: 'UserLeft', data: { room_id: 'lobby', user_id: 'bob' } };
 
   it('the creator of a private room is its first member; a public room starts empty, as before', () => {
@@ -116,6 +118,46 @@ describe('private rooms', () => {
     expect(errorCode(spec([secret, annJoined]).when(invite('cid', 'bob')))).toBe('not_member');
     expect(errorCode(spec([created, annJoined]).when(invite('bob')))).toBe('bad_request');
     expect(errorCode(spec([]).when(invite('bob')))).toBe('not_found');
+  });
+
+  it('the invitation names the room as it is, so the invitee can be told where without a look-up', () => {
+    const renamed: RoomDraft = { ...secret, data: { ...secret.data, name: 'Plans for Q3' } } as RoomDraft;
+    expect(spec([renamed, annJoined]).when(invite('bob'))()).toMatchObject([{ data: { room_name: 'Plans for Q3' } }]);
+  });
+
+  it('the invitee declines: the invitation is gone, a join is refused, and a new invitation works again', () => {
+    expect(spec([secret, annJoined, bobInvited]).when(decline('bob'))()).toEqual([bobDeclined]);
+    expect(errorCode(spec([secret, annJoined, bobInvited, bobDeclined]).when(join('bob')))).toBe('forbidden');
+    expect(spec([secret, annJoined, bobInvited, bobDeclined]).when(invite('bob'))()).toEqual([bobInvited]);
+    const again = spec([secret, annJoined, bobInvited, bobDeclined, bobInvited]);
+    expect(again.when(join('bob'))()).toEqual([bobJoined]);
+  });
+
+  it('declining says nothing when there is nothing to decline (never invited, declined, joined); a missing room is not found', () => {
+    expect(spec([secret, annJoined]).when(decline('bob'))()).toEqual([]);
+    expect(spec([secret, annJoined, bobInvited, bobDeclined]).when(decline('bob'))()).toEqual([]);
+    expect(spec([secret, annJoined, bobInvited, bobJoined]).when(decline('bob'))()).toEqual([]);
+    expect(spec([secret, annJoined]).when(decline('ann'))()).toEqual([]);
+    expect(errorCode(spec([]).when(decline('bob')))).toBe('not_found');
+  });
+
+  it('after a join and a leave no invitation is pending: the leaver cannot decline, nor join again', () => {
+    const state = fold([secret, annJoined, bobInvited, bobJoined, bobLeft].map(stored));
+    expect(state.status === 'open' && [...state.invited]).toEqual([]);
+    expect(spec([secret, annJoined, bobInvited, bobJoined, bobLeft]).when(decline('bob'))()).toEqual([]);
+  });
+
+  it('a version 1 invitation (no room name) reads with room_name null', () => {
+    const old = {
+      id: 'e1',
+      type: 'UserInvited',
+      version: 1,
+      occurred_at: '2026-01-01T00:00:00.000Z',
+      meta,
+      data: { room_id: 'lobby', user_id: 'bob', invited_by: 'ann' },
+    };
+    const parsed = parseEvent(old);
+    expect(parsed.success && parsed.data).toMatchObject({ version: 2, data: { room_name: null, user_id: 'bob' } });
   });
 
   it('joining a missing room still creates it public (the seed’s clients), never private', () => {

@@ -1,6 +1,7 @@
 import {
   AppError,
   type EventDraft,
+  type InvitationDeclined,
   type MessagePosted,
   type RoomCreated,
   type RoomEvent,
@@ -20,7 +21,7 @@ export type OpenRoom = {
   createdAt: string;
   visibility: Visibility;
   members: ReadonlySet<string>;
-  /** Users invited into a private room who have not joined since. */
+  /** Users invited into a private room who have neither joined nor declined since. */
   invited: ReadonlySet<string>;
 };
 export type RoomState = NoRoom | OpenRoom;
@@ -28,15 +29,16 @@ export type RoomState = NoRoom | OpenRoom;
 // Commands: imperative, with everything the decision needs (ids and time come from outside).
 export type CreateRoom = { type: 'CreateRoom'; data: { room_id: string; name: string; user_id: string; visibility?: Visibility } };
 export type InviteUser = { type: 'InviteUser'; data: { room_id: string; user_id: string; invited_by: string } };
+export type DeclineInvitation = { type: 'DeclineInvitation'; data: { room_id: string; user_id: string } };
 export type JoinRoom = { type: 'JoinRoom'; data: { room_id: string; user_id: string } };
 export type LeaveRoom = { type: 'LeaveRoom'; data: { room_id: string; user_id: string } };
 export type PostMessage = {
   type: 'PostMessage';
   data: { room_id: string; user_id: string; message_id: string; content: string; client_msg_id: string | null };
 };
-export type RoomCommand = CreateRoom | JoinRoom | LeaveRoom | InviteUser | PostMessage;
+export type RoomCommand = CreateRoom | JoinRoom | LeaveRoom | InviteUser | DeclineInvitation | PostMessage;
 
-export type RoomDraft = EventDraft<RoomCreated | UserJoined | UserLeft | UserInvited | MessagePosted>;
+export type RoomDraft = EventDraft<RoomCreated | UserJoined | UserLeft | UserInvited | InvitationDeclined | MessagePosted>;
 
 export const initialState = (): RoomState => ({ status: 'none' });
 
@@ -66,6 +68,12 @@ export function evolve(state: RoomState, event: RoomEvent): RoomState {
       if (state.status !== 'open') return state;
       const invited = new Set(state.invited);
       invited.add(event.data.user_id);
+      return { ...state, invited };
+    }
+    case 'InvitationDeclined': {
+      if (state.status !== 'open' || !state.invited.has(event.data.user_id)) return state;
+      const invited = new Set(state.invited);
+      invited.delete(event.data.user_id);
       return { ...state, invited };
     }
     case 'UserLeft': {
@@ -98,8 +106,8 @@ export const mayRead = (state: RoomState, userId: string | null): boolean =>
 /**
  * Decides what a command means for the room. Joining and leaving are idempotent (nothing new to
  * say returns no events); joining a room that does not exist creates it, public, as the seed's
- * clients expect. A private room is joined only on an invitation, which the join uses up; its
- * creator is its first member.
+ * clients expect. A private room is joined only on an invitation, which the join uses up (or the
+ * invitee declines: declining is idempotent too); its creator is its first member.
  */
 export function decide(command: PostMessage, state: RoomState): EventDraft<MessagePosted>[];
 export function decide(command: Exclude<RoomCommand, PostMessage>, state: RoomState): EventDraft<RoomEvent>[];
@@ -132,7 +140,13 @@ export function decide(command: RoomCommand, state: RoomState): RoomDraft[] {
       if (!state.members.has(invited_by)) throw new AppError('not_member', `only members of room ${room_id} can invite`);
       if (state.visibility === 'public') throw new AppError('bad_request', `room ${room_id} is public: anyone can join it`);
       if (state.members.has(user_id) || state.invited.has(user_id)) return [];
-      return [{ type: 'UserInvited', data: { room_id, user_id, invited_by } }];
+      return [{ type: 'UserInvited', data: { room_id, user_id, invited_by, room_name: state.name } }];
+    }
+    case 'DeclineInvitation': {
+      const { room_id, user_id } = command.data;
+      if (state.status === 'none') throw new AppError('not_found', `room ${room_id} does not exist`);
+      // Nothing to decline (never invited, already joined, declined before): nothing to say.
+      return state.invited.has(user_id) ? [{ type: 'InvitationDeclined', data: { room_id, user_id } }] : [];
     }
     case 'LeaveRoom': {
       if (state.status === 'none') throw new AppError('not_found', `room ${command.data.room_id} does not exist`);

@@ -1,0 +1,114 @@
+import type { ChatClient, Connection, InvitationView, MessageView } from '@chat/client';
+
+const MAX_PAGES = 10;
+const POLL_REFRESH_MS = 30_000;
+
+/** Newest first, as `GET /me/invitations` orders them (by the seq of the invitation). */
+export const newestFirst = (a: InvitationView, b: InvitationView) => b.seq - a.seq;
+
+/** A new invitation: in the list once (a newer one for the same room replaces an older one). */
+export function addInvitation(list: readonly InvitationView[], invitation: InvitationView): InvitationView[] {
+  const same = list.find((i) => i.room_id === invitation.room_id);
+  if (same && same.seq >= invitation.seq) return [...list];
+  return [...list.filter((i) => i.room_id !== invitation.room_id), invitation].sort(newestFirst);
+}
+
+/** An invitation that is over (joined or declined, here or on another device). */
+export const removeInvitation = (list: readonly InvitationView[], roomId: string): InvitationView[] => list.filter((i) => i.room_id !== roomId);
+
+/** My own join line in a room: whatever invitation I had there is used up. */
+export const isMyJoin = (m: MessageView, me: string) => m.type === 'system' && m.user_id === me && !m.content.endsWith(' left the room');
+
+/** What a screen reader hears when an invitation arrives. */
+export const invitedSentence = (i: InvitationView) => `${i.inviter.username} invited you to ${i.room_name}`;
+
+/**
+ * My invitations, kept current: loaded from `GET /me/invitations` (again after every reconnect,
+ * since inbox frames are not replayed), then moved by the connection's `invited` and
+ * `invitationDeclined`, and by my own join anywhere (the join line of `roomActivity`).
+ */
+export class Invitations {
+  private items: InvitationView[] = [];
+  private readonly listeners = new Set<(arrived?: InvitationView) => void>();
+  private readonly offs: (() => void)[] = [];
+  private loading: Promise<void> | null = null;
+  loaded = false;
+
+  constructor(
+    private readonly client: ChatClient,
+    private readonly me: string,
+  ) {}
+
+  get list(): readonly InvitationView[] {
+    return this.items;
+  }
+
+  /** `arrived`: an invitation that just came in live (to be announced). */
+  onChange(f: (arrived?: InvitationView) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  bind(connection: Connection): void {
+    this.offs.push(
+      connection.on('invited', ({ invitation }) => {
+        const had = this.items.some((i) => i.room_id === invitation.room_id);
+        this.set(addInvitation(this.items, invitation), had ? undefined : invitation);
+      }),
+      connection.on('invitationDeclined', ({ room_id }) => this.set(removeInvitation(this.items, room_id))),
+      connection.on('roomActivity', ({ room_id, message }) => {
+        if (isMyJoin(message, this.me) && this.items.some((i) => i.room_id === room_id)) this.set(removeInvitation(this.items, room_id));
+      }),
+      connection.on('state', ({ state }) => {
+        if (state === 'connected' && this.loaded) void this.load().catch(() => undefined);
+      }),
+    );
+    // Long-polling carries no inbox: the list is asked for now and then instead.
+    const poll = setInterval(() => {
+      if (connection.transportKind === 'poll') void this.load().catch(() => undefined);
+    }, POLL_REFRESH_MS);
+    this.offs.push(() => clearInterval(poll));
+  }
+
+  /** Loads every page (the first `MAX_PAGES` hundred). Concurrent calls share one load. */
+  load(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const all: InvitationView[] = [];
+        let before: number | undefined;
+        for (let i = 0; i < MAX_PAGES; i++) {
+          const page = await this.client.invitations({ before });
+          all.push(...page.items);
+          if (page.nextBefore === undefined) break;
+          before = page.nextBefore;
+        }
+        this.loaded = true;
+        this.set(all);
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** Joins the room: the invitation is used up (the room then arrives in my rooms). */
+  async accept(roomId: string): Promise<void> {
+    await this.client.join(roomId);
+    this.set(removeInvitation(this.items, roomId));
+  }
+
+  async decline(roomId: string): Promise<void> {
+    await this.client.declineInvitation(roomId);
+    this.set(removeInvitation(this.items, roomId));
+  }
+
+  dispose(): void {
+    for (const off of this.offs.splice(0)) off();
+    this.listeners.clear();
+  }
+
+  private set(items: InvitationView[], arrived?: InvitationView): void {
+    this.items = items;
+    for (const f of [...this.listeners]) f(arrived);
+  }
+}
