@@ -1,6 +1,4 @@
 import { type InvitationView, type MyRoomView, type RoomView, ServerFrame } from '@chat/contracts';
-import { eventually } from '@chat/testkit';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LiveSocket, TestUser } from './support/client.ts';
 import { type Stack, startStack } from './support/stack.ts';
@@ -171,26 +169,10 @@ describe('invitations: the invitee is told, lists them, joins or declines', () =
     ]);
     expect(live.cid.map((i) => i.room_id)).toEqual(['inv-rb-4']);
 
-    await stack.stopProjection();
-    const db = new pg.Client({ connectionString: stack.env.databaseUrl });
-    await db.connect();
-    try {
-      await db.query('TRUNCATE projection.invitations, projection.members, projection.rooms, projection.users');
-    } finally {
-      await db.end();
-    }
-    const rebuilt = await stack.startProjection({ PROJECTION_REBUILD: 'true' });
-    try {
-      await eventually(
-        async () => {
-          expect({ bob: await invitations(bob), cid: await invitations(cid) }).toEqual(live);
-          return true;
-        },
-        'the rebuilt invitations',
-        20_000,
-      );
-    } finally {
-      await rebuilt.stop();
-    }
+    await stack.rebuildFromLog(
+      ['invitations', 'members', 'rooms', 'users'],
+      async () => expect({ bob: await invitations(bob), cid: await invitations(cid) }).toEqual(live),
+      'the rebuilt invitations',
+    );
   });
 });

@@ -1,6 +1,5 @@
 import type { MessageView, MyRoomView, ServerFrame } from '@chat/contracts';
 import { eventually } from '@chat/testkit';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LiveSocket, TestUser } from './support/client.ts';
 import { type Stack, startStack } from './support/stack.ts';
@@ -165,27 +164,13 @@ describe('me and my rooms', () => {
     const live = byId(await myRooms(ann)).rebuilt;
     expect(live).toMatchObject({ unread: 2, read_seq: posts[2]!.seq });
     // Lose the read models, then rebuild them from the log alone.
-    await stack.stopProjection();
-    const db = new pg.Client({ connectionString: stack.env.databaseUrl });
-    await db.connect();
-    try {
-      await db.query('TRUNCATE projection.read_markers, projection.members, projection.rooms, projection.messages');
-    } finally {
-      await db.end();
-    }
-    const rebuilt = await stack.startProjection({ PROJECTION_REBUILD: 'true' });
-    try {
-      await eventually(
-        async () => {
-          expect(byId(await myRooms(ann)).rebuilt).toEqual(live);
-          expect((await ann.history('rebuilt')).body).toEqual(history);
-          return true;
-        },
-        'the rebuilt read models',
-        20_000,
-      );
-    } finally {
-      await rebuilt.stop();
-    }
+    await stack.rebuildFromLog(
+      ['read_markers', 'members', 'rooms', 'messages'],
+      async () => {
+        expect(byId(await myRooms(ann)).rebuilt).toEqual(live);
+        expect((await ann.history('rebuilt')).body).toEqual(history);
+      },
+      'the rebuilt read models',
+    );
   });
 });

@@ -4,7 +4,8 @@ import { start as startProjection } from '@chat/projection';
 import { start as startRoom } from '@chat/room';
 import { call, connect, type NatsConnection } from '@chat/bus';
 import { subjects, type Subjects } from '@chat/contracts';
-import { createTestEnv, type TestEnv } from '@chat/testkit';
+import { createTestEnv, eventually, type TestEnv } from '@chat/testkit';
+import pg from 'pg';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
 
@@ -46,6 +47,11 @@ export interface Stack {
   startGateway(extra?: Record<string, string>): Promise<{ url: string; wsUrl: string; stop(): Promise<void> }>;
   startProjection(extra?: Record<string, string>): Promise<{ stop(): Promise<void>; opsUrl: string }>;
   stopProjection(): Promise<void>;
+  /**
+   * Loses read models (stops the projection and empties `tables`), rebuilds them from the log
+   * alone with a fresh projection, and waits (20 s at most) until `check` passes on what it built.
+   */
+  rebuildFromLog(tables: string[], check: () => Promise<unknown>, what: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +137,29 @@ export async function startStack(
     async stopProjection() {
       await projection?.running.stop();
       projection = null;
+    },
+    async rebuildFromLog(tables, check, what) {
+      await this.stopProjection();
+      const db = new pg.Client({ connectionString: env.databaseUrl });
+      await db.connect();
+      try {
+        await db.query(`TRUNCATE ${tables.map((t) => `projection.${t}`).join(', ')}`);
+      } finally {
+        await db.end();
+      }
+      const rebuilt = await this.startProjection({ PROJECTION_REBUILD: 'true' });
+      try {
+        await eventually(
+          async () => {
+            await check();
+            return true;
+          },
+          what,
+          20_000,
+        );
+      } finally {
+        await rebuilt.stop();
+      }
     },
     async stop() {
       await nc.close();
