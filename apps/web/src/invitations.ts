@@ -1,7 +1,5 @@
 import type { ChatClient, Connection, InvitationView, MessageView } from '@chat/client';
-
-const MAX_PAGES = 10;
-const POLL_REFRESH_MS = 30_000;
+import { allPages, reloadWhenUnseen } from './server-list.ts';
 
 /** Newest first, as `GET /me/invitations` orders them (by the seq of the invitation). */
 export const newestFirst = (a: InvitationView, b: InvitationView) => b.seq - a.seq;
@@ -59,29 +57,19 @@ export class Invitations {
       connection.on('roomActivity', ({ room_id, message }) => {
         if (isMyJoin(message, this.me) && this.items.some((i) => i.room_id === room_id)) this.set(removeInvitation(this.items, room_id));
       }),
-      connection.on('state', ({ state }) => {
-        if (state === 'connected' && this.loaded) void this.load().catch(() => undefined);
-      }),
+      reloadWhenUnseen(
+        connection,
+        () => this.loaded,
+        () => this.load(),
+      ),
     );
-    // Long-polling carries no inbox: the list is asked for now and then instead.
-    const poll = setInterval(() => {
-      if (connection.transportKind === 'poll') void this.load().catch(() => undefined);
-    }, POLL_REFRESH_MS);
-    this.offs.push(() => clearInterval(poll));
   }
 
-  /** Loads every page (the first `MAX_PAGES` hundred). Concurrent calls share one load. */
+  /** Loads every page (see `allPages`). Concurrent calls share one load. */
   load(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const all: InvitationView[] = [];
-        let before: number | undefined;
-        for (let i = 0; i < MAX_PAGES; i++) {
-          const page = await this.client.invitations({ before });
-          all.push(...page.items);
-          if (page.nextBefore === undefined) break;
-          before = page.nextBefore;
-        }
+        const all = await allPages((before) => this.client.invitations({ before }));
         this.loaded = true;
         this.set(all);
       } finally {

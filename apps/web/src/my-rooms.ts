@@ -1,9 +1,8 @@
 import type { ChatClient, Connection, MessageView, MyRoomView } from '@chat/client';
 import { applyActivity, applyMarker, byActivity } from './inbox.ts';
+import { allPages, reloadWhenUnseen } from './server-list.ts';
 
 const MARK_READ_DELAY_MS = 600;
-const MAX_PAGES = 10;
-const POLL_REFRESH_MS = 30_000;
 
 /**
  * My rooms, kept current: loaded from `GET /me/rooms` (again after every reconnect, since the
@@ -59,29 +58,19 @@ export class MyRooms {
         this.set(rooms);
         if (stale) void this.load();
       }),
-      connection.on('state', ({ state }) => {
-        if (state === 'connected' && this.loaded) void this.load().catch(() => undefined);
-      }),
+      reloadWhenUnseen(
+        connection,
+        () => this.loaded,
+        () => this.load(),
+      ),
     );
-    // Long-polling carries no inbox: the list is asked for now and then instead.
-    const poll = setInterval(() => {
-      if (connection.transportKind === 'poll') void this.load().catch(() => undefined);
-    }, POLL_REFRESH_MS);
-    this.offs.push(() => clearInterval(poll));
   }
 
-  /** Loads every page of my rooms (the first `MAX_PAGES` hundred). Concurrent calls share one load. */
+  /** Loads every page of my rooms (see `allPages`). Concurrent calls share one load. */
   load(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const all: MyRoomView[] = [];
-        let before: number | undefined;
-        for (let i = 0; i < MAX_PAGES; i++) {
-          const page = await this.client.myRooms({ before });
-          all.push(...page.items);
-          if (page.nextBefore === undefined) break;
-          before = page.nextBefore;
-        }
+        const all = await allPages((before) => this.client.myRooms({ before }));
         // A room being read stays read, whatever the server had counted before the marker arrived.
         this.failed = false;
         this.loaded = true;
