@@ -67,7 +67,7 @@ describe('invitations: the invitee is told, lists them, joins or declines', () =
     for (const s of [phone, laptop, annSocket]) s.close();
   });
 
-  it('declining: gone from the list and from every device, the join is refused, declining twice is harmless, a new invitation works', async () => {
+  it('declining: gone from the list and from every device, the join is refused, the room is unknown again, a new invitation works', async () => {
     const [ann, bob] = await TestUser.registerAll(stack, ['Ann', 'Bob'] as const);
     await createPrivate(ann, 'inv-decline');
     const phone = await bob.connectMux();
@@ -84,8 +84,10 @@ describe('invitations: the invitee is told, lists them, joins or declines', () =
     );
     expect(await invitations(bob)).toEqual([]);
     expect((await bob.join('inv-decline')).status).toBe(403);
-    expect((await decline(bob, 'inv-decline')).body.declined).toBe(false);
-    // Declining what was never there (a member, a public room) is as harmless.
+    // Declined, the private room is unknown to Bob again: a second decline (or a leave) cannot probe it.
+    expect(await decline(bob, 'inv-decline')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect((await bob.request('POST', '/rooms/inv-decline/leave', {})).status).toBe(404);
+    // Declining as a member says nothing new.
     expect((await decline(ann, 'inv-decline')).body.declined).toBe(false);
 
     expect((await invite(ann, 'inv-decline', bob.id)).body.invited).toBe(true);

@@ -1,4 +1,4 @@
-import type { ChatClient, Connection, ConnectionEvents, InvitationView } from '@chat/client';
+import { ApiError, type ChatClient, type Connection, type ConnectionEvents, type InvitationView } from '@chat/client';
 import { aMessage } from '@chat/contracts/fixtures';
 import { describe, expect, it, vi } from 'vitest';
 import { addInvitation, Invitations, invitedSentence, isMyJoin, removeInvitation } from './invitations.ts';
@@ -94,5 +94,18 @@ describe('the invitations store', () => {
     client.declineInvitation.mockClear();
     await expect(store.decline('nope')).rejects.toThrow('refused');
     expect(store.list.map((i) => i.room_id)).toEqual(['a', 'b']);
+  });
+
+  it('a decline answered 404 (declined already, on another device) takes the invitation off the list too', async () => {
+    const client = {
+      invitations: vi.fn(async () => ({ items: [inv('a', 3)], nextBefore: undefined })),
+      declineInvitation: vi.fn(async () => {
+        throw new ApiError(404, 'not_found', 'room a does not exist');
+      }),
+    };
+    const store = new Invitations(client as unknown as ChatClient, 'bob');
+    await store.load();
+    await store.decline('a');
+    expect(store.list).toEqual([]);
   });
 });

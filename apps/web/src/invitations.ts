@@ -1,4 +1,4 @@
-import type { ChatClient, Connection, InvitationView, MessageView } from '@chat/client';
+import { ApiError, type ChatClient, type Connection, type InvitationView, type MessageView } from '@chat/client';
 import { allPages, reloadWhenUnseen } from './server-list.ts';
 
 /** Newest first, as `GET /me/invitations` orders them (by the seq of the invitation). */
@@ -85,8 +85,14 @@ export class Invitations {
     this.set(removeInvitation(this.items, roomId));
   }
 
+  /** Declines; an invitation already declined (on another device, or twice) is as good as declined. */
   async decline(roomId: string): Promise<void> {
-    await this.client.declineInvitation(roomId);
+    try {
+      await this.client.declineInvitation(roomId);
+    } catch (err) {
+      // Once declined, a private room is unknown to me: the server says so with a 404.
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
     this.set(removeInvitation(this.items, roomId));
   }
 

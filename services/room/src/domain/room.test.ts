@@ -133,18 +133,29 @@ describe('private rooms', () => {
     expect(again.when(join('bob'))()).toEqual([bobJoined]);
   });
 
-  it('declining says nothing when there is nothing to decline (never invited, declined, joined); a missing room is not found', () => {
-    expect(spec([secret, annJoined]).when(decline('bob'))()).toEqual([]);
-    expect(spec([secret, annJoined, bobInvited, bobDeclined]).when(decline('bob'))()).toEqual([]);
+  it('declining says nothing when there is nothing to decline (joined, or a public room); a missing room is not found', () => {
     expect(spec([secret, annJoined, bobInvited, bobJoined]).when(decline('bob'))()).toEqual([]);
     expect(spec([secret, annJoined]).when(decline('ann'))()).toEqual([]);
+    expect(spec([created, annJoined]).when(decline('bob'))()).toEqual([]);
     expect(errorCode(spec([]).when(decline('bob')))).toBe('not_found');
   });
 
-  it('after a join and a leave no invitation is pending: the leaver cannot decline, nor join again', () => {
+  it('to a user neither member nor invited, a private room is not found: a decline or a leave cannot probe it', () => {
+    const never = spec([secret, annJoined]);
+    const declined = spec([secret, annJoined, bobInvited, bobDeclined]);
+    const left = spec([secret, annJoined, bobInvited, bobJoined, bobLeft]);
+    for (const s of [never, declined, left]) {
+      expect(errorCode(s.when(decline('bob')))).toBe('not_found');
+      expect(errorCode(s.when({ type: 'LeaveRoom', data: { room_id: 'lobby', user_id: 'bob' } }))).toBe('not_found');
+    }
+    // A public room's leave stays idempotent for anyone.
+    expect(spec([created, annJoined]).when({ type: 'LeaveRoom', data: { room_id: 'lobby', user_id: 'bob' } })()).toEqual([]);
+  });
+
+  it('after a join and a leave no invitation is pending: the leaver cannot join again', () => {
     const state = fold([secret, annJoined, bobInvited, bobJoined, bobLeft].map(stored));
     expect(state.status === 'open' && [...state.invited]).toEqual([]);
-    expect(spec([secret, annJoined, bobInvited, bobJoined, bobLeft]).when(decline('bob'))()).toEqual([]);
+    expect(errorCode(spec([secret, annJoined, bobInvited, bobJoined, bobLeft]).when(join('bob')))).toBe('forbidden');
   });
 
   it('a version 1 invitation (no room name) reads with room_name null', () => {

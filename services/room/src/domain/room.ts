@@ -99,6 +99,16 @@ export function requireMember(state: RoomState, roomId: string, userId: string):
   if (!state.members.has(userId)) throw new AppError('not_member', `user ${userId} has not joined room ${roomId}`);
 }
 
+/**
+ * The room exists for this user: any public room; a private one only for its members and invitees.
+ * To anyone else a private room answers as a missing one does, so probing (a decline, a leave)
+ * cannot tell that it exists, nor learn its sequence.
+ */
+function requireKnownTo(state: RoomState, roomId: string, userId: string): asserts state is OpenRoom {
+  const known = state.status === 'open' && (state.visibility === 'public' || state.members.has(userId) || state.invited.has(userId));
+  if (!known) throw new AppError('not_found', `room ${roomId} does not exist`);
+}
+
 /** Whether a user may read a room (history, members, presence): anyone a public one, members a private one. */
 export const mayRead = (state: RoomState, userId: string | null): boolean =>
   state.status === 'open' && (state.visibility === 'public' || (userId !== null && state.members.has(userId)));
@@ -144,12 +154,12 @@ export function decide(command: RoomCommand, state: RoomState): RoomDraft[] {
     }
     case 'DeclineInvitation': {
       const { room_id, user_id } = command.data;
-      if (state.status === 'none') throw new AppError('not_found', `room ${room_id} does not exist`);
+      requireKnownTo(state, room_id, user_id);
       // Nothing to decline (never invited, already joined, declined before): nothing to say.
       return state.invited.has(user_id) ? [{ type: 'InvitationDeclined', data: { room_id, user_id } }] : [];
     }
     case 'LeaveRoom': {
-      if (state.status === 'none') throw new AppError('not_found', `room ${command.data.room_id} does not exist`);
+      requireKnownTo(state, command.data.room_id, command.data.user_id);
       return state.members.has(command.data.user_id) ? [{ type: 'UserLeft', data: { ...command.data } }] : [];
     }
     case 'PostMessage':
