@@ -22,14 +22,15 @@ export const leaseKey = (userId: string, gatewayId: string) => `${userId}.${gate
  * and ages out keys that stop being renewed (NATS 2.9 says nothing when a key expires), so a
  * crashed gateway's users go offline within one lease, everywhere alike.
  *
- * A user is online in a room while they have any connection and are a member of it: presence
- * follows the person, not the page they look at. Rooms' member sets come from the caller.
+ * A user is online in a room while they have any connection (a socket, or a long-poll: see
+ * `poll`) and are a member of it: presence follows the person, not the page they look at. Rooms'
+ * member sets come from the caller.
  */
 export class PresenceTracker {
   /** Users with sockets here (a long-polling user counts as one), and how many. */
   private readonly local = new Map<string, number>();
   /** Users long-polling here: when their presence lapses unless they poll again. */
-  private readonly polling = new Map<string, NodeJS.Timeout>();
+  private readonly polling = new Map<string, { until: number; lapse: NodeJS.Timeout }>();
   /** Every live lease: key → its user and when it was last seen renewed. */
   private readonly leases = new Map<string, { user: string; at: number }>();
   /** Online users (any gateway) and their lease count. */
@@ -95,15 +96,17 @@ export class PresenceTracker {
    * A user without a socket, long-polling: online as if they had one, for `forMs` from now (the
    * poll's wait and a grace for the next poll to arrive), extended by every poll.
    */
-  poll(userId: string, forMs: number): void {
+  poll(userId: string, forMs: number, now = Date.now()): void {
     const had = this.polling.get(userId);
-    if (had) clearTimeout(had);
+    // A shorter poll never cuts a longer one short.
+    if (had && had.until >= now + forMs) return;
+    if (had) clearTimeout(had.lapse);
     else this.connect(userId);
     const lapse = setTimeout(() => {
       this.polling.delete(userId);
       this.disconnect(userId);
     }, forMs);
-    this.polling.set(userId, lapse.unref());
+    this.polling.set(userId, { until: now + forMs, lapse: lapse.unref() });
   }
 
   /** A socket of the user closed here. */
@@ -121,7 +124,7 @@ export class PresenceTracker {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    for (const t of this.polling.values()) clearTimeout(t);
+    for (const { lapse } of this.polling.values()) clearTimeout(lapse);
     this.polling.clear();
     this.watch?.stop();
     await Promise.all([...this.local.keys()].map((user) => this.kv.delete(leaseKey(user, this.gatewayId)).catch(() => undefined)));

@@ -33,9 +33,12 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
         // One more than the page: whether it is there says if another page exists.
         const page = () => ctx.call('messages', { room_id: roomId, before, after, limit: limit + 1, min_position: ctx.live.head(roomId) }, req.correlationId);
         // A private room's history is for its members: asked beside the read, so it costs no time.
-        let [messages] = await Promise.all([page(), admitReader(ctx, actor, roomId, req.correlationId)]);
-        // A member long-polling is online, as with a socket (see `PresenceTracker.poll`).
-        if (actor && wait && after !== undefined) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
+        const admitted = admitReader(ctx, actor, roomId, req.correlationId).then(() => {
+          // A signed-in reader long-polling is online, as with a socket, once admitted, whatever
+          // the read model is doing (see `PresenceTracker.poll`).
+          if (actor && wait && after !== undefined) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
+        });
+        let [messages] = await Promise.all([page(), admitted]);
         if (messages.length === 0 && wait && after !== undefined) {
           hub.hold(roomId);
           try {
