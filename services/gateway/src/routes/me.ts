@@ -74,28 +74,6 @@ export function meRoutes(ctx: GatewayContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'post',
-      path: '/rooms/:id/decline',
-      summary: 'Decline my invitation into a private room: it leaves my invitations, and every device of mine gets `invitation_declined`',
-      tags: ['rooms'],
-      auth: 'actor',
-      rate: 'join',
-      params: RoomPath,
-      body: LeaveBody,
-      bodyKind: 'optional-json',
-      responses: {
-        200: {
-          description: 'declined (`declined: false`: there was no invitation to decline)',
-          schema: z.object({ status: z.literal('success'), room_id: RoomId, user_id: UserId, declined: z.boolean(), seq: Seq }),
-        },
-      },
-      handler: async ({ params, actor, req }) => {
-        const declined = await ctx.call('declineInvitation', { room_id: params.id, user_id: actor! }, req.correlationId);
-        ctx.live.noteWrite(params.id, declined.seq);
-        return { status: 200, body: { status: 'success', room_id: params.id, user_id: actor, declined: declined.declined, seq: declined.seq } };
-      },
-    }),
-    defineRoute({
-      method: 'post',
       path: '/rooms/:id/read',
       summary: 'How far I have read a room (the seq of the last event I saw there); every device of mine gets `read_marker`',
       tags: ['rooms'],

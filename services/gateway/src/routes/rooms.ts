@@ -22,6 +22,7 @@ import {
   type RpcRequest,
   RoomView,
   Seq,
+  UserId,
 } from '@chat/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
@@ -170,6 +171,29 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
         const invited = await ctx.call('inviteUser', { room_id: params.id, user_id: body.invitee, invited_by: actor! }, req.correlationId);
         ctx.live.noteWrite(params.id, invited.seq);
         return { status: 200, body: { status: 'success', room_id: params.id, invitee: body.invitee, invited: invited.invited, seq: invited.seq } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/rooms/:id/decline',
+      summary: 'Decline my invitation into a private room: it leaves my invitations, and every device of mine gets `invitation_declined`',
+      tags: ['rooms'],
+      auth: 'actor',
+      rate: 'join',
+      params: RoomPath,
+      body: LeaveBody,
+      bodyKind: 'optional-json',
+      responses: {
+        200: {
+          description: 'declined (`declined: false`: there was no invitation to decline)',
+          schema: z.object({ status: z.literal('success'), room_id: RoomId, user_id: UserId, declined: z.boolean(), seq: Seq }),
+        },
+        ...Errors,
+      },
+      handler: async ({ params, actor, req }) => {
+        const declined = await ctx.call('declineInvitation', { room_id: params.id, user_id: actor! }, req.correlationId);
+        ctx.live.noteWrite(params.id, declined.seq);
+        return { status: 200, body: { status: 'success', room_id: params.id, user_id: actor, declined: declined.declined, seq: declined.seq } };
       },
     }),
     defineRoute({
