@@ -116,10 +116,10 @@ export function natsUsers(ns: string): UserSpec[] {
       user: 'room',
       about: 'rooms, membership and messages: appends room, message, edit and read-marker events',
       publish: [
-        { subject: evt('room.*'), why: 'appends RoomCreated, UserJoined, UserLeft, UserInvited (a room aggregate)' },
+        { subject: evt('room.*'), why: 'appends RoomCreated, UserJoined, UserLeft, UserInvited, InvitationDeclined (a room aggregate)' },
         { subject: evt('read.*'), why: 'appends ReadMarkerMoved (a user’s read markers)' },
         { subject: evt('msg.*'), why: 'appends MessagePosted' },
-        { subject: evt('edit.*.*'), why: 'appends MessageEdited, MessageDeleted (one message aggregate)' },
+        { subject: evt('edit.*.*'), why: 'appends MessageEdited, MessageDeleted, ReactionAdded, ReactionRemoved (one message aggregate)' },
         { subject: s.notices.allRooms, why: 'tells the other room copies it appended to a room (core notice, outside the stream)' },
         jsInfo,
         logInfo,

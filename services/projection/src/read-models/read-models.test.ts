@@ -109,7 +109,7 @@ describe('read models, given events, plan rows', () => {
       { room_id: 'r', user_id: 'cid' },
       { room_id: 'pub', user_id: 'eve' },
     ]);
-    // Split across two batches, the same events come to the same rows: pending first, then ended.
+    // Split across two batches, the same events plan the same writes: the invitation in the first, its end in the second.
     const first = invitationsModel.plan([invite(1, 'r', 'bob', 'ann', 1)]);
     const second = invitationsModel.plan([e(3, 'UserJoined', { room_id: 'r', user_id: 'bob' })]);
     expect(first.pending).toHaveLength(1);
