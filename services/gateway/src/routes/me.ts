@@ -1,4 +1,4 @@
-import { AppError, InvitationsQuery, InvitationView, LeaveBody, MyRoomView, ReadMarkerBody, RoomId, RoomsQuery, Seq, UserId, UserView } from '@chat/contracts';
+import { AppError, InvitationsQuery, InvitationView, MyRoomView, ReadMarkerBody, RoomId, RoomsQuery, Seq, UserId, UserView } from '@chat/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
