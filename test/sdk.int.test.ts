@@ -332,6 +332,8 @@ describe('SDK: one connection', () => {
       const again = client(proxy.url, { session: poller.session, connection: { ...FAST, pollWaitSeconds: 5, wsProbeMs: 500 } });
       const second = again.subscribe('sdk-poll', { since: seen.messages.at(-1)!.seq });
       const seen2 = record(second);
+      const states: string[] = [];
+      again.connection!.on('state', ({ state, transport }) => states.push(`${state} over ${transport}`));
       await seen2.until('polling again', () => second.state === 'live' && again.connection?.transportKind === 'poll');
       proxy.blockWebSockets = false;
       await other.post('sdk-poll', 'while switching');
@@ -339,6 +341,9 @@ describe('SDK: one connection', () => {
       await other.post('sdk-poll', 'over the socket');
       await seen2.until('both', () => seen2.texts().includes('over the socket'));
       expect(seen2.texts()).toEqual(['while switching', 'over the socket']);
+      // The switch is told as a state change: lists kept from the server load again (the inbox starts now).
+      expect(states.at(-1)).toBe('connected over websocket');
+      expect(states).toContain('connected over poll');
       again.disconnect();
       other.disconnect();
     } finally {

@@ -77,6 +77,8 @@ type Settings = Required<Omit<ConnectionOptions, 'network' | 'random'>>;
 export class Connection extends Emitter<ConnectionEvents> {
   state: ConnectionState = 'connecting';
   private transport: Transport | null = null;
+  /** The transport the last `connected` state was told with. */
+  private toldTransport: TransportKind | null = null;
   private probe: Transport | null = null;
   private readonly rooms = new Map<string, Room>();
   private readonly backoff: Backoff;
@@ -367,12 +369,16 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   private setState(state: ConnectionState, extra: { retryInMs?: number; reason?: string } = {}): void {
     const changed = state !== this.state;
+    // Connected again over another transport (long-polling → WebSocket) is news too: what the
+    // inbox brings starts now, so lists kept from the server load again.
+    const switched = state === 'connected' && this.toldTransport !== this.transportKind;
     this.state = state;
+    if (state === 'connected') this.toldTransport = this.transportKind;
     if (changed && state === 'connected') this.period = new AbortController();
     else if (changed && this.period) {
       this.period.abort(new ApiError(0, 'network', `connection ${state}`));
       this.period = null;
     }
-    if (changed || state === 'reconnecting') this.emit('state', { state, transport: this.transportKind, ...extra });
+    if (changed || switched || state === 'reconnecting') this.emit('state', { state, transport: this.transportKind, ...extra });
   }
 }
