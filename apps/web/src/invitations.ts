@@ -1,5 +1,5 @@
 import { ApiError, type ChatClient, type Connection, type InvitationView, type MessageView } from '@chat/client';
-import { allPages, reloadWhenUnseen } from './server-list.ts';
+import { allPages, ListLoads, reloadWhenUnseen } from './server-list.ts';
 
 /** Newest first, as `GET /me/invitations` orders them (by the seq of the invitation). */
 export const newestFirst = (a: InvitationView, b: InvitationView) => b.seq - a.seq;
@@ -29,7 +29,13 @@ export class Invitations {
   private items: InvitationView[] = [];
   private readonly listeners = new Set<(arrived?: InvitationView) => void>();
   private readonly offs: (() => void)[] = [];
-  private loading: Promise<void> | null = null;
+  private readonly loads = new ListLoads(
+    () => allPages((before) => this.client.invitations({ before })),
+    (all) => {
+      this.loaded = true;
+      this.set(all);
+    },
+  );
   loaded = false;
 
   constructor(
@@ -51,11 +57,11 @@ export class Invitations {
     this.offs.push(
       connection.on('invited', ({ invitation }) => {
         const had = this.items.some((i) => i.room_id === invitation.room_id);
-        this.set(addInvitation(this.items, invitation), had ? undefined : invitation);
+        this.change((list) => addInvitation(list, invitation), had ? undefined : invitation);
       }),
-      connection.on('invitationDeclined', ({ room_id }) => this.set(removeInvitation(this.items, room_id))),
+      connection.on('invitationDeclined', ({ room_id }) => this.change((list) => removeInvitation(list, room_id))),
       connection.on('roomActivity', ({ room_id, message }) => {
-        if (isMyJoin(message, this.me) && this.items.some((i) => i.room_id === room_id)) this.set(removeInvitation(this.items, room_id));
+        if (isMyJoin(message, this.me)) this.change((list) => removeInvitation(list, room_id));
       }),
       reloadWhenUnseen(
         connection,
@@ -65,24 +71,15 @@ export class Invitations {
     );
   }
 
-  /** Loads every page (see `allPages`). Concurrent calls share one load. */
+  /** Loads every page (see `allPages` and `ListLoads`). */
   load(): Promise<void> {
-    this.loading ??= (async () => {
-      try {
-        const all = await allPages((before) => this.client.invitations({ before }));
-        this.loaded = true;
-        this.set(all);
-      } finally {
-        this.loading = null;
-      }
-    })();
-    return this.loading;
+    return this.loads.load();
   }
 
   /** Joins the room: the invitation is used up (the room then arrives in my rooms). */
   async accept(roomId: string): Promise<void> {
     await this.client.join(roomId);
-    this.set(removeInvitation(this.items, roomId));
+    this.change((list) => removeInvitation(list, roomId));
   }
 
   /** Declines; an invitation already declined (on another device, or twice) is as good as declined. */
@@ -93,12 +90,18 @@ export class Invitations {
       // Once declined, a private room is unknown to me: the server says so with a 404.
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
-    this.set(removeInvitation(this.items, roomId));
+    this.change((list) => removeInvitation(list, roomId));
   }
 
   dispose(): void {
     for (const off of this.offs.splice(0)) off();
     this.listeners.clear();
+  }
+
+  /** A change known here now: applied, and again over a load that may have been answered before it. */
+  private change(f: (list: InvitationView[]) => InvitationView[], arrived?: InvitationView): void {
+    this.loads.live(f);
+    this.set(f(this.items), arrived);
   }
 
   private set(items: InvitationView[], arrived?: InvitationView): void {

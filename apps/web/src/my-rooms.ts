@@ -1,6 +1,6 @@
 import type { ChatClient, Connection, MessageView, MyRoomView } from '@chat/client';
 import { applyActivity, applyMarker, byActivity } from './inbox.ts';
-import { allPages, reloadWhenUnseen } from './server-list.ts';
+import { allPages, ListLoads, reloadWhenUnseen } from './server-list.ts';
 
 const MARK_READ_DELAY_MS = 600;
 
@@ -16,7 +16,16 @@ export class MyRooms {
   private readonly marks = new Map<string, { seq: number; timer: ReturnType<typeof setTimeout> }>();
   /** How far the server knows I have read each room. */
   private readonly serverRead = new Map<string, number>();
-  private loading: Promise<void> | null = null;
+  private readonly loads = new ListLoads(
+    () => allPages((before) => this.client.myRooms({ before })),
+    (all) => {
+      this.failed = false;
+      this.loaded = true;
+      for (const r of all) this.serverRead.set(r.id, Math.max(r.read_seq, this.serverRead.get(r.id) ?? -1));
+      // A room being read stays read, whatever the server had counted before the marker arrived.
+      this.set(all.map((r) => (r.id === this.reading || this.marks.has(r.id) ? { ...r, unread: 0 } : r)).sort(byActivity));
+    },
+  );
   loaded = false;
   failed = false;
   /** The room on screen, while the page is visible: its new messages are read, not unread. */
@@ -54,9 +63,9 @@ export class MyRooms {
       connection.on('roomActivity', (a) => this.activity(a)),
       connection.on('readMarker', (m) => {
         this.serverRead.set(m.room_id, Math.max(m.seq, this.serverRead.get(m.room_id) ?? -1));
-        const { rooms, stale } = applyMarker(this.rooms, m);
-        this.set(rooms);
-        if (stale) void this.load();
+        const { stale } = applyMarker(this.rooms, m);
+        this.change((rooms) => applyMarker(rooms, m).rooms);
+        if (stale) void this.load().catch(() => undefined);
       }),
       reloadWhenUnseen(
         connection,
@@ -66,25 +75,15 @@ export class MyRooms {
     );
   }
 
-  /** Loads every page of my rooms (see `allPages`). Concurrent calls share one load. */
-  load(): Promise<void> {
-    this.loading ??= (async () => {
-      try {
-        const all = await allPages((before) => this.client.myRooms({ before }));
-        // A room being read stays read, whatever the server had counted before the marker arrived.
-        this.failed = false;
-        this.loaded = true;
-        for (const r of all) this.serverRead.set(r.id, Math.max(r.read_seq, this.serverRead.get(r.id) ?? -1));
-        this.set(all.map((r) => (r.id === this.reading || this.marks.has(r.id) ? { ...r, unread: 0 } : r)).sort(byActivity));
-      } catch (err) {
-        this.failed = true;
-        this.notify();
-        throw err;
-      } finally {
-        this.loading = null;
-      }
-    })();
-    return this.loading;
+  /** Loads every page of my rooms (see `allPages` and `ListLoads`). */
+  async load(): Promise<void> {
+    try {
+      await this.loads.load();
+    } catch (err) {
+      this.failed = true;
+      this.notify();
+      throw err;
+    }
   }
 
   /** A new line in a room this connection follows (the open room): as `roomActivity` would say it. */
@@ -96,7 +95,7 @@ export class MyRooms {
   noteUpdated(roomId: string, message: MessageView): void {
     const room = this.get(roomId);
     if (room?.last_message?.id !== message.id) return;
-    this.set(this.rooms.map((r) => (r.id === roomId ? { ...r, last_message: message } : r)));
+    this.change((rooms) => rooms.map((r) => (r.id === roomId && r.last_message?.id === message.id ? { ...r, last_message: message } : r)));
   }
 
   /** The room is on screen up to `seq`: nothing in it is unread; the server hears of it shortly. */
@@ -135,9 +134,18 @@ export class MyRooms {
   }
 
   private activity(a: { room_id: string; message: MessageView; seq: number }): void {
-    const out = applyActivity(this.rooms, a, this.me, a.room_id === this.reading);
-    if (out.kind === 'reload') void this.load().catch(() => undefined);
-    else this.set(out.rooms);
+    const reading = a.room_id === this.reading;
+    if (applyActivity(this.rooms, a, this.me, reading).kind === 'reload') void this.load().catch(() => undefined);
+    this.change((rooms) => {
+      const out = applyActivity(rooms, a, this.me, reading);
+      return out.kind === 'reload' ? [...rooms] : out.rooms;
+    });
+  }
+
+  /** A change known here now: applied, and again over a load that may have been answered before it. */
+  private change(f: (rooms: MyRoomView[]) => MyRoomView[]): void {
+    this.loads.live(f);
+    this.set(f(this.rooms));
   }
 
   private set(rooms: MyRoomView[]): void {

@@ -36,3 +36,52 @@ export function reloadWhenUnseen(connection: Connection, isLoaded: () => boolean
     clearInterval(poll);
   };
 }
+
+/**
+ * Loads of a list kept from the server, one at a time, that lose nothing the connection said
+ * meanwhile: an ask made while a load runs is answered by a load that starts after it (any number
+ * of asks share that one), and every live change that arrived during a load is applied again over
+ * its answer, which the server may have given before the change.
+ */
+export class ListLoads<L> {
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private during: ((list: L) => L)[] | null = null;
+
+  constructor(
+    private readonly fetch: () => Promise<L>,
+    private readonly apply: (list: L) => void,
+  ) {}
+
+  /** A live change, applied by the caller now: kept to be applied again over a load running now. */
+  live(change: (list: L) => L): void {
+    this.during?.push(change);
+  }
+
+  load(): Promise<void> {
+    if (!this.running) return this.start();
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.start();
+      });
+    return this.queued;
+  }
+
+  private start(): Promise<void> {
+    const changes: ((list: L) => L)[] = [];
+    this.during = changes;
+    const run = (async () => {
+      try {
+        const answer = await this.fetch();
+        this.apply(changes.reduce<L>((list, change) => change(list), answer));
+      } finally {
+        if (this.during === changes) this.during = null;
+        this.running = null;
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+}
