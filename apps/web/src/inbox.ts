@@ -21,6 +21,12 @@ export type ActivityOutcome =
   | { kind: 'removed'; rooms: MyRoomView[] };
 
 /**
+ * A timeline line saying its user left the room (the other system line says they joined). The
+ * projection words it (`toMessageView`); this is the one place the app reads that wording.
+ */
+export const isLeaveLine = (m: MessageView): boolean => m.type === 'system' && m.content.endsWith(' left the room');
+
+/**
  * A new line in one of my rooms: the room moves up, shows it as its last message, and its unread
  * count grows unless it is mine or I am looking at the room (`reading`).
  */
@@ -34,7 +40,7 @@ export function applyActivity(
   const mine = a.message.user_id === me;
   if (a.message.type === 'system' && mine) {
     // My own join or leave line: the room arrives in, or goes from, my rooms.
-    const left = room !== undefined && a.message.content.endsWith(' left the room');
+    const left = room !== undefined && isLeaveLine(a.message);
     if (left) return { kind: 'removed', rooms: rooms.filter((r) => r.id !== a.room_id) };
     if (!room) return { kind: 'reload' };
   }

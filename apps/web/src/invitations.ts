@@ -1,4 +1,5 @@
 import { ApiError, type ChatClient, type Connection, type InvitationView, type MessageView } from '@chat/client';
+import { isLeaveLine } from './inbox.ts';
 import { allPages, ListLoads, reloadWhenUnseen } from './server-list.ts';
 
 /** Newest first, as `GET /me/invitations` orders them (by the seq of the invitation). */
@@ -15,7 +16,7 @@ export function addInvitation(list: readonly InvitationView[], invitation: Invit
 export const removeInvitation = (list: readonly InvitationView[], roomId: string): InvitationView[] => list.filter((i) => i.room_id !== roomId);
 
 /** My own join line in a room: whatever invitation I had there is used up. */
-export const isMyJoin = (m: MessageView, me: string) => m.type === 'system' && m.user_id === me && !m.content.endsWith(' left the room');
+export const isMyJoin = (m: MessageView, me: string) => m.type === 'system' && m.user_id === me && !isLeaveLine(m);
 
 /** What a screen reader hears when an invitation arrives. */
 export const invitedSentence = (i: InvitationView) => `${i.inviter.username} invited you to ${i.room_name}`;
