@@ -268,6 +268,19 @@ const messageFrame = (roomId: string, seq: number, t: number) =>
   `{"type":"message","message":{"id":"m_b${seq}","room_id":"${roomId}","user_id":"bench","username":"bench","content":"t=${t.toFixed(3)}",` +
   `"avatar":"/avatars/default/bench.svg","timestamp":"2026-01-01T00:00:00.000Z","type":"text","seq":${seq},"client_msg_id":null,"edited_at":null,"deleted":false}}`;
 
+/** A valid `MessagePosted` event, stamped with the time it was sent (its content), as the room service would append it. */
+function postedEvent(roomId: string, author: string): string {
+  const n = ++eventCount;
+  return JSON.stringify({
+    id: `bench${process.pid}_${n}`,
+    type: 'MessagePosted',
+    version: 1,
+    occurred_at: new Date().toISOString(),
+    data: { room_id: roomId, message_id: `bm${process.pid}_${n}`, user_id: author, content: `t=${performance.now().toFixed(3)}`, client_msg_id: null },
+    meta: { correlation_id: 'bench-fanout', causation_id: null, actor: author },
+  });
+}
+
 serveParent({
   async open(a: { conns: { url: string; group: string; subscribe?: string[] }[]; proto?: Proto; concurrency?: number; timeoutMs?: number }) {
     const started = performance.now();
@@ -420,7 +433,17 @@ serveParent({
     return {};
   },
   /** Fan-out input: live frames published on NATS, `rate` per second over the groups in turn. */
-  async publish(a: { rate: number; durationMs: number; subjects: Record<string, { subject: string; room: string }> }) {
+  /**
+   * Fan-out input straight to live subjects, `rate` per second over the groups in turn. With
+   * `alsoLog`, each one is also appended to the event log as a post in a room nobody here follows:
+   * the system persists as much as when the posts come through the log, and delivers none of it.
+   */
+  async publish(a: {
+    rate: number;
+    durationMs: number;
+    subjects: Record<string, { subject: string; room: string }>;
+    alsoLog?: { subject: string; room: string; author: string }[];
+  }) {
     const entries = Object.entries(a.subjects).map(([group, { subject, room }]) => ({ group, subject, room, seq: 0 }));
     for (const e of entries) {
       const members = conns.filter((c) => c.group === e.group);
@@ -431,6 +454,8 @@ serveParent({
       const e = entries[i % entries.length]!;
       e.seq++;
       nc!.publish(e.subject, enc.encode(messageFrame(e.room, e.seq, performance.now())));
+      const quiet = a.alsoLog?.[i % a.alsoLog.length];
+      if (quiet) nc!.publish(quiet.subject, enc.encode(postedEvent(quiet.room, quiet.author)));
       sentPerGroup.set(e.group, (sentPerGroup.get(e.group) ?? 0) + 1);
     });
     await nc!.flush();
@@ -447,21 +472,7 @@ serveParent({
     const enc = new TextEncoder();
     const run = await paced(a.rate, a.durationMs, (i) => {
       const e = entries[i % entries.length]!;
-      const event = {
-        id: `bench${process.pid}_${++eventCount}`,
-        type: 'MessagePosted',
-        version: 1,
-        occurred_at: new Date().toISOString(),
-        data: {
-          room_id: e.room,
-          message_id: `bm${process.pid}_${eventCount}`,
-          user_id: e.author,
-          content: `t=${performance.now().toFixed(3)}`,
-          client_msg_id: null,
-        },
-        meta: { correlation_id: 'bench-fanout', causation_id: null, actor: e.author },
-      };
-      nc!.publish(e.subject, enc.encode(JSON.stringify(event)));
+      nc!.publish(e.subject, enc.encode(postedEvent(e.room, e.author)));
       sentPerGroup.set(e.group, (sentPerGroup.get(e.group) ?? 0) + 1);
     });
     await nc!.flush();

@@ -14,7 +14,9 @@ const SIZES = {
  * log (as the room service appends them), the gateway follows the log and every socket of the
  * room must get each one. The same generator drives the gateway and a bare uWS server that does
  * nothing but `app.publish` what it reads from a NATS subject, step by step, alternating, at
- * offered rates up to half of what the generator can read.
+ * offered rates up to half of what the generator can read. While the bare server is measured,
+ * the same posts are appended to the log for rooms no socket follows, so the log, the projection
+ * and Postgres do the same work beside both measurements: only the path to the sockets differs.
  */
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   const size = SIZES[ctx.size];
@@ -24,9 +26,12 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   try {
     await sys.startAll();
     const rooms = Array.from({ length: size.rooms }, (_, i) => `fan${i}`);
+    // Rooms with no socket: while the bare server is measured, the same posts go to the log here,
+    // so the rest of the system (the log, the projection, Postgres) works as hard in both runs.
+    const quietRooms = rooms.map((r) => `${r}q`);
     const sockets = size.rooms * size.perRoom;
     const users = await sys.registerUsers(Math.max(1, Math.ceil(sockets / 500)), 'fan');
-    await sys.joinAll(users, rooms);
+    await sys.joinAll(users, [...rooms, ...quietRooms]);
     const bareNs = `${sys.env.namespace}b`;
     await bare.call('live', { natsUrl: sys.env.natsUrl, ns: bareNs });
     const { port: barePort } = await bare.call<{ port: number }>('port');
@@ -46,26 +51,28 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       'bare uWS': {
         command: 'publish',
         subjects: Object.fromEntries(rooms.map((r) => [`bare:${r}`, { subject: `${bareNs}.live.room.${r}`, room: r }])),
+        alsoLog: quietRooms.map((r) => ({ subject: sys.s.events.messages(r), room: r, author })),
       },
       gateway: {
         command: 'publishEvents',
         subjects: Object.fromEntries(rooms.map((r) => [`gw:${r}`, { subject: sys.s.events.messages(r), room: r, author }])),
+        alsoLog: undefined,
       },
     };
     const steps: LoadStep[] = [];
     // Warm both paths (JIT, subscriptions) before anything is measured.
-    for (const { command, subjects } of Object.values(systems)) {
+    for (const { command, subjects, alsoLog } of Object.values(systems)) {
       await gen.call('reset');
-      await gen.call(command, { rate: 200, durationMs: 500, subjects });
+      await gen.call(command, { rate: 200, durationMs: 500, subjects, alsoLog });
       await gen.settle(500, 5000);
     }
     let lost = 0;
     let dups = 0;
     for (const fraction of size.fractions) {
       const rate = Math.max(1, Math.round((maxDeliveries * fraction) / size.perRoom));
-      for (const [name, { command, subjects }] of Object.entries(systems)) {
+      for (const [name, { command, subjects, alsoLog }] of Object.entries(systems)) {
         await gen.call('reset');
-        const run = await gen.call<{ sent: number; ms: number }>(command, { rate, durationMs: size.stepMs, subjects });
+        const run = await gen.call<{ sent: number; ms: number }>(command, { rate, durationMs: size.stepMs, subjects, alsoLog });
         const st: PhaseStats = await gen.settle(1000, 20_000);
         lost += st.lost;
         dups += st.dups;
