@@ -82,8 +82,8 @@ describe('the packed SDK', () => {
       const sent = await a.send('hello from a packed SDK');
       await b.send('and back, by long-poll');
       await until('both messages on both sides', () => got.a.length === 2 && got.b.length === 2);
-      // (Presence follows sockets: Bo, long-polling, is not counted online; Ada is, by name.)
-      await until('presence with names', () => online.some((p) => p.username === 'Packed Ada'));
+      // Both online, by name: Ada on her socket, Bo by long-polling.
+      await until('presence with names', () => online.length === 2);
       console.log(JSON.stringify({
         transports: [ada.connection.transportKind, bo.connection.transportKind],
         got,
@@ -104,7 +104,7 @@ describe('the packed SDK', () => {
       transports: ['websocket', 'poll'],
       got: { a: ['hello from a packed SDK', 'and back, by long-poll'], b: ['hello from a packed SDK', 'and back, by long-poll'] },
       stored: true,
-      online: ['Packed Ada'],
+      online: ['Packed Ada', 'Packed Bo'],
       mine: [['packed', 1]],
     });
   }, 120_000);
