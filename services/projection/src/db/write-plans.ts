@@ -75,16 +75,20 @@ export async function writePlans(trx: Trx, plans: Plans): Promise<void> {
         ${col((r) => r.changed_seq)}::bigint[]) AS c(id, room_id, content, deleted, edited_at, reactions, changed_seq)
       WHERE m.id = c.id AND m.room_id = c.room_id AND (m.changed_seq IS NULL OR m.changed_seq < c.changed_seq)`.execute(trx);
   }
-  for (const rows of chunks(plans.rooms.activity)) {
-    await sql`
-      UPDATE projection.rooms r SET last_seq = greatest(r.last_seq, a.last_seq)
-      FROM unnest(${rows.map((r) => r.room_id)}::text[], ${rows.map((r) => r.last_seq)}::bigint[]) AS a(room_id, last_seq)
-      WHERE r.id = a.room_id`.execute(trx);
+  // A room's newest activity and newest post in one statement (greatest() passes over the null of
+  // a room with only one of the two in the batch).
+  const touched = new Map<string, { last_seq: number | null; last_message_seq: number | null }>();
+  for (const a of plans.rooms.activity) touched.set(a.room_id, { last_seq: a.last_seq, last_message_seq: null });
+  for (const m of plans.rooms.lastMessage) {
+    const t = touched.get(m.room_id);
+    if (t) t.last_message_seq = m.seq;
+    else touched.set(m.room_id, { last_seq: null, last_message_seq: m.seq });
   }
-  for (const rows of chunks(plans.rooms.lastMessage)) {
+  for (const rows of chunks([...touched])) {
     await sql`
-      UPDATE projection.rooms r SET last_message_seq = greatest(r.last_message_seq, a.seq)
-      FROM unnest(${rows.map((r) => r.room_id)}::text[], ${rows.map((r) => r.seq)}::bigint[]) AS a(room_id, seq)
+      UPDATE projection.rooms r SET last_seq = greatest(r.last_seq, a.last_seq), last_message_seq = greatest(r.last_message_seq, a.last_message_seq)
+      FROM unnest(${rows.map(([id]) => id)}::text[], ${rows.map(([, t]) => t.last_seq)}::bigint[], ${rows.map(([, t]) => t.last_message_seq)}::bigint[])
+        AS a(room_id, last_seq, last_message_seq)
       WHERE r.id = a.room_id`.execute(trx);
   }
   for (const rows of chunks(plans.readMarkers.markers)) {
