@@ -1,6 +1,5 @@
-import { createDb, migrateToLatest } from '@chat/db';
+import { createDb, type Kysely, migrateToLatest } from '@chat/db';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advance, claim, FencedError, GapError, position } from '../services/projection/src/db/checkpoint.ts';
 import { migrations } from '../services/projection/src/db/migrations.ts';
@@ -47,7 +46,11 @@ describe('the checkpoint moves batch by batch, for its holder only', () => {
     const held = new Promise<void>((r) => (release = r));
     const claiming = db.transaction().execute(async (trx) => {
       await trx.selectFrom('projection.checkpoint').select('seq').where('name', '=', 'race').forUpdate().execute();
-      await trx.updateTable('projection.checkpoint').set({ epoch: epoch + 1 }).where('name', '=', 'race').execute();
+      await trx
+        .updateTable('projection.checkpoint')
+        .set({ epoch: epoch + 1 })
+        .where('name', '=', 'race')
+        .execute();
       await held;
     });
     await new Promise((r) => setTimeout(r, 100));
