@@ -128,7 +128,9 @@ export class Writer {
       stream: this.opts.s.stream,
       fromSeq: from,
       batch: this.opts.batch ?? MAX_BATCH,
-      onBatch: (msgs) => this.applyBatch(msgs),
+      // Decoded as they arrive, while the batch before them is in Postgres.
+      prepare: decode,
+      onBatch: (units) => this.applyBatch(units),
       onReset: (reason) => this.opts.log.warn({ reason, position: this.applied }, 'writer consumer recreated'),
     });
     this.follower = follower;
@@ -162,11 +164,10 @@ export class Writer {
     });
   }
 
-  private async applyBatch(msgs: JsMsg[]): Promise<void> {
+  private async applyBatch(units: Unit[]): Promise<void> {
     const started = performance.now();
     this.applying = true;
     try {
-      const units = msgs.map(decode);
       if ((await this.tryUnits(units)) !== null) {
         // One of them cannot be applied: find it by applying them one at a time.
         for (const unit of units) {
@@ -174,8 +175,8 @@ export class Writer {
           if (refused !== null) await this.deadLetter(unit, refused);
         }
       }
-      this.applied = msgs[msgs.length - 1]!.seq;
-      this.opts.onBatch?.(msgs.length, performance.now() - started);
+      this.applied = units[units.length - 1]!.msg.seq;
+      this.opts.onBatch?.(units.length, performance.now() - started);
       for (const waiter of this.waiters) {
         if (waiter.seq <= this.applied) {
           this.waiters.delete(waiter);
