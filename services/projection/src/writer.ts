@@ -6,7 +6,7 @@ import { advance, type Claim, claim, FencedError, GapError, position as checkpoi
 import { deadLetters } from './db/dead-letters.ts';
 import { isTransientDbError } from './db/errors.ts';
 import type { Database } from './db/schema.ts';
-import { writePlans } from './db/write-plans.ts';
+import { type Duplicates, isDuplicate, writePlans } from './db/write-plans.ts';
 import { planAll } from './read-models/index.ts';
 
 /** A backlog goes through this many events per transaction; a lone event goes through at once. */
@@ -197,18 +197,25 @@ export class Writer {
     if (!claimed) throw new FencedError(-1, -1);
     let failures = 0;
     let backoff = 100;
+    // Plain inserts first; a message row already there aborts the transaction, and the batch is
+    // applied again at once skipping such rows (as ON CONFLICT DO NOTHING always did).
+    let duplicates: Duplicates = 'fail';
     for (;;) {
       try {
         await this.opts.db.transaction().execute(async (trx) => {
           await advance(trx, this.opts.name, claimed.epoch, units[0]!.msg.seq, units[units.length - 1]!.msg.seq);
           const events = units.flatMap((u) => (u.event ? [u.event] : []));
-          await writePlans(trx, planAll(events));
+          await writePlans(trx, planAll(events), duplicates);
           for (const u of units) if (u.unreadable) await deadLetters.add(trx, this.opts.name, letterOf(u, u.unreadable));
         });
         for (const u of units) if (u.unreadable) this.opts.onDeadLetter?.(u.msg.seq, u.unreadable);
         return null;
       } catch (err) {
         if (err instanceof FencedError || err instanceof GapError || this.stopping) throw err;
+        if (duplicates === 'fail' && isDuplicate(err)) {
+          duplicates = 'skip';
+          continue;
+        }
         if (isTransientDbError(err)) {
           if (backoff >= 1600) this.opts.log.warn({ err: String(err), position: this.applied }, 'Postgres unavailable; the writer waits');
         } else if (++failures >= ATTEMPTS) {
