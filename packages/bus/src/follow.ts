@@ -87,11 +87,18 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
     let taking: Promise<void> | null = null;
     let failure: unknown = null;
     let fetch: Awaited<ReturnType<typeof consumer.fetch>> | null = null;
+    // Wakes the pulling loop when the taker takes what waits (or stops taking).
+    let grabbed: (() => void) | null = null;
+    const wake = () => {
+      grabbed?.();
+      grabbed = null;
+    };
     const take = async () => {
       while (pending.length > 0 && failure === null) {
         const run = pending;
         const last = pendingLast;
         pending = [];
+        wake();
         try {
           await opts.onBatch(run);
           position = last;
@@ -103,14 +110,16 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
         lastSignalAt = Date.now();
       }
       taking = null;
+      wake();
     };
     while (!stopped && !stale && failure === null) {
-      // A taker a whole pull behind: no more until it has taken what is here (a slow taker is never
-      // buried under a backlog held in memory; at most about two pulls wait besides the run it takes).
-      if (pending.length >= opts.batch && taking) {
-        await taking;
-        if (stopped || failure !== null) break;
+      // A taker a whole pull behind: no more until it takes what waits (a slow taker is never
+      // buried under a backlog held in memory: at most about two pulls wait besides the run it
+      // takes), and then at once, so that the next pull arrives while it takes that run.
+      while (pending.length >= opts.batch && taking !== null && !stopped && failure === null) {
+        await new Promise<void>((r) => (grabbed = r));
       }
+      if (stopped || failure !== null) break;
       try {
         fetch = await consumer.fetch({ max_messages: opts.batch, expires: 10_000, idle_heartbeat: heartbeatMs });
       } catch (err) {
