@@ -4,8 +4,27 @@ import type { Database } from './schema.ts';
 
 type Trx = Transaction<Database>;
 
-const CHUNK = 5000;
+const CHUNK = 20_000;
 const iso = (d: Date) => d.toISOString();
+
+const QUOTE_OR_BACKSLASH = /["\\]/;
+
+/**
+ * A column of rows as one array parameter, written as Postgres reads it (`{"a","b\\"c",NULL}`,
+ * every element quoted) in one pass: for the hottest statement (message rows, most of a rebuild)
+ * this is about a third cheaper than handing pg arrays to encode, and makes no array per column.
+ */
+function column<R>(rows: readonly R[], f: (r: R) => string | number | null): string {
+  let out = '{';
+  for (let i = 0; i < rows.length; i++) {
+    const v = f(rows[i]!);
+    if (i > 0) out += ',';
+    if (v === null) out += 'NULL';
+    else if (typeof v === 'number') out += `"${v}"`;
+    else out += QUOTE_OR_BACKSLASH.test(v) ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`;
+  }
+  return `${out}}`;
+}
 
 function* chunks<T>(rows: readonly T[]): Generator<T[]> {
   for (let i = 0; i < rows.length; i += CHUNK) yield rows.slice(i, i + CHUNK);
@@ -70,7 +89,7 @@ export async function writePlans(trx: Trx, plans: Plans, duplicates: Duplicates 
   }
 
   for (const rows of chunks(plans.messages.inserts)) {
-    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    const col = (f: (r: (typeof rows)[number]) => string | number | null) => column(rows, f);
     await sql`
       INSERT INTO projection.messages (seq, id, room_id, user_id, type, content, client_msg_id, created_at)
       SELECT * FROM unnest(${col((r) => r.seq)}::bigint[], ${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[],
