@@ -8,7 +8,8 @@ export interface FollowOptions<T = JsMsg> {
   batch: number;
   /**
    * Turns each message into what `onBatch` takes, as it arrives: while the previous run is still
-   * being taken (its I/O in flight), so this CPU work overlaps it. Must not throw.
+   * being taken (its I/O in flight), so this CPU work overlaps it. If it throws, following fails
+   * (as when `onBatch` throws) rather than skip the message.
    */
   prepare?: (message: JsMsg) => T;
   /** Takes each run of messages that arrived together, in stream order; the next waits for it. */
@@ -155,7 +156,14 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
       try {
         for await (const m of pull) {
           lastSignalAt = Date.now();
-          pending.push(prepare(m));
+          try {
+            pending.push(prepare(m));
+          } catch (err) {
+            // A message skipped would be a gap: following fails instead, as when onBatch throws.
+            failure ??= err;
+            pull.stop();
+            break;
+          }
           pendingLast = m.seq;
           // Whatever arrived together goes over together.
           taking ??= new Promise<void>((r) => setImmediate(r)).then(take);
