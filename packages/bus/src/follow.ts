@@ -1,13 +1,19 @@
 import { DeliverPolicy, jetstream, type JsMsg, type NatsConnection } from './nats.ts';
 
-export interface FollowOptions {
+export interface FollowOptions<T = JsMsg> {
   stream: string;
   /** The first sequence to deliver. */
   fromSeq: number;
-  /** Messages in flight at most: the follower pulls no more until `onBatch` has taken them. */
+  /** Messages per pull; no new pull while this many wait to be taken. */
   batch: number;
+  /**
+   * Turns each message into what `onBatch` takes, as it arrives: while the previous run is still
+   * being taken (its I/O in flight), so this CPU work overlaps it. If it throws, following fails
+   * (as when `onBatch` throws) rather than skip the message.
+   */
+  prepare?: (message: JsMsg) => T;
   /** Takes each run of messages that arrived together, in stream order; the next waits for it. */
-  onBatch: (messages: JsMsg[]) => Promise<void>;
+  onBatch: (messages: T[]) => Promise<void>;
   /** Called when the consumer underneath had to be recreated (a reconnect, a lost server, a gap). */
   onReset?: (reason: string) => void;
   /** Heartbeat interval: a silent server is noticed after two missed ones. */
@@ -30,11 +36,12 @@ export interface Follower {
  * Follows a stream in order from `fromSeq`, through an ordered consumer: never a gap, never a
  * duplicate, and after a reconnect, a restarted server or a lost cluster node it recreates its
  * consumer and carries on from the last message it delivered. Flow-controlled: pulls of `batch`
- * messages, the next one only after `onBatch` has taken the last (so a slow taker is never buried
- * under a backlog held in memory). A lone message is handed over at once; a backlog in batches.
+ * messages, the next one as soon as the last has arrived (so a backlog keeps flowing while a run is
+ * taken), but none while `batch` messages wait to be taken (so a slow taker is never buried under a
+ * backlog held in memory). A lone message is handed over at once; a backlog in batches.
  * Created here for every reader of the log (the projection's writer, the gateways' live feed).
  */
-export function followStream(nc: NatsConnection, opts: FollowOptions): Follower {
+export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<T>): Follower {
   // Short API timeouts: after a lost node, creating the consumer is retried every 2 s, not 5.
   const js = jetstream(nc, { timeout: 2000 });
   let stopped = false;
@@ -43,6 +50,7 @@ export function followStream(nc: NatsConnection, opts: FollowOptions): Follower 
   let current: { stop(): void } | null = null;
   const heartbeatMs = opts.heartbeatMs ?? 1000;
   const stallMs = opts.stallMs ?? Math.max(3 * heartbeatMs, 3000);
+  const prepare = opts.prepare ?? ((m: JsMsg) => m as T);
 
   const run = async () => {
     while (!stopped) {
@@ -73,45 +81,65 @@ export function followStream(nc: NatsConnection, opts: FollowOptions): Follower 
   const follow = async (consumer: Awaited<ReturnType<typeof js.consumers.get>>) => {
     let stale = false;
     const silent = () => Date.now() - lastSignalAt > stallMs;
-    while (!stopped && !stale) {
-      let fetch: Awaited<ReturnType<typeof consumer.fetch>>;
+    // What arrived and is not handed over yet, across pulls: the next pull goes out as soon as the
+    // last one has arrived, so messages keep arriving (and being prepared) while a run is taken.
+    let pending: T[] = [];
+    let pendingLast = position;
+    let taking: Promise<void> | null = null;
+    let failure: unknown = null;
+    let fetch: Awaited<ReturnType<typeof consumer.fetch>> | null = null;
+    // Wakes the pulling loop when the taker takes what waits (or stops taking).
+    let grabbed: (() => void) | null = null;
+    const wake = () => {
+      grabbed?.();
+      grabbed = null;
+    };
+    const take = async () => {
+      while (pending.length > 0 && failure === null) {
+        const run = pending;
+        const last = pendingLast;
+        pending = [];
+        wake();
+        try {
+          await opts.onBatch(run);
+          position = last;
+        } catch (err) {
+          failure = err;
+          fetch?.stop();
+        }
+        // A slow taker is not a silent server.
+        lastSignalAt = Date.now();
+      }
+      taking = null;
+      wake();
+    };
+    while (!stopped && !stale && failure === null) {
+      // A taker a whole pull behind: no more until it takes what waits (a slow taker is never
+      // buried under a backlog held in memory: at most about two pulls wait besides the run it
+      // takes), and then at once, so that the next pull arrives while it takes that run.
+      while (pending.length >= opts.batch && taking !== null && !stopped && failure === null) {
+        await new Promise<void>((r) => (grabbed = r));
+      }
+      if (stopped || failure !== null) break;
       try {
         fetch = await consumer.fetch({ max_messages: opts.batch, expires: 10_000, idle_heartbeat: heartbeatMs });
       } catch (err) {
         if (stopped) break;
         opts.onReset?.(String((err as Error)?.message ?? err));
-        if (silent()) return;
+        if (silent()) break;
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
-      let pending: JsMsg[] = [];
-      let taking: Promise<void> | null = null;
-      let failure: unknown = null;
-      const take = async () => {
-        while (pending.length > 0 && failure === null) {
-          const run = pending;
-          pending = [];
-          try {
-            await opts.onBatch(run);
-            position = run[run.length - 1]!.seq;
-          } catch (err) {
-            failure = err;
-            fetch.stop();
-          }
-          // A slow taker is not a silent server.
-          lastSignalAt = Date.now();
-        }
-        taking = null;
-      };
-      current = fetch;
+      const pull = fetch;
+      current = pull;
       void (async () => {
-        for await (const s of fetch.status()) {
+        for await (const s of pull.status()) {
           if (s.type === 'heartbeat') lastSignalAt = Date.now();
           else if (s.type === 'heartbeats_missed' && taking === null) {
             // Two heartbeats missed: the consumer (or its node) is gone; make a new one now.
             stale = true;
             opts.onReset?.(s.type);
-            fetch.stop();
+            pull.stop();
           } else if (s.type === 'reset' || s.type === 'heartbeats_missed') opts.onReset?.(s.type);
         }
       })().catch(() => undefined);
@@ -120,15 +148,23 @@ export function followStream(nc: NatsConnection, opts: FollowOptions): Follower 
           if (taking === null && silent()) {
             stale = true;
             opts.onReset?.(`no message or heartbeat for ${Date.now() - lastSignalAt} ms`);
-            fetch.stop();
+            pull.stop();
           }
         },
         Math.max(100, stallMs / 4),
       );
       try {
-        for await (const m of fetch) {
+        for await (const m of pull) {
           lastSignalAt = Date.now();
-          pending.push(m);
+          try {
+            pending.push(prepare(m));
+          } catch (err) {
+            // A message skipped would be a gap: following fails instead, as when onBatch throws.
+            failure ??= err;
+            pull.stop();
+            break;
+          }
+          pendingLast = m.seq;
           // Whatever arrived together goes over together.
           taking ??= new Promise<void>((r) => setImmediate(r)).then(take);
         }
@@ -137,10 +173,11 @@ export function followStream(nc: NatsConnection, opts: FollowOptions): Follower 
       } finally {
         clearInterval(watchdog);
       }
-      await taking;
-      if (failure !== null) throw failure;
       current = null;
     }
+    // Everything that arrived is handed over before a new consumer starts after it.
+    await taking;
+    if (failure !== null) throw failure;
   };
 
   const done = run();

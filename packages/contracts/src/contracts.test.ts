@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   EmojiInput,
   AppError,
   AvatarInput,
+  ChatEvent,
   ClientFrame,
   ExternalAvatarUrl,
   HistoryQuery,
@@ -13,6 +15,7 @@ import {
   isPlaceholderAvatar,
   parseEvent,
   subjects,
+  upcast,
 } from './index.ts';
 
 describe('subjects', () => {
@@ -132,6 +135,106 @@ describe('events on read', () => {
     expect(parseEvent({ ...valid, type: 'UserTeleported' }).success).toBe(false);
     expect(parseEvent({ ...valid, version: 9 }).success).toBe(false);
     expect(parseEvent({ ...valid, data: { room_id: 'a.b', user_id: 'ann' } }).success).toBe(false);
+  });
+
+  it('reads a MessagePosted by its fast path exactly as its schema does, whatever the event holds', () => {
+    // Values near each rule's edges, of the right type and of wrong ones.
+    const text = fc.oneof(
+      fc.constantFrom('', ' ', 'a', ' hi ', '\t\n', 'a.b', 'a b', 'ü', 'x'.repeat(64), 'x'.repeat(65), 'y'.repeat(128), 'y'.repeat(129), ' '.repeat(4001)),
+      fc.constantFrom(
+        `${'z'.repeat(4000)} `,
+        'z'.repeat(4001),
+        '\u00a0ok\u2028',
+        '2026-01-01T00:00:00Z',
+        '2026-02-29T00:00:00.000Z',
+        '2026-01-01T00:00:00+01:00',
+      ),
+      fc.string({ maxLength: 70 }),
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,66}$/),
+    );
+    const anything = fc.oneof(text, fc.constantFrom(null, undefined, 0, 1, 2, true, [], {}, ['a']));
+    const field = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 30, arbitrary: good }, { weight: 1, arbitrary: anything });
+    const id = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+    const maybe = (key: string, value: fc.Arbitrary<unknown>) =>
+      fc.oneof({ weight: 30, arbitrary: value.map((v) => ({ [key]: v })) }, { weight: 1, arbitrary: fc.constant({}) });
+    const record = (parts: fc.Arbitrary<Record<string, unknown>>[]) => fc.tuple(...parts).map((ps) => Object.assign({}, ...ps) as Record<string, unknown>);
+    const event = record([
+      maybe('id', field(fc.string({ minLength: 1, maxLength: 64 }))),
+      maybe('type', field(fc.constantFrom('MessagePosted', 'MessagePosted', 'MessagePosted', 'UserJoined'))),
+      maybe('version', field(fc.constantFrom(1, 1, 1, 2))),
+      maybe('occurred_at', field(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()))),
+      maybe('extra', anything),
+      maybe(
+        'data',
+        field(
+          record([
+            maybe('room_id', field(id)),
+            maybe('message_id', field(id)),
+            maybe('user_id', field(id)),
+            maybe('content', field(fc.string({ maxLength: 20 }))),
+            maybe('client_msg_id', field(fc.option(id))),
+            maybe('extra', anything),
+          ]),
+        ),
+      ),
+      maybe(
+        'meta',
+        field(
+          record([
+            maybe('correlation_id', field(fc.string({ minLength: 1, maxLength: 128 }))),
+            maybe('causation_id', field(fc.option(fc.string({ maxLength: 128 })))),
+            maybe('actor', field(fc.option(fc.string({ maxLength: 64 })))),
+          ]),
+        ),
+      ),
+    ]);
+    const same = (raw: unknown) => {
+      const schema = ChatEvent.safeParse(upcast(raw));
+      const read = parseEvent(raw);
+      expect(read.success).toBe(schema.success);
+      // The same event, down to the order of its keys.
+      if (schema.success) expect(JSON.stringify(read.data)).toBe(JSON.stringify(schema.data));
+      if (schema.success) expect(read.data).toStrictEqual(schema.data);
+      return schema.success;
+    };
+    // Each field of a valid post set, one at a time, to each value near the rules' edges.
+    const post = {
+      id: 'e1',
+      type: 'MessagePosted',
+      version: 1,
+      occurred_at: '2026-01-01T00:00:00.000Z',
+      data: { room_id: 'lobby', message_id: 'm1', user_id: 'ann', content: ' hi ', client_msg_id: null },
+      meta: { correlation_id: 'c', causation_id: null, actor: 'ann' },
+    };
+    const edges = [
+      ...['', ' ', 'a', ' hi ', '\t\n', 'a.b', 'a b', 'ü', 'x'.repeat(64), 'x'.repeat(65), 'y'.repeat(128), 'y'.repeat(129), ' '.repeat(4001)],
+      ...[`${'z'.repeat(4000)} `, 'z'.repeat(4001), '\u00a0ok\u2028', '2026-01-01T00:00:00Z', '2026-02-29T00:00:00.000Z', '2026-01-01T00:00:00+01:00'],
+      ...[null, undefined, 0, 1, 2, true, [], {}, ['a'], 'MessageEdited'],
+    ];
+    let accepted = 0;
+    for (const [part, keys] of [
+      [null, ['id', 'type', 'version', 'occurred_at', 'data', 'meta']],
+      ['data', Object.keys(post.data)],
+      ['meta', Object.keys(post.meta)],
+    ] as const) {
+      for (const key of keys) {
+        for (const value of edges) {
+          const raw: Record<string, unknown> = structuredClone(post);
+          (part === null ? raw : (raw[part] as Record<string, unknown>))[key] = value;
+          if (same(raw)) accepted++;
+        }
+      }
+    }
+    expect(accepted).toBeGreaterThan(50);
+    accepted = 0;
+    fc.assert(
+      fc.property(event, (raw) => {
+        if (same(raw)) accepted++;
+      }),
+      { numRuns: 10_000 },
+    );
+    // The generator reaches valid events too, not only refusals.
+    expect(accepted).toBeGreaterThan(300);
   });
 });
 

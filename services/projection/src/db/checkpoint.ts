@@ -80,11 +80,22 @@ export async function claim(db: Kysely<Database>, name: string, stream: StreamId
  * current epoch's holder, and only when the batch starts right after the checkpoint.
  */
 export async function advance(trx: Transaction<Database>, name: string, epoch: number, firstSeq: number, lastSeq: number): Promise<void> {
-  const row = await trx.selectFrom('projection.checkpoint').select(['seq', 'epoch']).where('name', '=', name).forUpdate().executeTakeFirst();
+  // One statement when all is well (one round trip per batch fewer): the update locks the row, and
+  // a claim that committed meanwhile is seen by it (Postgres checks the WHERE again on the row's
+  // newest version), so an older holder's batch moves nothing.
+  const moved = await trx
+    .updateTable('projection.checkpoint')
+    .set({ seq: lastSeq })
+    .where('name', '=', name)
+    .where('epoch', '=', epoch)
+    .where('seq', '=', firstSeq - 1)
+    .executeTakeFirst();
+  if (moved.numUpdatedRows === 1n) return;
+  // Refused: say why.
+  const row = await trx.selectFrom('projection.checkpoint').select(['seq', 'epoch']).where('name', '=', name).executeTakeFirst();
   if (!row) throw new FencedError(epoch, -1);
   if (Number(row.epoch) !== epoch) throw new FencedError(epoch, Number(row.epoch));
-  if (firstSeq !== row.seq + 1) throw new GapError(row.seq, firstSeq);
-  await trx.updateTable('projection.checkpoint').set({ seq: lastSeq }).where('name', '=', name).execute();
+  throw new GapError(row.seq, firstSeq);
 }
 
 export async function position(db: Db, name: string): Promise<number> {

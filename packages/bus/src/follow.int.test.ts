@@ -1,0 +1,72 @@
+import { subjects } from '@chat/contracts';
+import { createTestEnv, eventually, type TestEnv } from '@chat/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followStream } from './follow.ts';
+import { connect, jetstream, jetstreamManager, type JsMsg, type NatsConnection } from './nats.ts';
+import { ensureEventStream } from './stream.ts';
+
+let env: TestEnv;
+let nc: NatsConnection;
+let stream: string;
+let subject: string;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  nc = await connect({ servers: env.natsUrl });
+  const s = subjects(env.namespace);
+  await ensureEventStream(await jetstreamManager(nc), s);
+  stream = s.stream;
+  subject = s.events.room('follow');
+  const js = jetstream(nc);
+  await Promise.all(Array.from({ length: 1000 }, (_, i) => js.publish(subject, String(i))));
+});
+afterAll(async () => {
+  await nc?.close();
+  await env?.cleanup();
+});
+
+describe('following the log with a prepare step', () => {
+  it('a backlog several pulls long comes prepared, in order, each message once, while a slow taker takes it', async () => {
+    const taken: number[] = [];
+    let largest = 0;
+    const follower = followStream(nc, {
+      stream,
+      fromSeq: 1,
+      batch: 100,
+      prepare: (m: JsMsg) => ({ seq: m.seq, text: new TextDecoder().decode(m.data) }),
+      onBatch: async (items) => {
+        largest = Math.max(largest, items.length);
+        for (const item of items) taken.push(Number(item.text));
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    try {
+      await eventually(() => (taken.length >= 1000 ? true : undefined), 'the backlog taken', 20_000);
+      expect(taken).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      // What waits stays bounded by the pull size: under two pulls per run.
+      expect(largest).toBeLessThan(200);
+      expect(follower.position).toBe(1000);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('a prepare that throws stops following with its error, and nothing after the message is taken', async () => {
+    const taken: number[] = [];
+    const follower = followStream(nc, {
+      stream,
+      fromSeq: 1,
+      batch: 100,
+      prepare: (m: JsMsg) => {
+        if (m.seq === 250) throw new Error('cannot prepare 250');
+        return m.seq;
+      },
+      onBatch: async (seqs) => {
+        taken.push(...seqs);
+      },
+    });
+    await expect(follower.done).rejects.toThrow('cannot prepare 250');
+    expect(taken.every((seq) => seq < 250)).toBe(true);
+    expect(follower.position).toBeLessThan(250);
+  });
+});
