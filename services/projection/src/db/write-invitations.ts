@@ -1,12 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { InvitationsPlan } from '../read-models/invitations.ts';
+import { chunks } from './chunks.ts';
 import type { Database } from './schema.ts';
-
-const CHUNK = 5000;
-
-function* chunks<T>(rows: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < rows.length; i += CHUNK) yield rows.slice(i, i + CHUNK);
-}
 
 /**
  * Applies the invitations plan of one batch, in the batch's transaction: ended ones go, pending

@@ -1,11 +1,11 @@
 import { sql, type Transaction } from 'kysely';
 import type { Plans } from '../read-models/index.ts';
+import { chunks } from './chunks.ts';
 import type { Database } from './schema.ts';
 import { writeInvitations } from './write-invitations.ts';
 
 type Trx = Transaction<Database>;
 
-const CHUNK = 20_000;
 const iso = (d: Date) => d.toISOString();
 
 const QUOTE_OR_BACKSLASH = /["\\]/;
@@ -25,10 +25,6 @@ function column<R>(rows: readonly R[], f: (r: R) => string | number | null): str
     else out += QUOTE_OR_BACKSLASH.test(v) ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`;
   }
   return `${out}}`;
-}
-
-function* chunks<T>(rows: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < rows.length; i += CHUNK) yield rows.slice(i, i + CHUNK);
 }
 
 /**
