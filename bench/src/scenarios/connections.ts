@@ -32,16 +32,20 @@ const median = (runs: Measured[]): Measured => [...runs].sort((a, b) => a.perSoc
  * --expose-gc and answers `memory`), then the lowest resident size of a few samples a second
  * apart; with the JS heap in use for the breakdown.
  */
-async function settled(server: Child, samples: number): Promise<{ rss: number; heapUsed: number }> {
+async function settled(server: Child, samples: number): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number }> {
   let rss = Infinity;
   let heapUsed = Infinity;
+  let heapTotal = Infinity;
+  let external = Infinity;
   for (let i = 0; i < samples; i++) {
     await sleep(1000);
     const m = await server.call<NodeJS.MemoryUsage>('memory');
     heapUsed = Math.min(heapUsed, m.heapUsed);
+    heapTotal = Math.min(heapTotal, m.heapTotal);
+    external = Math.min(external, m.external);
     rss = Math.min(rss, rssOf(server.pid));
   }
-  return { rss, heapUsed };
+  return { rss, heapUsed, heapTotal, external };
 }
 
 /**
@@ -90,8 +94,10 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
           openMs: Math.round(opened.ms),
         };
         runs[name] = [...(runs[name] ?? []), run];
+        const per = (a: number, b: number) => Math.round((a - b) / n);
         ctx.log(
-          `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket RSS, ${run.heapPerSocket} B/socket JS heap ${opened.failures.join('; ')}`,
+          `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket RSS, ${run.heapPerSocket} B/socket JS heap ` +
+            `(heap committed ${per(after.heapTotal, before.heapTotal)}, external ${per(after.external, before.external)}) ${opened.failures.join('; ')}`,
         );
       } finally {
         await gen.stop();
