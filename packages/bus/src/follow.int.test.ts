@@ -41,7 +41,8 @@ describe('following the log with a prepare step', () => {
       },
     });
     try {
-      await eventually(() => (taken.length >= 1000 ? true : undefined), 'the backlog taken', 20_000);
+      // The position moves once a run is taken: after its onBatch has returned, not as it starts.
+      await eventually(() => (follower.position >= 1000 ? true : undefined), 'the backlog taken', 20_000);
       expect(taken).toEqual(Array.from({ length: 1000 }, (_, i) => i));
       // What waits stays bounded by the pull size: under two pulls per run.
       expect(largest).toBeLessThan(200);
