@@ -2,24 +2,13 @@ import type { MessageView, MyRoomView } from '@chat/client';
 import { describe, expect, it } from 'vitest';
 import { continues, startsDay } from './grouping.ts';
 import { applyActivity, applyMarker, previewOf } from './inbox.ts';
-import { aMessage } from '@chat/contracts/fixtures';
+import { aMessage, aMyRoom } from '@chat/contracts/fixtures';
 
 const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView =>
   aMessage(seq, { user_id: 'bo', username: 'Bo', timestamp: new Date(2026, 10, 30, 12, 0, seq).toISOString(), ...extra });
 
-const room = (id: string, last_seq: number, extra: Partial<MyRoomView> = {}): MyRoomView => ({
-  id,
-  name: id,
-  created_by: null,
-  created_at: new Date(0).toISOString(),
-  member_count: 2,
-  last_seq,
-  visibility: 'public',
-  unread: 0,
-  read_seq: last_seq,
-  last_message: msg(last_seq, { room_id: id }),
-  ...extra,
-});
+const room = (id: string, last_seq: number, extra: Partial<MyRoomView> = {}): MyRoomView =>
+  aMyRoom(id, last_seq, { last_message: msg(last_seq, { room_id: id }), ...extra });
 
 describe('the sidebar’s rooms', () => {
   const rooms = [room('a', 30), room('b', 20), room('c', 10)];

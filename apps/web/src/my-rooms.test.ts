@@ -1,23 +1,12 @@
 import type { ChatClient, MessageView, MyRoomView } from '@chat/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MyRooms } from './my-rooms.ts';
-import { aMessage } from '@chat/contracts/fixtures';
+import { aMessage, aMyRoom } from '@chat/contracts/fixtures';
 
 const msg = (seq: number, extra: Partial<MessageView> = {}): MessageView => aMessage(seq, { user_id: 'bo', username: 'Bo', ...extra });
 
-const room = (id: string, last_seq: number, extra: Partial<MyRoomView> = {}): MyRoomView => ({
-  id,
-  name: id,
-  created_by: null,
-  created_at: new Date(0).toISOString(),
-  member_count: 2,
-  last_seq,
-  visibility: 'public',
-  unread: 0,
-  read_seq: last_seq,
-  last_message: msg(last_seq, { room_id: id }),
-  ...extra,
-});
+const room = (id: string, last_seq: number, extra: Partial<MyRoomView> = {}): MyRoomView =>
+  aMyRoom(id, last_seq, { last_message: msg(last_seq, { room_id: id }), ...extra });
 
 /** The two calls the store makes, against rooms the test sets. */
 function fakeClient(rooms: MyRoomView[]) {
