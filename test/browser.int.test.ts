@@ -2,29 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { UserView } from '@chat/contracts';
 import { testImages } from '@chat/testkit';
-import { startStack, type Stack } from './support/stack.ts';
+import type { Stack } from './support/stack.ts';
 import { spawnGateway } from './support/process.ts';
 import { NetworkProxy } from './support/proxy.ts';
-import { a11yProblems, buildAppForTest, foreignRequests, launchBrowser, newPerson, screenshot, type Person } from './support/browser.ts';
+import { a11yProblems, foreignRequests, newPerson, screenshot, type Person, startWebApp, type WebApp } from './support/browser.ts';
 
 // The web app in headless Chromium against the real stack: the seed's own test plan, two people
 // chatting live, a reconnect after going offline, a gateway restart, and WebSockets blocked.
 
 let stack: Stack;
 let browser: Browser;
-let app: { dir: string; remove(): void };
+let appDir: string;
+let web: WebApp | undefined;
 const people: Person[] = [];
 
 beforeAll(async () => {
-  app = await buildAppForTest();
-  [stack, browser] = await Promise.all([startStack({ gatewayEnv: { WEB_ROOT: app.dir } }), launchBrowser()]);
+  web = await startWebApp();
+  ({ stack, browser, appDir } = web);
 }, 120_000);
-afterAll(async () => {
-  for (const p of people) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
-  app?.remove();
-});
+afterAll(() => web?.stop(people));
 
 async function person(options: Parameters<typeof newPerson>[1] = {}): Promise<Person> {
   const p = await newPerson(browser, options);
@@ -285,7 +281,7 @@ describe('web app in Chromium', () => {
 
   it('the gateway restarts: the app is live again within 6 s of its return, a message typed meanwhile is delivered once; "Reconnect now" by keyboard; presence from another page', async () => {
     // The gateway this person uses runs in a process of its own, serving the app too.
-    let gateway = await spawnGateway(stack, { WEB_ROOT: app.dir });
+    let gateway = await spawnGateway(stack, { WEB_ROOT: appDir });
     try {
       const [a, b] = [await person(), await person()];
       await signUp(a.page, gateway.url, 'Restart Ann');
@@ -310,7 +306,7 @@ describe('web app in Chromium', () => {
       await a.page.locator('.pending-list li .pending-note', { hasText: 'Will be sent when the connection is back' }).waitFor(WAIT);
       await screenshot(a.page, '5-gateway-down');
 
-      gateway = await spawnGateway(stack, { WEB_ROOT: app.dir }, gateway);
+      gateway = await spawnGateway(stack, { WEB_ROOT: appDir }, gateway);
       const back = Date.now();
       await a.page.waitForFunction(() => document.querySelector('.conn-status')?.getAttribute('data-state') === 'live', null, { timeout: 6000 });
       await waitText(b.page, 'typed while it was down');
@@ -333,7 +329,7 @@ describe('web app in Chromium', () => {
       await a.page.getByRole('button', { name: 'Reconnect now' }).focus();
       await a.page.keyboard.press('Enter');
       await expect.poll(() => a.requests.filter((u) => u.startsWith('ws:')).length, { timeout: 1500 }).toBeGreaterThan(socketsBefore);
-      gateway = await spawnGateway(stack, { WEB_ROOT: app.dir }, gateway);
+      gateway = await spawnGateway(stack, { WEB_ROOT: appDir }, gateway);
       await a.page
         .locator('.conn-bar')
         .getByRole('status')

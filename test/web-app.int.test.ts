@@ -5,9 +5,9 @@ import type { MyRoomView } from '@chat/contracts';
 import { testImages } from '@chat/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { a11yProblems, buildAppForTest, launchBrowser, newPerson, screenshot, type Person } from './support/browser.ts';
+import { a11yProblems, newPerson, screenshot, type Person, startWebApp, type WebApp } from './support/browser.ts';
 import { TestUser } from './support/client.ts';
-import { startStack, type Stack } from './support/stack.ts';
+import type { Stack } from './support/stack.ts';
 
 // The web app as people use it (issue 11): my rooms with unread badges kept live, previews and
 // Join/Leave, private rooms, edit/delete/react seen by the other person live, safe links, the
@@ -15,20 +15,15 @@ import { startStack, type Stack } from './support/stack.ts';
 
 let stack: Stack;
 let browser: Browser;
-let app: { dir: string; remove(): void };
+let web: WebApp | undefined;
 const people: Person[] = [];
 const docs = fileURLToPath(new URL('../docs/', import.meta.url));
 
 beforeAll(async () => {
-  app = await buildAppForTest();
-  [stack, browser] = await Promise.all([startStack({ gatewayEnv: { WEB_ROOT: app.dir } }), launchBrowser()]);
+  web = await startWebApp();
+  ({ stack, browser } = web);
 }, 120_000);
-afterAll(async () => {
-  for (const p of people) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
-  app?.remove();
-});
+afterAll(() => web?.stop(people));
 
 const WAIT = { timeout: 20_000 };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };

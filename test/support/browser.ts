@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { buildWeb } from '@chat/web/build';
+import { startStack, type Stack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const ARTIFACTS = join(root, '.test-artifacts', 'browser');
@@ -31,6 +32,32 @@ export async function buildAppForTest(): Promise<{ dir: string; remove(): void }
   const dir = mkdtempSync(join(tmpdir(), 'chat-web-'));
   await buildWeb(dir);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface WebApp {
+  stack: Stack;
+  browser: Browser;
+  /** Where the built app is (the stack's WEB_ROOT), for other gateways to serve it too. */
+  appDir: string;
+  /** Closes the people's contexts, the browser and the stack, and removes the built app. */
+  stop(people: Person[]): Promise<void>;
+}
+
+/** The web app built from the current sources, served by a stack of its own, and Chromium. */
+export async function startWebApp(): Promise<WebApp> {
+  const app = await buildAppForTest();
+  const [stack, browser] = await Promise.all([startStack({ gatewayEnv: { WEB_ROOT: app.dir } }), launchBrowser()]);
+  return {
+    stack,
+    browser,
+    appDir: app.dir,
+    async stop(people) {
+      for (const p of people) await p.context.close().catch(() => undefined);
+      await browser.close();
+      await stack.stop();
+      app.remove();
+    },
+  };
 }
 
 /**
