@@ -64,6 +64,7 @@ export async function startStack(
     mode?: 'token' | 'open';
     rooms?: number;
     gatewayEnv?: Record<string, string>;
+    projectionEnv?: Record<string, string>;
     /** Servers of the test's own (see `servers.ts`) instead of the machine's. */
     servers?: { natsUrl?: string; postgresUrl?: string };
     /** Services the test runs itself (in a process of their own, say). */
@@ -95,7 +96,7 @@ export async function startStack(
   const services: Running[] = [];
   for (let i = 0; i < (opts.rooms ?? 1); i++) services.push(await startRoom(serviceEnv('room')));
   if (!opts.without?.includes('profile')) services.push(await startProfile(serviceEnv('profile')));
-  let projection: (Running & { opsPort: number }) | null = await startProjection(serviceEnv('projection'));
+  let projection: (Running & { opsPort: number }) | null = await startProjection(serviceEnv('projection', opts.projectionEnv));
   // Tests post faster than people do; the rate-limit tests set their own limits.
   const gatewayEnv = { ...GENEROUS_LIMITS, ...opts.gatewayEnv };
   const gateway = await startGateway(serviceEnv('gateway', gatewayEnv));

@@ -71,3 +71,61 @@ describe('following the log with a prepare step', () => {
     expect(follower.position).toBeLessThan(250);
   });
 });
+
+describe('following the log with a linger (group commit)', () => {
+  const published = async (n: number) => {
+    const js = jetstream(nc);
+    for (let i = 0; i < n; i++) await js.publish(subject, `linger ${i}`);
+  };
+  const tail = async () => (await (await jetstreamManager(nc)).streams.info(stream)).state.last_seq + 1;
+
+  it('a run shorter than the batch waits out its linger, and goes over whole when hurried', async () => {
+    const runs: number[][] = [];
+    const follower = followStream(nc, {
+      stream,
+      fromSeq: await tail(),
+      batch: 100,
+      lingerMs: 60_000,
+      onBatch: async (msgs) => {
+        runs.push(msgs.map((m) => m.seq));
+      },
+    });
+    try {
+      await published(3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(runs).toEqual([]);
+      follower.hurry();
+      await eventually(() => (runs.length > 0 ? true : undefined), 'the run handed over');
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toHaveLength(3);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('a full batch, or a taker that says it is urgent, ends the linger at once', async () => {
+    const runs: number[][] = [];
+    let urgent = false;
+    const follower = followStream(nc, {
+      stream,
+      fromSeq: await tail(),
+      batch: 4,
+      lingerMs: 60_000,
+      urgent: () => urgent,
+      onBatch: async (msgs) => {
+        runs.push(msgs.map((m) => m.seq));
+      },
+    });
+    try {
+      await published(4);
+      await eventually(() => (runs.length === 1 ? true : undefined), 'the full batch handed over');
+      expect(runs[0]).toHaveLength(4);
+      urgent = true;
+      await published(1);
+      await eventually(() => (runs.length === 2 ? true : undefined), 'the urgent run handed over');
+      expect(runs[1]).toEqual([runs[0]![3]! + 1]);
+    } finally {
+      await follower.stop();
+    }
+  });
+});

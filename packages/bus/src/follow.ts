@@ -14,6 +14,15 @@ export interface FollowOptions<T = JsMsg> {
   prepare?: (message: JsMsg) => T;
   /** Takes each run of messages that arrived together, in stream order; the next waits for it. */
   onBatch: (messages: T[]) => Promise<void>;
+  /**
+   * Group commit: a run shorter than `batch` is handed over only once its first message has waited
+   * this long (or `batch` have arrived, or `urgent()` says someone waits, or `hurry()` is called).
+   * A taker that pays per run (a transaction) then pays it once per `lingerMs` under steady traffic
+   * instead of once per message. Default 0: every run at once.
+   */
+  lingerMs?: number;
+  /** Checked before lingering: true hands over what waits at once. */
+  urgent?: () => boolean;
   /** Called when the consumer underneath had to be recreated (a reconnect, a lost server, a gap). */
   onReset?: (reason: string) => void;
   /** Heartbeat interval: a silent server is noticed after two missed ones. */
@@ -29,6 +38,8 @@ export interface Follower {
   readonly lastSignalAt: number;
   /** Resolves when following ends (after `stop`, or on a failure `onBatch` threw). */
   readonly done: Promise<void>;
+  /** Ends a linger (see `lingerMs`): what waits is handed over now. */
+  hurry(): void;
   stop(): Promise<void>;
 }
 
@@ -38,7 +49,8 @@ export interface Follower {
  * consumer and carries on from the last message it delivered. Flow-controlled: pulls of `batch`
  * messages, the next one as soon as the last has arrived (so a backlog keeps flowing while a run is
  * taken), but none while `batch` messages wait to be taken (so a slow taker is never buried under a
- * backlog held in memory). A lone message is handed over at once; a backlog in batches.
+ * backlog held in memory). A lone message is handed over at once (or after `lingerMs`); a backlog
+ * in batches.
  * Created here for every reader of the log (the projection's writer, the gateways' live feed).
  */
 export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<T>): Follower {
@@ -51,6 +63,14 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
   const heartbeatMs = opts.heartbeatMs ?? 1000;
   const stallMs = opts.stallMs ?? Math.max(3 * heartbeatMs, 3000);
   const prepare = opts.prepare ?? ((m: JsMsg) => m as T);
+  const lingerMs = opts.lingerMs ?? 0;
+  // Set by `hurry` until the next run is handed over; `endLinger` ends the linger that runs, if one does.
+  let hurried = false;
+  let endLinger: (() => void) | null = null;
+  const hurry = () => {
+    hurried = true;
+    endLinger?.();
+  };
 
   const run = async () => {
     while (!stopped) {
@@ -85,6 +105,8 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
     // last one has arrived, so messages keep arriving (and being prepared) while a run is taken.
     let pending: T[] = [];
     let pendingLast = position;
+    /** When the oldest message in `pending` arrived. */
+    let pendingSince = 0;
     let taking: Promise<void> | null = null;
     let failure: unknown = null;
     let fetch: Awaited<ReturnType<typeof consumer.fetch>> | null = null;
@@ -94,11 +116,26 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
       grabbed?.();
       grabbed = null;
     };
+    const linger = async () => {
+      const until = pendingSince + lingerMs;
+      while (!stopped && !hurried && failure === null && pending.length < opts.batch && !opts.urgent?.() && Date.now() < until) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => endLinger?.(), until - Date.now());
+          endLinger = () => {
+            endLinger = null;
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    };
     const take = async () => {
       while (pending.length > 0 && failure === null) {
+        if (lingerMs > 0) await linger();
         const run = pending;
         const last = pendingLast;
         pending = [];
+        hurried = false;
         wake();
         try {
           await opts.onBatch(run);
@@ -157,7 +194,9 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
         for await (const m of pull) {
           lastSignalAt = Date.now();
           try {
+            if (pending.length === 0) pendingSince = Date.now();
             pending.push(prepare(m));
+            if (pending.length >= opts.batch) endLinger?.();
           } catch (err) {
             // A message skipped would be a gap: following fails instead, as when onBatch throws.
             failure ??= err;
@@ -190,8 +229,10 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
       return lastSignalAt;
     },
     done,
+    hurry,
     async stop() {
       stopped = true;
+      endLinger?.();
       current?.stop();
       await done.catch(() => undefined);
     },

@@ -7,7 +7,7 @@ import { deadLetters } from './db/dead-letters.ts';
 import { migrations } from './db/migrations.ts';
 import { type Database, SCHEMA } from './db/schema.ts';
 import { serveQueries } from './queries.ts';
-import { STALL_MS, Writer } from './writer.ts';
+import { LINGER_MS, STALL_MS, Writer } from './writer.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -21,6 +21,8 @@ export const projectionConfig = baseConfig(8083).extend({
     .default('projection'),
   /** Empty the read models and build them again from the log (e.g. after the stream was recreated). */
   PROJECTION_REBUILD: flag,
+  /** How long a batch waits for company while following live (see `LINGER_MS`); reads never wait for it. */
+  PROJECTION_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(LINGER_MS),
 });
 
 /** How often the stream's end is read for the lag gauge and readiness. */
@@ -72,6 +74,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
         log,
         name,
         identity,
+        lingerMs: config.PROJECTION_LINGER_MS,
         onBatch: (_applied, ms) => {
           batchSeconds.observe(ms / 1000);
           positionGauge.set(writer.position);

@@ -15,6 +15,12 @@ import { planAll } from './read-models/index.ts';
  * measured (10k, 20k): no gain once the writer's CPU, not its transactions, bounds a rebuild.
  */
 export const MAX_BATCH = 5000;
+/**
+ * Following live, a batch waits this long for company before it is written, unless a reader waits
+ * for it (`waitFor`). At 800 posts/s, one transaction per event cost the writer and Postgres
+ * together ~640 µs of CPU per post, on the cores the live path needs; see docs/benchmarks.md.
+ */
+export const LINGER_MS = 20;
 /** Attempts at a batch, then at each of its events alone, before an event is a dead letter. */
 const ATTEMPTS = 3;
 /** No message and no heartbeat for this long while following: the consumer is recreated. */
@@ -30,6 +36,8 @@ export interface WriterOptions {
   /** The stream as it is now: checked against the checkpoint's record on every start. */
   identity: () => Promise<StreamIdentity>;
   batch?: number;
+  /** See `LINGER_MS`; 0 writes every event as soon as it arrives. */
+  lingerMs?: number;
   onBatch?: (applied: number, ms: number) => void;
   onDeadLetter?: (seq: number, error: string) => void;
   /** Called when the writer stops on its own: fenced by a newer holder, or a checkpoint of another stream. */
@@ -109,6 +117,7 @@ export class Writer {
     return new Promise((resolve) => {
       const waiter = { seq, resolve: () => resolve(true) };
       this.waiters.add(waiter);
+      this.follower?.hurry();
       setTimeout(() => {
         if (this.waiters.delete(waiter)) resolve(false);
       }, timeoutMs).unref();
@@ -132,6 +141,9 @@ export class Writer {
       stream: this.opts.s.stream,
       fromSeq: from,
       batch: this.opts.batch ?? MAX_BATCH,
+      lingerMs: this.opts.lingerMs ?? LINGER_MS,
+      // A reader waiting for its own write is not kept waiting for company.
+      urgent: () => this.waiters.size > 0,
       // Decoded as they arrive, while the batch before them is in Postgres.
       prepare: decode,
       onBatch: (units) => this.applyBatch(units),
