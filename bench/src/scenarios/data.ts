@@ -43,13 +43,17 @@ function dataset(ctx: Ctx): Promise<Dataset> {
   return d;
 }
 
-/** Raw ordered-consumer read, then a fresh projection into empty read models; both timed. */
+/**
+ * A fresh projection into empty read models, between two raw ordered-consumer reads of the same
+ * events; all timed. The baseline is the faster read: a read that met a busy moment of this shared
+ * machine would flatter the ratio (one run saw 10.7 s and 16.2 s for the same million events).
+ */
 async function rebuilt(ctx: Ctx): Promise<Required<Dataset>> {
   const d = await dataset(ctx);
   if (!d.rebuild) {
     const { sys, seeded } = d;
-    d.raw = await rawRead(sys.nc, sys.s.stream, seeded.lastSeq);
-    ctx.log(`data: raw ordered-consumer read of ${d.raw.events} events in ${Math.round(d.raw.ms)} ms`);
+    const before = await rawRead(sys.nc, sys.s.stream, seeded.lastSeq);
+    ctx.log(`data: raw ordered-consumer read of ${before.events} events in ${Math.round(before.ms)} ms`);
     let started = performance.now();
     const projection = await sys.startHost(['projection'], {}, () => (started = performance.now()));
     sys.projection = projection;
@@ -57,6 +61,9 @@ async function rebuilt(ctx: Ctx): Promise<Required<Dataset>> {
     const ms = performance.now() - started;
     d.rebuild = { events: seeded.lastSeq, ms, projection };
     ctx.log(`data: projection applied ${seeded.lastSeq} events in ${Math.round(ms)} ms`);
+    const after = await rawRead(sys.nc, sys.s.stream, seeded.lastSeq);
+    ctx.log(`data: raw ordered-consumer read again, in ${Math.round(after.ms)} ms`);
+    d.raw = after.ms < before.ms ? after : before;
   }
   return d as Required<Dataset>;
 }
@@ -78,7 +85,7 @@ export async function rebuild(ctx: Ctx): Promise<ScenarioResult> {
         metric: `events/s replaying ${d.rebuild.events.toLocaleString('en-US')} events into empty read models`,
         ours: Math.round(ours),
         baseline: Math.round(raw),
-        baselineName: 'raw JetStream ordered-consumer read',
+        baselineName: 'raw JetStream ordered-consumer read, the faster of one before and one after',
         ratio: round(ratio, 2),
         target: '≥ 0.3×',
         met: ratio >= 0.3,
