@@ -4,7 +4,8 @@ import { serveParent } from './lib/proc.ts';
 type Booted = { info: Record<string, unknown>; opsPort: number; running: { stop(): Promise<void> } };
 const running: Booted[] = [];
 
-const loaders: Record<string, () => Promise<{ start: (env: NodeJS.ProcessEnv) => Promise<Booted> }>> = {
+type Start = (env: NodeJS.ProcessEnv, opts?: { ownProcess?: boolean }) => Promise<Booted>;
+const loaders: Record<string, () => Promise<{ start: Start }>> = {
   room: () => import('@chat/room'),
   profile: () => import('@chat/profile'),
   projection: () => import('@chat/projection'),
@@ -17,9 +18,10 @@ serveParent({
     await loaders[a.name]!();
     return {};
   },
-  async start(a: { name: string; env: NodeJS.ProcessEnv }) {
+  /** `alone`: the only service in this process, as its own entry point runs it (the projection then lowers its priority). */
+  async start(a: { name: string; env: NodeJS.ProcessEnv; alone: boolean }) {
     const { start } = await loaders[a.name]!();
-    const svc = await start(a.env);
+    const svc = await start(a.env, { ownProcess: a.alone });
     running.push(svc);
     return { port: svc.info.port ?? null, opsPort: svc.opsPort };
   },

@@ -60,7 +60,7 @@ export class System {
     for (const name of names) await child.call('load', { name }, 60_000);
     beforeStart?.();
     let last: { port: number | null; opsPort: number } = { port: null, opsPort: 0 };
-    for (const name of names) last = await child.call('start', { name, env: this.envFor(extra) }, 60_000);
+    for (const name of names) last = await child.call('start', { name, env: this.envFor(extra), alone: names.length === 1 }, 60_000);
     return { child, ...last, opsUrl: `http://127.0.0.1:${last.opsPort}` };
   }
 

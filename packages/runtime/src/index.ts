@@ -6,3 +6,4 @@ export * from './keyed-lock.ts';
 export * from './concurrency-limit.ts';
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export * from './boot.ts';
+export * from './priority.ts';

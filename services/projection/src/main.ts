@@ -1,6 +1,6 @@
 import { Lease, jetstreamManager, nuid, openLeaseBucket, streamIdentity } from '@chat/bus';
 import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
-import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, runMain } from '@chat/runtime';
+import { Counter, Gauge, Histogram, baseConfig, bootService, isMainModule, lowerPriority, runMain } from '@chat/runtime';
 import { z } from 'zod';
 import { CheckpointMismatchError, checkIdentity, resetReadModels } from './db/checkpoint.ts';
 import { deadLetters } from './db/dead-letters.ts';
@@ -23,17 +23,28 @@ export const projectionConfig = baseConfig(8083).extend({
   PROJECTION_REBUILD: flag,
   /** How long a batch waits for company while following live (see `LINGER_MS`); reads never wait for it. */
   PROJECTION_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(LINGER_MS),
+  /**
+   * The nice value the projection takes when it runs as a process of its own (its entry point: the
+   * image, `pnpm start`): its writer is off the live path, so where they share cores the live path
+   * goes first. 0 leaves the priority as it is.
+   */
+  PROJECTION_NICE: z.coerce.number().int().min(0).max(19).default(10),
 });
 
 /** How often the stream's end is read for the lag gauge and readiness. */
 const LAG_EVERY_MS = 1000;
 
-export const start = (env: NodeJS.ProcessEnv = process.env) =>
+/** `ownProcess`: nothing else runs in this process, so its priority is the projection's to set. */
+export const start = (env: NodeJS.ProcessEnv = process.env, opts: { ownProcess?: boolean } = {}) =>
   bootService({
     name: 'projection',
     schema: projectionConfig,
     env,
     start: async ({ config, nc, s, log, registry, observeRequest, replicas }) => {
+      if (opts.ownProcess && config.PROJECTION_NICE > 0) {
+        const failed = lowerPriority(config.PROJECTION_NICE);
+        if (failed > 0) log.warn({ failed, nice: config.PROJECTION_NICE }, 'could not lower the priority of every thread');
+      }
       await ensureDatabase(config.DATABASE_URL);
       const db = createDb<Database>(config.DATABASE_URL, {
         idleInTransactionMs: 10_000,
@@ -182,4 +193,4 @@ export const start = (env: NodeJS.ProcessEnv = process.env) =>
     },
   });
 
-if (isMainModule(import.meta.url)) void runMain('projection', start);
+if (isMainModule(import.meta.url)) void runMain('projection', () => start(process.env, { ownProcess: true }));
