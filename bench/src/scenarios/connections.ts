@@ -49,8 +49,9 @@ async function settled(server: Child, samples: number): Promise<{ rss: number; h
 }
 
 /**
- * 3. Connections: N idle sockets on one fresh server process; memory per socket is the growth of
- * its resident memory (from its own /proc entry) divided by N, with the JS heap after GC beside it.
+ * 3. Connections: N idle sockets on one fresh server process, opened in two halves; memory per
+ * socket is the growth of its resident memory (from its own /proc entry) over the second half,
+ * divided by the sockets of that half, with the JS heap after GC beside it.
  * The gateway's multiplexed socket with one subscription and with ten, against a bare uWS server
  * whose sockets each join one topic, three runs each (the median); then the seed's one-room socket
  * against Socket.IO, once. Every socket counts as open when it is subscribed (`subscribed` frames).
@@ -81,23 +82,31 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
           Array.from({ length: 20 }, (_, i) => ({ ...conn(i), group: 'warm' })),
           { proto },
         );
+        // Memory per socket is what the second half of the sockets adds: the first half also absorbs
+        // what the process had freed before they came (start-up, the warm-up) and the allocator kept,
+        // which new sockets may or may not reuse (growth over all sockets swung from 65 to 1 714 bytes
+        // per socket between three fresh gateways, and went below zero for bare uWS).
         const before = await settled(server, size.samples);
         const conns = Array.from({ length: size.sockets }, (_, i) => ({ ...conn(i), group: rooms[i % rooms.length]! }));
-        const opened = await gen.open(conns, { proto, concurrency: 200, timeoutMs: 120_000 });
+        const half = Math.floor(size.sockets / 2);
+        const first = await gen.open(conns.slice(0, half), { proto, concurrency: 200, timeoutMs: 120_000 });
+        const mid = await settled(server, size.samples);
+        const second = await gen.open(conns.slice(half), { proto, concurrency: 200, timeoutMs: 120_000 });
         const after = await settled(server, size.samples);
-        const n = Math.max(1, opened.opened);
+        const n = Math.max(1, second.opened);
         const run: Measured = {
-          perSocket: Math.round((after.rss - before.rss) / n),
-          heapPerSocket: Math.round((after.heapUsed - before.heapUsed) / n),
-          opened: opened.opened,
-          failed: opened.failed,
-          openMs: Math.round(opened.ms),
+          perSocket: Math.round((after.rss - mid.rss) / n),
+          heapPerSocket: Math.round((after.heapUsed - mid.heapUsed) / n),
+          opened: first.opened + second.opened,
+          failed: first.failed + second.failed,
+          openMs: Math.round(first.ms + second.ms),
         };
+        const opened = { failures: [...first.failures, ...second.failures] };
         runs[name] = [...(runs[name] ?? []), run];
         const per = (a: number, b: number) => Math.round((a - b) / n);
         ctx.log(
           `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket RSS, ${run.heapPerSocket} B/socket JS heap ` +
-            `(heap committed ${per(after.heapTotal, before.heapTotal)}, external ${per(after.external, before.external)}) ${opened.failures.join('; ')}`,
+            `(heap committed ${per(after.heapTotal, mid.heapTotal)}, external ${per(after.external, mid.external)}; over the first half ${Math.round((mid.rss - before.rss) / Math.max(1, first.opened))} B/socket RSS) ${opened.failures.join('; ')}`,
         );
       } finally {
         await gen.stop();
@@ -147,9 +156,10 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
   const seed = m(GW_SEED);
   const sio = m(SIO);
   const n = size.sockets.toLocaleString('en-US');
+  const half = Math.floor(size.sockets / 2).toLocaleString('en-US');
   const rows: Row[] = [
     {
-      metric: `memory per idle socket on /ws with 1 subscription, ${n} sockets (bytes RSS, median of ${size.runs})`,
+      metric: `memory per idle socket on /ws with 1 subscription: growth from ${half} to ${n} sockets, per socket (bytes RSS, median of ${size.runs})`,
       ours: one.perSocket,
       baseline: bare.perSocket,
       baselineName: 'bare uWS',
