@@ -15,6 +15,17 @@ export function rssOf(pid: number): number {
   return kb * 1024;
 }
 
+/**
+ * Anonymous resident memory of a process, in bytes (Linux): its heaps and stacks, without the
+ * pages of files it maps (its code). This machine's kernel pages out cold file pages on its own
+ * (DAMON, `pageout`), so the resident total can fall by megabytes while a process grows.
+ */
+export function anonymousOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1]);
+  return kb * 1024;
+}
+
 /** CPU time (user + system) a process has used so far, in ms (Linux; clock ticks of 10 ms). */
 export function cpuMsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -1,6 +1,6 @@
 import { Loadgen } from '../lib/loadgen-client.ts';
 import { round } from '../lib/histogram.ts';
-import { type Child, forkTs, rssOf, sleep } from '../lib/proc.ts';
+import { anonymousOf, type Child, forkTs, sleep } from '../lib/proc.ts';
 import { System } from '../lib/system.ts';
 import type { Ctx, Row, ScenarioResult } from './types.ts';
 
@@ -30,28 +30,29 @@ const median = (runs: Measured[]): Measured => [...runs].sort((a, b) => a.perSoc
 /**
  * Settled memory of a server process: garbage collected first (each server runs with
  * --expose-gc and answers `memory`), then the lowest of a few samples a second apart. `resident`
- * is what a socket costs: the resident memory outside V8's heap plus the JS heap in use. The heap
+ * is what a socket costs: the anonymous resident memory (`anonymousOf`: not the mapped code, which
+ * this machine's kernel pages out as it likes) outside V8's heap, plus the JS heap in use. The heap
  * V8 has committed but not used is left out: it grows and shrinks in steps of megabytes with V8's
  * sizing of its spaces (one bare uWS run gave back 65 MB of it while 5 000 sockets opened, and
  * its resident size fell), which says nothing of the sockets.
  */
-async function settled(server: Child, samples: number): Promise<{ resident: number; rss: number; heapUsed: number; heapTotal: number; external: number }> {
+async function settled(server: Child, samples: number): Promise<{ resident: number; anon: number; heapUsed: number; heapTotal: number; external: number }> {
   let resident = Infinity;
-  let rss = Infinity;
+  let anon = Infinity;
   let heapUsed = Infinity;
   let heapTotal = Infinity;
   let external = Infinity;
   for (let i = 0; i < samples; i++) {
     await sleep(1000);
     const m = await server.call<NodeJS.MemoryUsage>('memory');
-    const r = rssOf(server.pid);
+    const r = anonymousOf(server.pid);
     resident = Math.min(resident, r - m.heapTotal + m.heapUsed);
     heapUsed = Math.min(heapUsed, m.heapUsed);
     heapTotal = Math.min(heapTotal, m.heapTotal);
     external = Math.min(external, m.external);
-    rss = Math.min(rss, r);
+    anon = Math.min(anon, r);
   }
-  return { resident, rss, heapUsed, heapTotal, external };
+  return { resident, anon, heapUsed, heapTotal, external };
 }
 
 /**
@@ -113,7 +114,7 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
         const per = (a: number, b: number) => Math.round((a - b) / n);
         ctx.log(
           `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket resident, ${run.heapPerSocket} B/socket JS heap ` +
-            `(RSS ${per(after.rss, mid.rss)}, heap committed ${per(after.heapTotal, mid.heapTotal)}, external ${per(after.external, mid.external)}; over the first half ${Math.round((mid.resident - before.resident) / Math.max(1, first.opened))} B/socket) ${opened.failures.join('; ')}`,
+            `(anonymous ${per(after.anon, mid.anon)}, heap committed ${per(after.heapTotal, mid.heapTotal)}, external ${per(after.external, mid.external)}; over the first half ${Math.round((mid.resident - before.resident) / Math.max(1, first.opened))} B/socket) ${opened.failures.join('; ')}`,
         );
       } finally {
         await gen.stop();
@@ -166,7 +167,7 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
   const half = Math.floor(size.sockets / 2).toLocaleString('en-US');
   const rows: Row[] = [
     {
-      metric: `memory per idle socket on /ws with 1 subscription: growth from ${half} to ${n} sockets, per socket (bytes resident, outside V8's heap plus the JS heap in use; median of ${size.runs})`,
+      metric: `memory per idle socket on /ws with 1 subscription: growth from ${half} to ${n} sockets, per socket (bytes anonymous resident, outside V8's heap plus the JS heap in use; median of ${size.runs})`,
       ours: one.perSocket,
       baseline: bare.perSocket,
       baselineName: 'bare uWS',
