@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveSocket, TestUser } from './support/client.ts';
-import { type GatewayProcess, spawnGateway } from './support/process.ts';
+import { type ServiceProcess, spawnGateway } from './support/process.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 // Random, well-formed HTTP requests and WebSocket frames against a gateway in a process of its
 // own: whatever they hold, the answer is never a 5xx, never a hang, never a dropped connection,
 // the process keeps serving, and its memory does not grow. Bounded in count and time.
 let stack: Stack;
-let gateway: GatewayProcess;
+let gateway: ServiceProcess;
 let user: TestUser;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 250);
 const TIME_LIMIT_MS = 40_000;

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceFrame, ServerFrame } from '@chat/contracts';
 import { startStack, type Stack } from './support/stack.ts';
 import { type LiveSocket, TestUser } from './support/client.ts';
-import { spawnGateway, type GatewayProcess } from './support/process.ts';
+import { spawnGateway, type ServiceProcess } from './support/process.ts';
 
 let stack: Stack;
-let other: GatewayProcess;
+let other: ServiceProcess;
 beforeAll(async () => {
   stack = await startStack();
   other = await spawnGateway(stack);

@@ -14,15 +14,13 @@ export interface ServiceProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export type GatewayProcess = ServiceProcess;
-
 /** A gateway in a process of its own, so a test can kill it the hard way. */
 export function spawnGateway(
   stack: Stack,
   extra: Record<string, string> = {},
   /** The same ports again: a restart, as a deployment does it. */
   ports?: { port: number; opsPort: number },
-): Promise<GatewayProcess> {
+): Promise<ServiceProcess> {
   return spawnService(stack, 'gateway', { ...GENEROUS_LIMITS, ...extra }, ports);
 }
 

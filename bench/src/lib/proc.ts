@@ -8,13 +8,6 @@ export const BENCH_SRC = fileURLToPath(new URL('../', import.meta.url));
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Resident memory of a process, in bytes (Linux). */
-export function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-  return kb * 1024;
-}
-
 /**
  * Anonymous resident memory of a process, in bytes (Linux): its heaps and stacks, without the
  * pages of files it maps (its code). This machine's kernel pages out cold file pages on its own
@@ -26,15 +19,9 @@ export function anonymousOf(pid: number): number {
   return kb * 1024;
 }
 
-/** CPU time (user + system) a process has used so far, in ms (Linux; clock ticks of 10 ms). */
-export function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /**
  * CPU time all of a process's threads have spent running, in ms (Linux, from the scheduler's own
- * accounting in nanoseconds): exact where `cpuMsOf`'s clock ticks are a sample.
+ * accounting in nanoseconds): exact, where /proc/<pid>/stat's clock ticks are a sample.
  */
 export function runTimeMsOf(pid: number): number {
   let ns = 0;

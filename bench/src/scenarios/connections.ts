@@ -33,8 +33,8 @@ const median = (runs: Measured[]): Measured => [...runs].sort((a, b) => a.perSoc
  * second apart (`anonymousOf`: not the pages of its code, which this machine's kernel pages out as
  * it likes); with the JS heap in use for the breakdown.
  */
-async function settled(server: Child, samples: number): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number }> {
-  let rss = Infinity;
+async function settled(server: Child, samples: number): Promise<{ anon: number; heapUsed: number; heapTotal: number; external: number }> {
+  let anon = Infinity;
   let heapUsed = Infinity;
   let heapTotal = Infinity;
   let external = Infinity;
@@ -44,9 +44,9 @@ async function settled(server: Child, samples: number): Promise<{ rss: number; h
     heapUsed = Math.min(heapUsed, m.heapUsed);
     heapTotal = Math.min(heapTotal, m.heapTotal);
     external = Math.min(external, m.external);
-    rss = Math.min(rss, anonymousOf(server.pid));
+    anon = Math.min(anon, anonymousOf(server.pid));
   }
-  return { rss, heapUsed, heapTotal, external };
+  return { anon, heapUsed, heapTotal, external };
 }
 
 /**
@@ -89,7 +89,7 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
         const after = await settled(server, size.samples);
         const n = Math.max(1, opened.opened);
         const run: Measured = {
-          perSocket: Math.round((after.rss - before.rss) / n),
+          perSocket: Math.round((after.anon - before.anon) / n),
           heapPerSocket: Math.round((after.heapUsed - before.heapUsed) / n),
           opened: opened.opened,
           failed: opened.failed,
@@ -98,7 +98,7 @@ export async function connections(ctx: Ctx): Promise<ScenarioResult> {
         runs[name] = [...(runs[name] ?? []), run];
         const per = (a: number, b: number) => Math.round((a - b) / n);
         ctx.log(
-          `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket RSS, ${run.heapPerSocket} B/socket JS heap ` +
+          `connections ${name}: ${run.opened} open (${run.failed} failed) in ${run.openMs} ms; ${run.perSocket} B/socket anonymous RSS, ${run.heapPerSocket} B/socket JS heap ` +
             `(heap committed ${per(after.heapTotal, before.heapTotal)}, external ${per(after.external, before.external)}) ${opened.failures.join('; ')}`,
         );
       } finally {
