@@ -132,9 +132,10 @@ export async function seedRoom(
   return { firstSeq, lastSeq, events: setup.length + opts.messages, ms: performance.now() - started };
 }
 
-/** Reads every event of the stream with an ordered consumer (no decoding): the raw read rate. */
-export async function rawRead(nc: NatsConnection, stream: string, lastSeq: number): Promise<{ events: number; ms: number }> {
+/** Reads every event of the stream with an ordered consumer (no decoding): the raw read rate, and this process's CPU time for it. */
+export async function rawRead(nc: NatsConnection, stream: string, lastSeq: number): Promise<{ events: number; ms: number; cpuMs: number }> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const consumer = await jetstream(nc).consumers.get(stream);
   const messages = await consumer.consume({ max_messages: 2000 });
   let n = 0;
@@ -143,5 +144,6 @@ export async function rawRead(nc: NatsConnection, stream: string, lastSeq: numbe
     if (m.seq >= lastSeq) break;
   }
   messages.stop();
-  return { events: n, ms: performance.now() - started };
+  const used = process.cpuUsage(cpu);
+  return { events: n, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }

@@ -53,12 +53,12 @@ export class System {
   }
 
   /** Starts `names` together in one new process. */
-  async startHost(names: string[], extra: Record<string, string> = {}, beforeStart?: () => void): Promise<ServiceHandle> {
+  async startHost(names: string[], extra: Record<string, string> = {}, beforeStart?: (child: Child) => void): Promise<ServiceHandle> {
     // Quiet stdout: uWS prints a warning per upgrade written outside cork (the gateway does so on purpose).
     const child = forkTs('service-host.ts', {}, [], true);
     this.hosts.push(child);
     for (const name of names) await child.call('load', { name }, 60_000);
-    beforeStart?.();
+    beforeStart?.(child);
     let last: { port: number | null; opsPort: number } = { port: null, opsPort: 0 };
     for (const name of names) last = await child.call('start', { name, env: this.envFor(extra), alone: names.length === 1 }, 60_000);
     return { child, ...last, opsUrl: `http://127.0.0.1:${last.opsPort}` };

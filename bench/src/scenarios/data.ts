@@ -1,5 +1,5 @@
 import { Histogram, round } from '../lib/histogram.ts';
-import { waitUntil } from '../lib/proc.ts';
+import { runTimeMsOf, waitUntil } from '../lib/proc.ts';
 import { rawRead, seedRoom } from '../lib/seed.ts';
 import { System, type ServiceHandle } from '../lib/system.ts';
 import type { Ctx, ScenarioResult } from './types.ts';
@@ -20,8 +20,9 @@ const SEED_USERS = 20;
 interface Dataset {
   sys: System;
   seeded: { firstSeq: number; lastSeq: number; events: number; ms: number };
-  raw?: { events: number; ms: number };
-  rebuild?: { events: number; ms: number; projection: ServiceHandle };
+  raw?: { events: number; ms: number; cpuMs: number };
+  /** `cpuMs`: the projection process's CPU time (every thread) while it rebuilt. */
+  rebuild?: { events: number; ms: number; cpuMs: number; projection: ServiceHandle };
 }
 
 const datasets = new WeakMap<Ctx, Promise<Dataset>>();
@@ -53,16 +54,23 @@ async function rebuilt(ctx: Ctx): Promise<Required<Dataset>> {
   if (!d.rebuild) {
     const { sys, seeded } = d;
     const before = await rawRead(sys.nc, sys.s.stream, seeded.lastSeq);
-    ctx.log(`data: raw ordered-consumer read of ${before.events} events in ${Math.round(before.ms)} ms`);
+    ctx.log(
+      `data: raw ordered-consumer read of ${before.events} events in ${Math.round(before.ms)} ms, ${round((before.cpuMs * 1000) / before.events, 1)} µs of CPU per event`,
+    );
     let started = performance.now();
-    const projection = await sys.startHost(['projection'], {}, () => (started = performance.now()));
+    let cpuBefore = 0;
+    const projection = await sys.startHost(['projection'], {}, (child) => {
+      cpuBefore = runTimeMsOf(child.proc.pid!);
+      started = performance.now();
+    });
     sys.projection = projection;
     await waitUntil('projection caught up', async () => ((await sys.lag()).position >= seeded.lastSeq ? true : undefined), 1_800_000, 20);
     const ms = performance.now() - started;
-    d.rebuild = { events: seeded.lastSeq, ms, projection };
-    ctx.log(`data: projection applied ${seeded.lastSeq} events in ${Math.round(ms)} ms`);
+    const cpuMs = runTimeMsOf(projection.child.proc.pid!) - cpuBefore;
+    d.rebuild = { events: seeded.lastSeq, ms, cpuMs, projection };
+    ctx.log(`data: projection applied ${seeded.lastSeq} events in ${Math.round(ms)} ms, ${round((cpuMs * 1000) / seeded.lastSeq, 1)} µs of its CPU per event`);
     const after = await rawRead(sys.nc, sys.s.stream, seeded.lastSeq);
-    ctx.log(`data: raw ordered-consumer read again, in ${Math.round(after.ms)} ms`);
+    ctx.log(`data: raw ordered-consumer read again, in ${Math.round(after.ms)} ms, ${round((after.cpuMs * 1000) / after.events, 1)} µs of CPU per event`);
     d.raw = after.ms < before.ms ? after : before;
   }
   return d as Required<Dataset>;
@@ -97,7 +105,13 @@ export async function rebuild(ctx: Ctx): Promise<ScenarioResult> {
       duplicated: counts.messages - counts.distinctIds,
       detail: { ...counts, expectedMessages },
     },
-    raw: { seeded: d.seeded, rawRead: d.raw, rebuildMs: Math.round(d.rebuild.ms) },
+    raw: {
+      seeded: d.seeded,
+      rawRead: d.raw,
+      rebuildMs: Math.round(d.rebuild.ms),
+      // CPU per event, steadier than time on a shared machine: the projection's (every thread) and the raw reader's.
+      cpuUsPerEvent: { projection: round((d.rebuild.cpuMs * 1000) / d.rebuild.events, 1), rawRead: round((d.raw.cpuMs * 1000) / d.raw.events, 1) },
+    },
   };
 }
 
