@@ -129,3 +129,42 @@ describe('following the log with a linger (group commit)', () => {
     }
   });
 });
+
+describe('stopping a follower', () => {
+  it('stopped while its pull is being made, it ends without taking anything more', async () => {
+    // An ordered consumer that was reset makes its new server-side consumer inside `fetch`: a
+    // round trip, simulated here by holding every fetch back for 300 ms.
+    const consumer = await jetstream(nc).consumers.get(stream);
+    const proto = Object.getPrototypeOf(consumer) as { fetch: (...args: unknown[]) => Promise<unknown> };
+    const fetch = proto.fetch;
+    let fetching!: () => void;
+    const inFetch = new Promise<void>((r) => (fetching = r));
+    proto.fetch = async function (this: unknown, ...args: unknown[]) {
+      fetching();
+      await new Promise((r) => setTimeout(r, 300));
+      return fetch.apply(this, args);
+    };
+    const taken: number[] = [];
+    try {
+      const info = await (await jetstreamManager(nc)).streams.info(stream);
+      const follower = followStream(nc, {
+        stream,
+        fromSeq: info.state.last_seq + 1,
+        batch: 10,
+        onBatch: async (msgs) => {
+          taken.push(...msgs.map((m) => m.seq));
+        },
+      });
+      await inFetch;
+      const stopping = follower.stop();
+      await jetstream(nc).publish(subject, 'after stop');
+      // Before, the pull made after stop() was followed until it expired (10 s), and what it
+      // brought was handed over.
+      const stoppedInTime = await Promise.race([stopping.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      expect(stoppedInTime).toBe(true);
+      expect(taken).toEqual([]);
+    } finally {
+      proto.fetch = fetch;
+    }
+  });
+});

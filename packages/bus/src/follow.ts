@@ -168,6 +168,11 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
         continue;
       }
       const pull = fetch;
+      // Stopped, or failed, while the pull was being made (a reset consumer is recreated first).
+      if (stopped || failure !== null) {
+        pull.stop();
+        break;
+      }
       current = pull;
       void (async () => {
         for await (const s of pull.status()) {

@@ -71,6 +71,8 @@ export class Writer {
   private applying = false;
   private stopping = false;
   private watchdog: NodeJS.Timeout | null = null;
+  /** A stalled follower being stopped, to be replaced once it has. */
+  private replacing: Promise<void> | null = null;
   private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
 
   constructor(private readonly opts: WriterOptions) {}
@@ -104,6 +106,7 @@ export class Writer {
     this.stopping = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
+    await this.replacing;
     await this.follower?.stop();
     this.follower = null;
     this.claimed = null;
@@ -160,7 +163,9 @@ export class Writer {
     if (this.stopping || this.follower !== follower) return;
     if (err instanceof GapError) {
       this.opts.log.error({ err }, 'batch out of step with the checkpoint; following again from the checkpoint');
-      this.applied = err.checkpoint;
+      // The checkpoint may be past what this copy saw committed (a commit whose reply was lost):
+      // readers waiting for those events have them.
+      this.appliedUpTo(err.checkpoint);
       this.follow();
       return;
     }
@@ -175,8 +180,10 @@ export class Writer {
     if (Date.now() - f.lastSignalAt < STALL_MS) return;
     this.opts.log.error({ position: this.applied, silentMs: Date.now() - f.lastSignalAt }, 'writer consumer stalled: recreating it');
     this.follower = null;
-    void f.stop().then(() => {
-      if (!this.stopping && this.claimed) this.follow();
+    this.replacing = f.stop().then(() => {
+      this.replacing = null;
+      // Unless stopped, or stopped and started again (which made its own follower) meanwhile.
+      if (!this.stopping && this.claimed && this.follower === null) this.follow();
     });
   }
 
@@ -191,16 +198,21 @@ export class Writer {
           if (refused !== null) await this.deadLetter(unit, refused);
         }
       }
-      this.applied = units[units.length - 1]!.msg.seq;
+      this.appliedUpTo(units[units.length - 1]!.msg.seq);
       this.opts.onBatch?.(units.length, performance.now() - started);
-      for (const waiter of this.waiters) {
-        if (waiter.seq <= this.applied) {
-          this.waiters.delete(waiter);
-          waiter.resolve();
-        }
-      }
     } finally {
       this.applying = false;
+    }
+  }
+
+  /** The read models hold everything up to `seq`: so do the readers waiting for it. */
+  private appliedUpTo(seq: number): void {
+    this.applied = seq;
+    for (const waiter of this.waiters) {
+      if (waiter.seq <= seq) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
     }
   }
 
