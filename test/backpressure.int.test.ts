@@ -53,4 +53,26 @@ describe('backpressure', () => {
     resumed.close();
     fast.close();
   }, 120_000);
+
+  it('two rooms replaying on one socket that both wait for it to drain both go live', async () => {
+    const u = await TestUser.register(stack, 'TwoReplays');
+    const rooms = ['drain-a', 'drain-b'];
+    for (const room of rooms) await u.join(room);
+    const count = 1500;
+    await Promise.all(rooms.map((room) => stack.postDirect(u.id, room, { count, prefix: `${room}-`, parallel: 20, content: (i) => `${i} ${BIG}` })));
+    const s = await u.connectMux();
+    await s.until((f) => f.some((x) => x.type === 'welcome'), 'welcome');
+    // Not reading while both replays start: each fills the buffer and waits for a drain.
+    const raw = (s.ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    for (const room of rooms) s.send({ type: 'subscribe', room_id: room, since: 0 });
+    await new Promise((r) => setTimeout(r, 3000));
+    raw.resume();
+    // Before, one drain woke one of the two replays only (the other room never went live), and
+    // two pages at once in the socket's buffer could close it as too slow (1013).
+    await s.until((f) => rooms.every((room) => f.some((x) => x.type === 'subscribed' && x.room_id === room)), 'both rooms subscribed', 60_000);
+    expect(s.closeCode).toBeUndefined();
+    for (const room of rooms) expect(s.frames.filter((f) => f.type === 'message' && f.room_id === room)).toHaveLength(count + 1);
+    s.close();
+  }, 120_000);
 });

@@ -143,6 +143,29 @@ describe('the multiplexed socket (/ws)', () => {
     s.close();
   });
 
+  it('an unsubscribe that comes while the subscription is being admitted cancels it: the room is not followed', async () => {
+    const [ann, bob] = await TestUser.registerAll(stack, ['Quick', 'Poster']);
+    for (const room of ['mux-cancel', 'mux-after']) {
+      await ann.join(room);
+      await bob.join(room);
+    }
+    const s = await ann.connectMux();
+    await s.until((f) => f.some(of('welcome')), 'welcome');
+    s.send({ type: 'subscribe', room_id: 'mux-after' });
+    await subscribed(s, 'mux-after');
+    // Back to back: the unsubscribe is read while the room service is still asked about the subscribe.
+    s.send({ type: 'subscribe', room_id: 'mux-cancel' });
+    s.send({ type: 'unsubscribe', room_id: 'mux-cancel' });
+    await s.until((f) => f.some(of('unsubscribed', 'mux-cancel')), 'the unsubscribe answered');
+    await bob.post('mux-cancel', 'not for Quick');
+    await bob.post('mux-after', 'for Quick');
+    // Frames leave in log order: once the second post is here, the first would have been.
+    await s.until(() => texts(s, 'mux-after').includes('for Quick'), 'the later post');
+    expect(s.frames.filter(of('message', 'mux-cancel'))).toEqual([]);
+    expect(s.frames.some(of('subscribed', 'mux-cancel'))).toBe(false);
+    s.close();
+  });
+
   it('refuses an upgrade without a session (401) and a token offered alone in the protocol (400)', async () => {
     const u = await TestUser.register(stack, 'NoSession');
     await expect(import('./support/client.ts').then(({ LiveSocket }) => LiveSocket.open(`${stack.wsUrl}/ws`))).rejects.toMatchObject({ status: 401 });

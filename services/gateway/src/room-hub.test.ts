@@ -1,27 +1,29 @@
-import { subjects, type LiveFrame, type MessageView } from '@chat/contracts';
+import { subjects, type LiveFrame, type MessageView, type TimelineFrame } from '@chat/contracts';
 import type { NatsConnection } from '@chat/bus';
 import type { Logger } from '@chat/runtime';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RoomHub } from './room-hub.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CATCH_UP_MS, type HubDeps, RoomHub, roomTopic } from './room-hub.ts';
+import type { Socket } from './sockets.ts';
 import type { TemplatedApp } from './uws.ts';
 import { aMessage } from '@chat/contracts/fixtures';
 
 // The hub's long-poll wait, without servers: a room held at feed position 10.
 
 const message = (seq: number): MessageView => aMessage(seq);
-const frame = (seq: number): LiveFrame => ({ type: 'message', room_id: 'r1', message: message(seq), seq });
+const frame = (seq: number): LiveFrame & TimelineFrame => ({ type: 'message', room_id: 'r1', message: message(seq), seq });
 
 const hubs: RoomHub[] = [];
-function hub(): RoomHub {
-  const app = { publish: () => true } as unknown as TemplatedApp;
+/** A hub without servers, its feed at 10: `deps` and `app` replace the defaults given. */
+function hub(deps: Partial<HubDeps> = {}, app: Partial<TemplatedApp> = {}): RoomHub {
   const nc = { subscribe: () => ({ unsubscribe: () => undefined }) } as unknown as NatsConnection;
   const log = { warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger;
-  const h = new RoomHub(app, nc, subjects('t'), log, 'g1', {
+  const h = new RoomHub({ publish: () => true, ...app } as unknown as TemplatedApp, nc, subjects('t'), log, 'g1', {
     feedPosition: () => 10,
     loadMembers: async () => ({ members: ['u1'], seq: 10 }),
     loadRecent: async () => ({ from: 10, frames: [] }),
     isOnline: () => false,
     evict: () => undefined,
+    ...deps,
   });
   hubs.push(h);
   return h;
@@ -49,5 +51,111 @@ describe('room hub: the long-poll wait', () => {
     setTimeout(() => h.deliver('r1', 12, [frame(12)]), 20);
     expect(await waiting).toBe(true);
     expect(await h.waitForMessage('r1', 12, 50, new AbortController().signal)).toBe(false);
+  });
+});
+
+// A socket resuming from a cursor, with a feed that is where the test says: a fake uWS whose
+// `publish` reaches the fake sockets subscribed to the topic, as uWS's does.
+function seam(feedAt: number) {
+  const feed = { at: feedAt };
+  const subscribed = new Set<string>();
+  const got: number[] = [];
+  const ws = {
+    subscribe: (topic: string) => subscribed.add(topic),
+    unsubscribe: (topic: string) => subscribed.delete(topic),
+    cork: (f: () => void) => f(),
+    send: (raw: string) => got.push(JSON.parse(raw).seq),
+    getBufferedAmount: () => 0,
+    getUserData: () => ({ userId: 'u1', closed: false, closing: false }),
+  } as unknown as Socket;
+  const publish = (topic: string, raw: string) => {
+    if (subscribed.has(topic)) got.push(JSON.parse(raw).seq);
+    return true;
+  };
+  const h = hub(
+    { feedPosition: () => feed.at, loadMembers: async () => ({ members: ['u1'], seq: feedAt }), loadRecent: async () => ({ from: feedAt, frames: [] }) },
+    { publish },
+  );
+  h.hold('r1');
+  h.add(ws, 'r1');
+  /** The feed hands over an event of the room. */
+  const fed = (seq: number) => {
+    h.deliver('r1', seq, [frame(seq)]);
+    feed.at = seq;
+  };
+  const opts = { pageSize: 100, current: () => true, drained: async () => undefined };
+  return { h, ws, got, fed, opts, subscribed };
+}
+
+describe('room hub: the seam between a replay and live frames', () => {
+  it('sends nothing from the read models past the feed: those events come live, once', async () => {
+    const { h, ws, got, fed, opts } = seam(10);
+    // The projection already holds 11 and 12; this gateway's feed does not yet.
+    const cursor = await h.replay(ws, 'r1', 5, async () => [6, 7, 11, 12].map(frame), opts);
+    fed(11);
+    fed(12);
+    expect(got).toEqual([6, 7, 11, 12]);
+    expect(cursor).toBe(10);
+  });
+
+  it('a cursor ahead of the feed (the client saw more through another gateway) waits for it, then goes live after it', async () => {
+    const { h, ws, got, fed, opts, subscribed } = seam(10);
+    const replaying = h.replay(ws, 'r1', 12, async () => [], opts);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(subscribed.has(roomTopic('r1'))).toBe(false);
+    fed(11);
+    fed(12);
+    expect(await replaying).toBe(12);
+    fed(13);
+    expect(got).toEqual([13]);
+  });
+
+  it('a cursor the feed does not reach in time is not waited for any longer', async () => {
+    const { h, ws, opts, subscribed } = seam(10);
+    const started = Date.now();
+    expect(await h.replay(ws, 'r1', 1_000_000, async () => [], opts)).toBe(1_000_000);
+    expect(subscribed.has(roomTopic('r1'))).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CATCH_UP_MS - 50);
+  });
+});
+
+describe('room hub: a room whose members cannot be looked up at first', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('goes on looking them up while held: admission stops waiting after three tries, presence and profile changes wait for them', async () => {
+    vi.useFakeTimers();
+    let failures = 4;
+    const h = hub({
+      loadMembers: async () => {
+        if (failures-- > 0) throw new Error('room service unavailable');
+        return { members: ['u1', 'u2'], seq: 10 };
+      },
+    });
+    h.hold('r1');
+    const known = h.membersKnown('r1');
+    const ready = h.membersReady('r1');
+    await vi.advanceTimersByTimeAsync(1000);
+    // Admission asks the room service itself after three failed look-ups.
+    expect(await ready).toBeNull();
+    expect(h.roomsOf('u1')).toEqual([]);
+    // Before, the hub gave up here for as long as the room was held.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect([...((await known) ?? [])]).toEqual(['u1', 'u2']);
+    expect(h.roomsOf('u1')).toEqual(['r1']);
+  });
+
+  it('lets go of whoever waits for the members when the room is let go first', async () => {
+    vi.useFakeTimers();
+    const h = hub({
+      loadMembers: async () => {
+        throw new Error('room service unavailable');
+      },
+    });
+    h.hold('r1');
+    const known = h.membersKnown('r1');
+    h.release('r1');
+    expect(await known).toBeNull();
   });
 });

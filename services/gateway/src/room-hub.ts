@@ -27,6 +27,12 @@ export const RECENT_EVENTS = 256;
 /** Timeline entries read from the read models when a room is first held, so a storm of resumes is one read. */
 export const PREFILL_ENTRIES = 100;
 
+/** How long a replay waits for the feed to reach a cursor ahead of it (see `replay`). */
+export const CATCH_UP_MS = 2000;
+
+/** The longest pause between look-ups of a held room's members while they fail. */
+const MEMBERS_RETRY_MAX_MS = 5000;
+
 /** Rooms whose last event seq is remembered for read-your-writes, held or not. */
 const HEADS_CAPACITY = 100_000;
 
@@ -55,8 +61,11 @@ interface Room {
   /** Members, as the room service said at `membersSeq` and the feed has said since; null until known. */
   members: Set<string> | null;
   membersSeq: number;
-  /** Settles once the members are known (one look-up for every socket that asks). */
+  /** Settles once the members are known, or the first look-ups failed (one look-up for every socket that asks). */
   membersLoaded: Promise<ReadonlySet<string> | null>;
+  /** Settles once the members are known (null: the room was let go first). */
+  membersKnown: Promise<ReadonlySet<string> | null>;
+  settleKnown: (members: ReadonlySet<string> | null) => void;
   /** Membership changes seen while the members were being loaded. */
   early: { seq: number; joined?: string; left?: string }[];
   /** Presence frames sent for the room on this gateway. */
@@ -76,6 +85,8 @@ export interface HubDeps {
   isOnline: (userId: string) => boolean;
   /** A user left a room: their sockets there stop following it. */
   evict: (ws: Socket, roomId: string) => void;
+  /** A user left a room (before `evict` for each of their sockets there): for admissions under way. */
+  left?: ((roomId: string, userId: string) => void) | undefined;
   onSlowSocket?: (() => void) | undefined;
   onDelivered?: ((frames: number) => void) | undefined;
 }
@@ -135,10 +146,13 @@ export class RoomHub {
         members: null,
         membersSeq: 0,
         membersLoaded: Promise.resolve(null),
+        membersKnown: Promise.resolve(null),
+        settleKnown: () => undefined,
         early: [],
         presenceSeq: 0,
         prefilled: Promise.resolve(),
       };
+      created.membersKnown = new Promise((settle) => (created.settleKnown = settle));
       created.membersLoaded = this.fetchMembers(roomId, created);
       created.prefilled = this.prefill(roomId, created, position);
       room = created;
@@ -151,6 +165,7 @@ export class RoomHub {
     const room = this.rooms.get(roomId);
     if (!room || --room.holds > 0) return;
     room.typing.unsubscribe();
+    room.settleKnown(null);
     this.rooms.delete(roomId);
   }
 
@@ -213,6 +228,11 @@ export class RoomHub {
     return this.rooms.get(roomId)?.membersLoaded ?? Promise.resolve(null);
   }
 
+  /** The members of a held room once they are known, however long the look-up takes (null: the room was let go first). */
+  membersKnown(roomId: string): Promise<ReadonlySet<string> | null> {
+    return this.rooms.get(roomId)?.membersKnown ?? Promise.resolve(null);
+  }
+
   presenceSeq(roomId: string): number {
     return this.rooms.get(roomId)?.presenceSeq ?? 0;
   }
@@ -245,6 +265,7 @@ export class RoomHub {
     if (frames.some((f) => f.type === 'message')) for (const waiter of room.waiters) waiter(seq);
     if (change.left) {
       // Leaving ends the user's live view of the room at once, on every gateway.
+      this.deps.left?.(roomId, change.left);
       for (const ws of [...room.sockets]) if (ws.getUserData().userId === change.left) this.deps.evict(ws, roomId);
     }
   }
@@ -264,12 +285,30 @@ export class RoomHub {
   ): Promise<number | null> {
     ws.unsubscribe(roomTopic(roomId));
     let cursor = since;
+    const catchUpUntil = Date.now() + CATCH_UP_MS;
     // Sockets resuming in a room just held here wait for its one read of the latest entries.
     await this.rooms.get(roomId)?.prefilled;
+    // One page at a time into the socket's buffer, whichever of its rooms it is for: replays of
+    // several rooms filling it together would pass the bound that closes a socket as too slow.
+    const roomInBuffer = async () => {
+      while (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) {
+        await opts.drained();
+        if (!opts.current()) return false;
+      }
+      return true;
+    };
     for (;;) {
+      if (!(await roomInBuffer())) return null;
       const room = this.rooms.get(roomId);
       if (!room || !opts.current()) return null;
       if (cursor >= room.recentFrom) {
+        // A cursor past this gateway's feed (the client saw more through another gateway): the
+        // feed hands over the events up to it in a moment, and subscribed before that, the socket
+        // would get them again. A cursor the feed has not reached by then is not one the log gave.
+        if (cursor > this.feedPosition() && Date.now() < catchUpUntil) {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
         // Corked: the frames go out in one write, not one system call each.
         ws.cork(() => {
           for (const recent of room.recent) {
@@ -284,16 +323,24 @@ export class RoomHub {
       // The read models must hold everything up to where memory starts.
       const upTo = room.recentFrom;
       const frames = await page(cursor, upTo);
-      if (!opts.current()) return null;
+      if (!opts.current() || !(await roomInBuffer())) return null;
+      // The read models may be ahead of the feed: what it has not handed over yet reaches the
+      // socket through the topic once subscribed, so not from the page as well.
+      const fed = this.feedPosition();
+      let pastFeed = false;
       ws.cork(() => {
         for (const frame of frames) {
+          if (frame.seq > fed) {
+            pastFeed = true;
+            break;
+          }
           ws.send(JSON.stringify(frame));
           cursor = frame.seq;
         }
       });
-      // A short page: the read models have nothing more for this room up to `upTo`.
-      if (frames.length < opts.pageSize) cursor = Math.max(cursor, upTo);
-      if (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) await opts.drained();
+      // A short page, or one reaching past the feed: the read models have nothing more for this
+      // room up to `upTo`.
+      if (pastFeed || frames.length < opts.pageSize) cursor = Math.max(cursor, upTo);
     }
   }
 
@@ -370,22 +417,34 @@ export class RoomHub {
     while (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
   }
 
-  private async fetchMembers(roomId: string, room: Room): Promise<ReadonlySet<string> | null> {
-    for (let attempt = 0; this.rooms.get(roomId) === room || attempt === 0; attempt++) {
-      try {
-        const { members, seq } = await this.deps.loadMembers(roomId);
-        room.members = new Set(members);
-        room.membersSeq = seq;
-        for (const change of room.early) if (change.seq > seq) this.applyMembership(roomId, room, change.seq, change);
-        room.early = [];
-        return room.members;
-      } catch (err) {
-        if (attempt === 0) this.log.warn({ err, roomId }, 'room members unavailable; retrying');
-        if (attempt >= 2) return null;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
-    }
-    return null;
+  /**
+   * Looks the room's members up, again and again while the room is held until they are known
+   * (until then, no presence and no profile changes reach the room). The promise settles after the
+   * first three attempts (null if they failed: admission asks the room service itself then);
+   * `membersKnown` once they are known.
+   */
+  private fetchMembers(roomId: string, room: Room): Promise<ReadonlySet<string> | null> {
+    return new Promise((settle) => {
+      void (async () => {
+        for (let attempt = 0; attempt === 0 || this.rooms.get(roomId) === room; attempt++) {
+          try {
+            const { members, seq } = await this.deps.loadMembers(roomId);
+            room.members = new Set(members);
+            room.membersSeq = seq;
+            for (const change of room.early) if (change.seq > seq) this.applyMembership(roomId, room, change.seq, change);
+            room.early = [];
+            settle(room.members);
+            room.settleKnown(room.members);
+            return;
+          } catch (err) {
+            if (attempt === 0) this.log.warn({ err, roomId }, 'room members unavailable; retrying');
+            if (attempt === 2) settle(null);
+            await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, MEMBERS_RETRY_MAX_MS)));
+          }
+        }
+        settle(null);
+      })();
+    });
   }
 
   private applyMembership(roomId: string, room: Room, seq: number, change: RoomChange): void {

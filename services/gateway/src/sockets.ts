@@ -48,10 +48,20 @@ export interface SocketData {
   /** Being closed for falling behind. */
   closing: boolean;
   lastTypingAt: number;
-  onDrain: (() => void) | null;
+  /** Replays waiting for the socket's buffer to drain: one per room replaying, all woken by a drain (or the close). */
+  drainWaiters: (() => void)[];
 }
 
 export type Socket = WebSocket<SocketData>;
+
+/** A socket's admission to a room, under way. */
+interface Admission {
+  userId: string;
+  /** The multiplexed socket asking (a one-room socket is not open yet). */
+  ws: Socket | undefined;
+  /** What happened meanwhile: the socket unsubscribed, or the user left the room. */
+  cancelled: 'unsubscribed' | 'left' | null;
+}
 
 export interface SocketMetrics {
   opened(): void;
@@ -145,7 +155,7 @@ export function registerSockets(
   limits: SocketLimits,
   anchor: Anchor,
   inbox: Inbox<Socket>,
-): { evict(ws: Socket, roomId: string): void } {
+): { evict(ws: Socket, roomId: string): void; userLeft(roomId: string, userId: string): void } {
   const perUser = new Map<string, number>();
   /** Counted before anything asynchronous: sockets opened all at once are capped too. */
   const reserve = (userId: string) => {
@@ -168,13 +178,42 @@ export function registerSockets(
     sendFrame(ws, roomId ? { type: 'error', room_id: roomId, code: e.code, message: e.message } : { type: 'error', code: e.code, message: e.message });
   };
 
-  /** Admission: from memory for a member already known here, else from the room service. */
-  async function admit(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void> {
-    if (ctx.auth.mode === 'token' && hints.avatar_url === undefined) {
-      const members = await hub.membersReady(roomId);
-      if (members?.has(userId)) return;
+  /**
+   * Admissions under way, by room: what happens to the room meanwhile is not seen by a socket that
+   * does not follow it yet, so it is noted on the admission (`cancel`), and acted on once admitted.
+   */
+  const admitting = new Map<string, Set<Admission>>();
+
+  function cancelAdmissions(roomId: string, matches: (a: Admission) => boolean, why: Admission['cancelled']): boolean {
+    let found = false;
+    for (const a of admitting.get(roomId) ?? []) {
+      if (!matches(a)) continue;
+      a.cancelled = why;
+      found = true;
     }
-    await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
+    return found;
+  }
+
+  /**
+   * Admission: from memory for a member already known here, else from the room service. The user
+   * leaving the room while it is under way (the room service admitted them a moment before the
+   * leave) refuses it, as the leave evicts the sockets that follow the room; `ws` is the socket
+   * asking, for an unsubscribe meanwhile to cancel it (then it returns false: nothing to follow).
+   */
+  async function admit(userId: string, roomId: string, hints: Hints, correlationId: string, ws?: Socket): Promise<boolean> {
+    const admission: Admission = { userId, ws, cancelled: null };
+    const under = admitting.get(roomId) ?? new Set<Admission>();
+    admitting.set(roomId, under);
+    under.add(admission);
+    try {
+      const members = ctx.auth.mode === 'token' && hints.avatar_url === undefined ? await hub.membersReady(roomId) : null;
+      if (!members?.has(userId)) await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
+    } finally {
+      under.delete(admission);
+      if (under.size === 0 && admitting.get(roomId) === under) admitting.delete(roomId);
+    }
+    if (admission.cancelled === 'left') throw new AppError('not_member', `no longer a member of room ${roomId}`);
+    return admission.cancelled === null;
   }
 
   const newData = (userId: string, legacyRoom: string | null, since: number | undefined): SocketData => ({
@@ -185,7 +224,7 @@ export function registerSockets(
     closed: false,
     closing: false,
     lastTypingAt: 0,
-    onDrain: null,
+    drainWaiters: [],
   });
 
   const socketBehaviour = {
@@ -264,7 +303,7 @@ export function registerSockets(
       data.subs.set(roomId, sub);
       hub.add(ws, roomId);
       const created = sub;
-      void hub.membersReady(roomId).then((members) => {
+      void hub.membersKnown(roomId).then((members) => {
         if (data.closed || data.subs.get(roomId) !== created || !members) return;
         created.presenceReady = true;
         sendFrame(ws, { type: 'presence', room_id: roomId, online: presence.onlineAmong(members), seq: hub.presenceSeq(roomId) });
@@ -313,12 +352,8 @@ export function registerSockets(
 
   function drained(ws: Socket): Promise<void> {
     const data = ws.getUserData();
-    return new Promise((resolve) => {
-      data.onDrain = () => {
-        data.onDrain = null;
-        resolve();
-      };
-    });
+    if (data.closed) return Promise.resolve();
+    return new Promise((resolve) => data.drainWaiters.push(resolve));
   }
 
   const opened = (ws: Socket) => {
@@ -327,9 +362,15 @@ export function registerSockets(
     presence.connect(ws.getUserData().userId);
   };
 
+  const wakeDrainWaiters = (data: SocketData) => {
+    const waiters = data.drainWaiters;
+    data.drainWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
   const onDrain = (ws: Socket) => {
     const data = ws.getUserData();
-    data.onDrain?.();
+    wakeDrainWaiters(data);
     if (ws.getBufferedAmount() >= BUFFER_LIMITS.ephemeral) return;
     for (const [roomId, sub] of data.subs) {
       if (!sub.presenceDirty) continue;
@@ -343,7 +384,7 @@ export function registerSockets(
   const onClose = (ws: Socket) => {
     const data = ws.getUserData();
     data.closed = true;
-    data.onDrain?.();
+    wakeDrainWaiters(data);
     all.delete(ws);
     unreserve(data.userId);
     metrics.closed();
@@ -487,8 +528,8 @@ export function registerSockets(
             hub.hold(frame.room_id);
             let held = true;
             try {
-              await admit(data.userId, frame.room_id, {}, nuid.next());
-              if (data.closed) return;
+              // False: unsubscribed meanwhile (it was answered then).
+              if (!(await admit(data.userId, frame.room_id, {}, nuid.next(), ws)) || data.closed) return;
               // `follow` takes its own hold before its first await: this one can go.
               const following = follow(ws, frame.room_id, frame.since);
               hub.release(frame.room_id);
@@ -499,9 +540,12 @@ export function registerSockets(
             }
             return;
           }
-          case 'unsubscribe':
-            if (leave(ws, frame.room_id)) sendFrame(ws, { type: 'unsubscribed', room_id: frame.room_id });
+          case 'unsubscribe': {
+            // Also a subscription still being admitted: it will not follow the room.
+            const cancelled = cancelAdmissions(frame.room_id, (a) => a.ws === ws, 'unsubscribed');
+            if (leave(ws, frame.room_id) || cancelled) sendFrame(ws, { type: 'unsubscribed', room_id: frame.room_id });
             return;
+          }
           case 'message':
             return post(data, frame.room_id, frame.content, frame.client_msg_id);
           case 'typing':
@@ -518,6 +562,10 @@ export function registerSockets(
   });
 
   return {
+    /** The user left a room: their admissions to it under way are refused (their sockets in it are evicted one by one). */
+    userLeft(roomId: string, userId: string): void {
+      cancelAdmissions(roomId, (a) => a.userId === userId, 'left');
+    },
     /** The user left a room: a one-room socket closes with 4403; a multiplexed one drops the room. */
     evict(ws: Socket, roomId: string): void {
       const data = ws.getUserData();
