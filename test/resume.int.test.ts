@@ -56,6 +56,26 @@ describe('resume', () => {
     second.close();
   });
 
+  it('a resume brings the profile changes made while away, from memory and from history', async () => {
+    const [ann, bob, carl] = await TestUser.registerAll(stack, ['Away', 'Renamer', 'Chatty']);
+    for (const room of ['profile-near', 'profile-far']) for (const u of [ann, bob, carl]) await u.join(room);
+    const cursors: Record<string, number> = {};
+    for (const room of ['profile-near', 'profile-far']) cursors[room] = (await bob.post(room, 'hi')).body.seq;
+    // No socket follows either room here while Bob renames himself: only history knows.
+    expect((await bob.request('PATCH', `/users/${bob.id}`, { username: 'Robert' })).status).toBe(200);
+    // Enough after it in one room that its resume reads history pages, not the latest entries.
+    await stack.postDirect(carl.id, 'profile-far', { count: 150, prefix: 'far' });
+    for (const room of ['profile-near', 'profile-far']) {
+      const s = await ann.connect(room, { since: String(cursors[room]) });
+      await s.ready();
+      // Before, Ann's copy of "hi" kept Bob's old name: nothing told her of the change.
+      expect(s.frames.filter((f) => f.type === 'profile_updated').map((f) => (f as { user: { id: string; username: string } }).user)).toMatchObject([
+        { id: bob.id, username: 'Robert' },
+      ]);
+      s.close();
+    }
+  });
+
   it('resumes from any point in history, also with a resume frame on an open socket', async () => {
     const u = await TestUser.register(stack, 'Historian');
     await u.join('archive');

@@ -32,19 +32,29 @@ export const MUX_CLIENT_FRAME_TYPES = ['subscribe', 'unsubscribe', 'message', 't
  * the event it reports (for `message_updated`, the edit's or deletion's own), so a client's
  * cursor is the last frame seq it saw, and a resume after it delivers every later change.
  */
-export const TimelineFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message'), room_id: RoomId, message: MessageView, seq: Seq }),
-  z.object({ type: z.literal('message_updated'), room_id: RoomId, message: MessageView, seq: Seq }),
-]);
+const MessageFrame = z.object({ type: z.literal('message'), room_id: RoomId, message: MessageView, seq: Seq });
+const MessageUpdatedFrame = z.object({ type: z.literal('message_updated'), room_id: RoomId, message: MessageView, seq: Seq });
+/** A member's new name or avatar, for every room they are a member of: their messages show it. */
+const ProfileUpdatedFrame = z.object({ type: z.literal('profile_updated'), room_id: RoomId, user: UserView, seq: Seq });
+
+export const TimelineFrame = z.discriminatedUnion('type', [MessageFrame, MessageUpdatedFrame]);
 export type TimelineFrame = z.infer<typeof TimelineFrame>;
+
+/**
+ * What a resume gets from the read models: the timeline's changes after its cursor, and the last
+ * profile change of each member whose profile changed after it (their older messages, which the
+ * client already has, show the new name and avatar from then on).
+ */
+export const ReplayFrame = z.discriminatedUnion('type', [MessageFrame, MessageUpdatedFrame, ProfileUpdatedFrame]);
+export type ReplayFrame = z.infer<typeof ReplayFrame>;
 
 /** Frames about a room that every socket in it gets, built by the gateways from the event log. */
 export const LiveFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message'), room_id: RoomId, message: MessageView, seq: Seq }),
-  z.object({ type: z.literal('message_updated'), room_id: RoomId, message: MessageView, seq: Seq }),
+  MessageFrame,
+  MessageUpdatedFrame,
   z.object({ type: z.literal('member_joined'), room_id: RoomId, member: MemberView, seq: Seq }),
   z.object({ type: z.literal('member_left'), room_id: RoomId, user_id: UserId, seq: Seq }),
-  z.object({ type: z.literal('profile_updated'), room_id: RoomId, user: UserView, seq: Seq }),
+  ProfileUpdatedFrame,
 ]);
 export type LiveFrame = z.infer<typeof LiveFrame>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { EmojiInput, MessageContentInput, Reaction, RoomNameInput, Visibility } from './events.ts';
-import { TimelineFrame } from './frames.ts';
+import { ReplayFrame } from './frames.ts';
 import { ClientMsgId, MessageId, RoomId, Seq, UserId } from './ids.ts';
 import { AvatarInput, AvatarKey, AvatarSize, Username } from './profile.ts';
 import { InvitationView, MemberView, MessageView, MyRoomView, RoomView, UserView } from './views.ts';
@@ -192,9 +192,10 @@ export const Rpc = {
     z.array(MessageView),
   ),
   /**
-   * Every change to a room's timeline after `after`, in seq order: new messages (`message`) and
-   * edits or deletions of older ones (`message_updated`, with the change's own seq). What a
-   * resuming socket needs, page by page.
+   * Every change to a room's timeline after `after`, in seq order: new messages (`message`),
+   * edits or deletions of older ones (`message_updated`, with the change's own seq), and members'
+   * profile changes (`profile_updated`, the last one of each member). What a resuming socket
+   * needs, page by page.
    */
   changes: endpoint(
     'changes',
@@ -207,13 +208,13 @@ export const Rpc = {
       limit: z.number().int().min(1).max(1000).default(100),
       ...MinPosition,
     }),
-    z.array(TimelineFrame),
+    z.array(ReplayFrame),
   ),
-  /** A room's latest timeline entries, complete after `from`: what a gateway keeps in memory for resumes. */
+  /** A room's latest timeline entries (and members' profile changes), complete after `from`: what a gateway keeps in memory for resumes. */
   recent: endpoint(
     'recent',
     z.object({ room_id: RoomId, limit: z.number().int().min(1).max(1000).default(100), ...MinPosition }),
-    z.object({ from: Seq, frames: z.array(TimelineFrame) }),
+    z.object({ from: Seq, frames: z.array(ReplayFrame) }),
   ),
   messageById: endpoint('messageById', z.object({ room_id: RoomId, message_id: MessageId, ...MinPosition }), z.object({ message: MessageView.nullable() })),
   ping: endpoint('ping', z.object({}), z.object({ pong: z.literal(true) })),

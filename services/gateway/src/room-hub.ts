@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@chat/bus';
-import { CloseCode, type LiveFrame, type ServerFrame, type Subjects, TypingSignal, type TimelineFrame } from '@chat/contracts';
+import { CloseCode, type LiveFrame, type ServerFrame, type Subjects, TypingSignal, type ReplayFrame } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { SocketData } from './sockets.ts';
 import type { TemplatedApp, WebSocket } from './uws.ts';
@@ -80,7 +80,7 @@ export interface HubDeps {
   /** The room's members as the log says now (the room service asked). */
   loadMembers: (roomId: string) => Promise<{ members: string[]; seq: number }>;
   /** The room's latest timeline entries from the read models, complete after `from`, once they hold `minPosition`. */
-  loadRecent: (roomId: string, minPosition: number) => Promise<{ from: number; frames: TimelineFrame[] }>;
+  loadRecent: (roomId: string, minPosition: number) => Promise<{ from: number; frames: ReplayFrame[] }>;
   /** Whether a user is online (for presence diffs when membership changes). */
   isOnline: (userId: string) => boolean;
   /** A user left a room: their sockets there stop following it. */
@@ -280,7 +280,7 @@ export class RoomHub {
     ws: Socket,
     roomId: string,
     since: number,
-    page: (after: number, minPosition: number) => Promise<TimelineFrame[]>,
+    page: (after: number, minPosition: number) => Promise<ReplayFrame[]>,
     opts: { pageSize: number; current: () => boolean; drained: () => Promise<void> },
   ): Promise<number | null> {
     ws.unsubscribe(roomTopic(roomId));
@@ -394,7 +394,7 @@ export class RoomHub {
    * gateway restart, thousands of sockets resuming in one room cost one read, not thousands.
    */
   private async prefill(roomId: string, room: Room, position: number): Promise<void> {
-    let recent: { from: number; frames: TimelineFrame[] };
+    let recent: { from: number; frames: ReplayFrame[] };
     try {
       recent = await this.deps.loadRecent(roomId, position);
     } catch (err) {

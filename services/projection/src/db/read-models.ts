@@ -1,9 +1,28 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, RoomRow } from './schema.ts';
-import { toMemberView, toMessageView, toRoomView, type MessageWithAuthor } from '../domain/views.ts';
-import { type MemberView, type MessageView, type MyRoomView, type RoomView, type TimelineFrame, UNREAD_MAX } from '@chat/contracts';
+import { toMemberView, toMessageView, toRoomView, toUserView, type MessageWithAuthor } from '../domain/views.ts';
+import { type MemberView, type MessageView, type MyRoomView, type ReplayFrame, type RoomView, UNREAD_MAX } from '@chat/contracts';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The last profile change (or the registration) of each member of a room made after `after`, as
+ * frames at its seq: the `limit` oldest (for a page onwards from `after`) or newest (for the
+ * latest entries), in seq order either way.
+ */
+async function profileChanges(db: Db, roomId: string, after: number, limit: number, which: 'oldest' | 'newest' = 'oldest'): Promise<ReplayFrame[]> {
+  const rows = await db
+    .selectFrom('projection.members as mb')
+    .innerJoin('projection.users as u', 'u.id', 'mb.user_id')
+    .select(['u.id', 'u.username', 'u.avatar_url', 'u.avatar_kind', 'u.seq'])
+    .where('mb.room_id', '=', roomId)
+    .where('u.seq', '>', after)
+    .orderBy('u.seq', which === 'oldest' ? 'asc' : 'desc')
+    .limit(limit)
+    .execute();
+  if (which === 'newest') rows.reverse();
+  return rows.map((r) => ({ type: 'profile_updated' as const, room_id: roomId, user: toUserView(r), seq: Number(r.seq) }));
+}
 
 const messagesWithAuthor = (db: Db) =>
   db
@@ -125,22 +144,26 @@ export const readModels = Object.freeze({
    * of the events that made them: each message posted after the cursor once, as it is now
    * (`message`), and each older message changed after it once, at its last change (`message_updated`).
    */
-  async changes(db: Db, q: { room_id: string; since: number; after: number; limit: number }): Promise<TimelineFrame[]> {
+  async changes(db: Db, q: { room_id: string; since: number; after: number; limit: number }): Promise<ReplayFrame[]> {
     const { since, after } = q;
-    const rows = await messagesWithAuthor(db)
-      .select(sql<number>`CASE WHEN m.seq > ${since} THEN m.seq ELSE m.changed_seq END`.as('frame_seq'))
-      .where('m.room_id', '=', q.room_id)
-      .where((eb) => eb.or([eb.and([eb('m.seq', '>', since), eb('m.seq', '>', after)]), eb.and([eb('m.seq', '<=', since), eb('m.changed_seq', '>', after)])]))
-      .orderBy('frame_seq')
-      .limit(q.limit)
-      .execute();
-    return rows.map((r) => {
+    const [rows, profiles] = await Promise.all([
+      messagesWithAuthor(db)
+        .select(sql<number>`CASE WHEN m.seq > ${since} THEN m.seq ELSE m.changed_seq END`.as('frame_seq'))
+        .where('m.room_id', '=', q.room_id)
+        .where((eb) => eb.or([eb.and([eb('m.seq', '>', since), eb('m.seq', '>', after)]), eb.and([eb('m.seq', '<=', since), eb('m.changed_seq', '>', after)])]))
+        .orderBy('frame_seq')
+        .limit(q.limit)
+        .execute(),
+      profileChanges(db, q.room_id, after, q.limit),
+    ]);
+    const frames: ReplayFrame[] = rows.map((r) => {
       const message = toMessageView(r as MessageWithAuthor);
       const seq = Number(r.frame_seq);
       return seq === message.seq
         ? { type: 'message' as const, room_id: q.room_id, message, seq }
         : { type: 'message_updated' as const, room_id: q.room_id, message, seq };
     });
+    return [...frames, ...profiles].sort((a, b) => a.seq - b.seq).slice(0, q.limit);
   },
 
   /**
@@ -148,7 +171,7 @@ export const readModels = Object.freeze({
    * now (`message` at its seq) and, if changed, once more at its last change (`message_updated`).
    * `from`: the entries are complete after it (every timeline change of the room past it is here).
    */
-  async recent(db: Db, roomId: string, limit: number): Promise<{ from: number; frames: TimelineFrame[] }> {
+  async recent(db: Db, roomId: string, limit: number): Promise<{ from: number; frames: ReplayFrame[] }> {
     // Two index scans (newest posts, newest changes) rather than a sort over the whole room.
     const [posted, changed] = await Promise.all([
       messagesWithAuthor(db).where('m.room_id', '=', roomId).orderBy('m.seq', 'desc').limit(limit).execute(),
@@ -159,14 +182,18 @@ export const readModels = Object.freeze({
     const newest = [...rows.values()].sort((a, b) => activity(b) - activity(a)).slice(0, limit);
     const complete = newest.length < limit || posted.length < limit;
     const from = complete ? 0 : activity(newest[newest.length - 1]!) - 1;
-    const frames: TimelineFrame[] = [];
+    const frames: ReplayFrame[] = [];
     for (const r of newest) {
       const message = toMessageView(r as MessageWithAuthor);
       if (r.seq > from) frames.push({ type: 'message', room_id: roomId, message, seq: r.seq });
       if (r.changed_seq !== null && r.changed_seq > from) frames.push({ type: 'message_updated', room_id: roomId, message, seq: r.changed_seq });
     }
-    frames.sort((a, b) => a.seq - b.seq);
-    return { from, frames };
+    // Members' profile changes after `from` too, the newest `limit` of them: if there may be more,
+    // the entries are complete only after the oldest one read.
+    const profiles = await profileChanges(db, roomId, from, limit, 'newest');
+    const completeAfter = profiles.length < limit ? from : Math.max(from, profiles[0]!.seq - 1);
+    const all = [...frames.filter((f) => f.seq > completeAfter), ...profiles].sort((a, b) => a.seq - b.seq);
+    return { from: completeAfter, frames: all };
   },
 
   async messagesBySeq(db: Db, seqs: number[]): Promise<MessageView[]> {
