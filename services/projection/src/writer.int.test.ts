@@ -97,4 +97,19 @@ describe('the writer', () => {
       await writer.stop();
     }
   }, 30_000);
+
+  it('started twice at once (two rebuilds asked together), follows the log once, and not at all once stopped', async () => {
+    const s = subjects(`${env.namespace}_twice`);
+    const jsm = await jetstreamManager(nc);
+    await ensureEventStream(jsm, s);
+    const writer = new Writer({ nc, db, s, name: 'twice', lingerMs: 0, identity: () => streamIdentity(jsm, s.stream), log: loggerTo(() => undefined) });
+    await Promise.all([writer.start(), writer.start()]);
+    const consumers = async () => (await jsm.consumers.list(s.stream).next()).length;
+    for (let waited = 0; (await consumers()) === 0 && waited < 5000; waited += 50) await sleep(50);
+    expect(await consumers()).toBe(1);
+    await writer.stop();
+    // Before, the first start's follower was left behind: never stopped, its consumer still there.
+    for (let waited = 0; (await consumers()) > 0 && waited < 5000; waited += 50) await sleep(50);
+    expect(await consumers()).toBe(0);
+  }, 30_000);
 });

@@ -71,6 +71,8 @@ export class Writer {
   private applying = false;
   private stopping = false;
   private watchdog: NodeJS.Timeout | null = null;
+  /** Starts and stops, one after the other. */
+  private turns: Promise<void> = Promise.resolve();
   /** A stalled follower being stopped, to be replaced once it has. */
   private replacing: Promise<void> | null = null;
   private readonly waiters = new Set<{ seq: number; resolve: () => void }>();
@@ -91,18 +93,35 @@ export class Writer {
     return this.applying;
   }
 
-  /** Takes the checkpoint (a new epoch) and follows the log from right after it. */
-  async start(): Promise<void> {
-    this.stopping = false;
-    this.claimed = await claim(this.opts.db, this.opts.name, await this.opts.identity());
-    this.applied = this.claimed.seq;
-    this.opts.log.info({ name: this.opts.name, from: this.applied + 1, epoch: this.claimed.epoch }, 'writer following the log');
-    this.follow();
-    this.watchdog = setInterval(() => this.checkStall(), 1000);
-    this.watchdog.unref();
+  /**
+   * Takes the checkpoint (a new epoch) and follows the log from right after it. Starts and stops
+   * take turns, and a start while started stops first (two rebuilds asked at once): there is
+   * never more than one follower.
+   */
+  start(): Promise<void> {
+    return this.inTurn(async () => {
+      if (this.claimed) await this.halt();
+      this.stopping = false;
+      this.claimed = await claim(this.opts.db, this.opts.name, await this.opts.identity());
+      this.applied = this.claimed.seq;
+      this.opts.log.info({ name: this.opts.name, from: this.applied + 1, epoch: this.claimed.epoch }, 'writer following the log');
+      this.follow();
+      this.watchdog = setInterval(() => this.checkStall(), 1000);
+      this.watchdog.unref();
+    });
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.inTurn(() => this.halt());
+  }
+
+  private inTurn(step: () => Promise<void>): Promise<void> {
+    const next = this.turns.then(step);
+    this.turns = next.catch(() => undefined);
+    return next;
+  }
+
+  private async halt(): Promise<void> {
     this.stopping = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
@@ -131,7 +150,11 @@ export class Writer {
   private async pollCheckpoint(seq: number, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      this.applied = Math.max(this.applied, await checkpointPosition(this.opts.db, this.opts.name));
+      const checkpoint = await checkpointPosition(this.opts.db, this.opts.name);
+      // Started meanwhile (a rebuild starts again from 0): this copy's own position holds, not
+      // the checkpoint read before.
+      if (this.active) return this.waitFor(seq, deadline - Date.now());
+      this.applied = Math.max(this.applied, checkpoint);
       if (this.applied >= seq) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 25));
