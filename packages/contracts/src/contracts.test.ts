@@ -88,6 +88,10 @@ describe('avatars', () => {
 
   it('lets a command ask for an external avatar or an upload, never name a stored key', () => {
     expect(AvatarInput.safeParse({ kind: 'external', url: 'https://e.com/a.png' }).success).toBe(true);
+    // The URL parser takes these (dropping or encoding the characters); a command may not.
+    for (const url of ['https://e.com/a\u0000', '\u0000https://e.com/a', 'https://e.com/a\u0085b', 'https://e.com/a\u0007']) {
+      expect(AvatarInput.safeParse({ kind: 'external', url }).success).toBe(false);
+    }
     expect(AvatarInput.safeParse({ kind: 'upload', object: 'ABC123', size: 10 }).success).toBe(true);
     expect(AvatarInput.safeParse({ kind: 'custom', key: 'a'.repeat(64) }).success).toBe(false);
     expect(AvatarInput.safeParse({ kind: 'upload', object: '../etc', size: 10 }).success).toBe(false);

@@ -50,7 +50,12 @@ export type AvatarUpload = z.infer<typeof AvatarUpload>;
  * An avatar as a command asks for it: a URL elsewhere, or an upload the profile service checks,
  * normalises and stores, turning it into a `custom` avatar. A client never names a stored key.
  */
-export const AvatarInput = z.discriminatedUnion('kind', [z.object({ kind: z.literal('external'), url: ExternalAvatarUrl }), AvatarUpload]);
+export const AvatarInput = z.discriminatedUnion('kind', [
+  // No control characters in a new one: the URL parser drops or encodes them, but the string as
+  // given is what is stored (Postgres refuses a NUL). Events keep `ExternalAvatarUrl` as it was.
+  z.object({ kind: z.literal('external'), url: ExternalAvatarUrl.refine((s) => !FORBIDDEN_IN_NAME.test(s), 'must not contain control characters') }),
+  AvatarUpload,
+]);
 export type AvatarInput = z.infer<typeof AvatarInput>;
 
 /** Sizes an uploaded avatar is served at: 256 px, and 64 px for lists. */

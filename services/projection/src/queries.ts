@@ -27,10 +27,12 @@ export function serveQueries(deps: {
   const { nc, s, db, writer, log, onRequest } = deps;
 
   const query = async <T>(minPosition: number | undefined, read: () => Promise<T>): Promise<T> => {
-    if (minPosition !== undefined && !(await writer.waitFor(minPosition, READ_YOUR_WRITES_WAIT_MS))) {
-      throw new AppError('unavailable', 'history is catching up with the latest messages; try again in a moment');
-    }
     try {
+      // A standby copy learns the position from the checkpoint in Postgres: inside, so that
+      // Postgres being away is a 503 here too.
+      if (minPosition !== undefined && !(await writer.waitFor(minPosition, READ_YOUR_WRITES_WAIT_MS))) {
+        throw new AppError('unavailable', 'history is catching up with the latest messages; try again in a moment');
+      }
       return await read();
     } catch (err) {
       if (isTransientDbError(err)) throw new AppError('unavailable', 'history is unavailable right now; try again in a moment');

@@ -259,7 +259,14 @@ export class Writer {
           await writePlans(trx, planAll(events), duplicates);
           for (const u of units) if (u.unreadable) await deadLetters.add(trx, this.opts.name, letterOf(u, u.unreadable));
         });
-        for (const u of units) if (u.unreadable) this.opts.onDeadLetter?.(u.msg.seq, u.unreadable);
+        for (const u of units) {
+          if (!u.unreadable) continue;
+          this.opts.log.error(
+            { seq: u.msg.seq, subject: u.msg.subject, error: u.unreadable },
+            'unreadable event sent to the dead letters; the projection goes on',
+          );
+          this.opts.onDeadLetter?.(u.msg.seq, u.unreadable);
+        }
         return null;
       } catch (err) {
         if (err instanceof FencedError || err instanceof GapError || this.stopping) throw err;

@@ -11,8 +11,13 @@ export function isTransientDbError(err: unknown): boolean {
     // statement timeout), 58 system error; serialization failure, deadlock, lock not available.
     return /^(08|53|57|58)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
   }
+  // Node's own network errors: the server's name not resolving (a container restarting), or a
+  // refusal on every address it resolves to (an AggregateError, with an empty message).
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   const text = String((err as Error)?.message ?? err);
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection terminated|connection error|timeout exceeded|terminating connection|the database system is/i.test(
+  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection terminated|connection error|timeout exceeded|terminating connection|the database system is/i.test(
     text,
   );
 }
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
