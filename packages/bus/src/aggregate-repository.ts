@@ -62,7 +62,10 @@ export class AggregateRepository<S, E extends ChatEvent> {
     return this.remember(id, { state, seq });
   }
 
+  /** Keeps the newer of the cached snapshot and `snapshot` (a slow read must not put an older state back), and returns it. */
   private remember(id: string, snapshot: Snapshot<S>): Snapshot<S> {
+    const cached = this.cache.get(id);
+    if (cached && cached.seq > snapshot.seq) return cached;
     this.cache.delete(id);
     this.cache.set(id, snapshot);
     if (this.cache.size > this.capacity) {

@@ -70,4 +70,37 @@ describe('membership in memory (RoomDirectory)', () => {
     b.close();
     da.close();
   });
+
+  it('a slow read of the log never puts an older state of the room back in memory', async () => {
+    // A copy whose reads can be held back after they have read the log.
+    let hold: Promise<void> | null = null;
+    const slowStore = Object.create(store, {
+      read: {
+        value: async (subject: string, from?: number) => {
+          const held = hold;
+          const read = await store.read(subject, from);
+          if (held) await held;
+          return read;
+        },
+      },
+    }) as EventStore;
+    const b = new AggregateRepository<RoomState, RoomEvent>(slowStore, { subject: s().events.room, initialState, evolve });
+    const a = repo();
+    await act(a, 'JoinRoom', 'r9', 'owner');
+    await act(a, 'JoinRoom', 'r9', 'ann');
+    await b.load('r9');
+    await act(a, 'JoinRoom', 'r9', 'bob');
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    // Reads the log now (Bob's join), comes back after Ann's leave has been read by another load.
+    const slow = b.load('r9');
+    hold = null;
+    await new Promise((r) => setTimeout(r, 50));
+    await act(a, 'LeaveRoom', 'r9', 'ann');
+    expect(isMember((await b.load('r9')).state, 'ann')).toBe(false);
+    release();
+    await slow;
+    // Before, the slow read's state (Ann still a member) replaced the newer one.
+    expect(isMember(b.peek('r9')!.state, 'ann')).toBe(false);
+  });
 });
