@@ -123,7 +123,13 @@ export const Rpc = {
   membership: endpoint(
     'membership',
     z.object({ room_id: RoomId, user_id: UserId }),
-    z.object({ room_exists: z.boolean(), member: z.boolean(), visibility: Visibility.nullable() }),
+    z.object({
+      room_exists: z.boolean(),
+      member: z.boolean(),
+      visibility: Visibility.nullable(),
+      /** The seq of the room's last event the answer rests on (a "member" may be up to the staleness bound old). */
+      seq: Seq.optional(),
+    }),
   ),
   /** A room's members as the log says now, and the seq of the room's last membership event. */
   roomMembers: endpoint('roomMembers', z.object({ room_id: RoomId }), z.object({ room_exists: z.boolean(), members: z.array(UserId), seq: Seq })),

@@ -228,6 +228,12 @@ export class RoomHub {
     return this.rooms.get(roomId)?.membersLoaded ?? Promise.resolve(null);
   }
 
+  /** Whether this gateway knows the room's members as of a later event than `seq`, and the user is not among them. */
+  leftAfter(roomId: string, userId: string, seq: number): boolean {
+    const room = this.rooms.get(roomId);
+    return !!room?.members && room.membersSeq > seq && !room.members.has(userId);
+  }
+
   /** The members of a held room once they are known, however long the look-up takes (null: the room was let go first). */
   membersKnown(roomId: string): Promise<ReadonlySet<string> | null> {
     return this.rooms.get(roomId)?.membersKnown ?? Promise.resolve(null);

@@ -207,7 +207,14 @@ export function registerSockets(
     under.add(admission);
     try {
       const members = ctx.auth.mode === 'token' && hints.avatar_url === undefined ? await hub.membersReady(roomId) : null;
-      if (!members?.has(userId)) await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
+      if (!members?.has(userId)) {
+        const basis = await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
+        // A "member" from a room service copy's memory may predate a leave this gateway has
+        // already seen (and evicted the user's sockets for): no later event would evict this one.
+        if (basis !== undefined && (await hub.membersReady(roomId)) && hub.leftAfter(roomId, userId, basis)) {
+          throw new AppError('not_member', `no longer a member of room ${roomId}`);
+        }
+      }
     } finally {
       under.delete(admission);
       if (under.size === 0 && admitting.get(roomId) === under) admitting.delete(roomId);

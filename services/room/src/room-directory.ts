@@ -63,12 +63,17 @@ export class RoomDirectory {
    * from the log otherwise (a "not a member" is always checked there first).
    */
   async forPost(roomId: string, userId: string): Promise<RoomState> {
+    return (await this.snapshotForPost(roomId, userId)).state;
+  }
+
+  /** As `forPost`, with the sequence of the room's last event the answer rests on. */
+  async snapshotForPost(roomId: string, userId: string): Promise<Snapshot<RoomState>> {
     const cached = this.rooms.peek(roomId);
     const at = this.verifiedAt.get(roomId);
     if (cached && at !== undefined && this.clock() - at < this.staleMs && cached.state.status === 'open' && cached.state.members.has(userId)) {
-      return cached.state;
+      return cached;
     }
-    return (await this.load(roomId)).state;
+    return this.load(roomId);
   }
 
   close(): void {

@@ -170,11 +170,12 @@ export async function startRoomService(deps: RoomServiceDeps): Promise<RoomServi
       deleteMessage: (req, ctx) => changeMessage(req.seq, { type: 'DeleteMessage', data: req }, metaFor(ctx, req.user_id)),
 
       membership: async (req) => {
-        const state = await directory.forPost(req.room_id, req.user_id);
+        const { state, seq } = await directory.snapshotForPost(req.room_id, req.user_id);
         return {
           room_exists: state.status === 'open',
           member: isMember(state, req.user_id),
           visibility: state.status === 'open' ? state.visibility : null,
+          seq,
         };
       },
 

@@ -19,8 +19,11 @@ export interface Admission {
   beforeJoin(userId: string, hints: Hints, correlationId: string): Promise<void>;
   /** Before a post: nothing in token mode (the room service checks membership); open mode joins. */
   beforePost(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void>;
-  /** Before a socket opens: refused with `not_member` unless the user is in the room (open mode joins them). */
-  socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void>;
+  /**
+   * Before a socket opens: refused with `not_member` unless the user is in the room (open mode
+   * joins them). Resolves with the seq of the room's last event the "member" rests on, if known.
+   */
+  socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<number | undefined>;
 }
 
 /**
@@ -82,12 +85,13 @@ export class TokenAdmission implements Admission {
 
   async beforePost(): Promise<void> {}
 
-  async socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void> {
-    const [{ member }] = await Promise.all([
+  async socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<number | undefined> {
+    const [{ member, seq }] = await Promise.all([
       this.ctx.call('membership', { room_id: roomId, user_id: userId }, correlationId),
       ensureProfile(this.ctx, userId, hints, false, correlationId),
     ]);
     if (!member) throw new AppError('not_member', `join room ${roomId} before connecting`);
+    return seq;
   }
 }
 
@@ -106,7 +110,8 @@ export class OpenAdmission implements Admission {
     ]);
   }
 
-  socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void> {
-    return this.beforePost(userId, roomId, hints, correlationId);
+  async socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<number | undefined> {
+    await this.beforePost(userId, roomId, hints, correlationId);
+    return undefined;
   }
 }
