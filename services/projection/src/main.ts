@@ -78,6 +78,8 @@ export const start = (env: NodeJS.ProcessEnv = process.env, opts: { ownProcess?:
 
       let halted: Error | null = null;
       let haltWriter: (() => void) | null = null;
+      /** Ends a halted copy's wait before it tries again (after a rebuild asked for here). */
+      let retryNow: (() => void) | null = null;
       const writer = new Writer({
         nc,
         db,
@@ -122,7 +124,8 @@ export const start = (env: NodeJS.ProcessEnv = process.env, opts: { ownProcess?:
           if (halted) {
             // Nothing this copy can do until an operator acts (see the error); another copy may.
             await lease.release();
-            await Promise.race([stopped, new Promise((r) => setTimeout(r, 30_000))]);
+            await Promise.race([stopped, new Promise<void>((r) => (retryNow = r)), new Promise((r) => setTimeout(r, 30_000))]);
+            retryNow = null;
             halted = null;
           } else if (!stopping.signal.aborted) {
             log.warn('projection lease lost; standing by');
@@ -174,11 +177,20 @@ export const start = (env: NodeJS.ProcessEnv = process.env, opts: { ownProcess?:
           });
           app.get('/admin/dead-letters', async () => ({ dead_letters: await deadLetters.list(db, name) }));
           app.post('/admin/rebuild', async (_req, reply) => {
-            if (!writer.active) return reply.code(409).send({ error: { code: 'conflict', message: 'this copy is standing by; ask the active one' } });
-            await writer.stop();
-            await resetReadModels(db, name, await identity());
-            await writer.start();
-            return reply.code(202).send({ status: 'rebuilding' });
+            if (writer.active) {
+              await writer.stop();
+              await resetReadModels(db, name, await identity());
+              await writer.start();
+              return reply.code(202).send({ status: 'rebuilding' });
+            }
+            // Halted because the read models belong to another stream (what the error says to do).
+            if (halted instanceof CheckpointMismatchError) {
+              await resetReadModels(db, name, await identity());
+              halted = null;
+              retryNow?.();
+              return reply.code(202).send({ status: 'rebuilding' });
+            }
+            return reply.code(409).send({ error: { code: 'conflict', message: 'this copy is standing by; ask the active one' } });
           });
         },
         stop: async () => {

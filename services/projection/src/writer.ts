@@ -2,7 +2,7 @@ import { CorruptEventError, decodeEvent, type Follower, followStream, type JsMsg
 import type { Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import type { Kysely } from 'kysely';
-import { advance, type Claim, claim, FencedError, GapError, position as checkpointPosition } from './db/checkpoint.ts';
+import { advance, CheckpointMismatchError, type Claim, claim, FencedError, GapError, position as checkpointPosition } from './db/checkpoint.ts';
 import { deadLetters } from './db/dead-letters.ts';
 import { isTransientDbError } from './db/errors.ts';
 import type { Database } from './db/schema.ts';
@@ -71,6 +71,9 @@ export class Writer {
   private applying = false;
   private stopping = false;
   private watchdog: NodeJS.Timeout | null = null;
+  /** The stream as it was when the checkpoint was claimed: watched while following it. */
+  private stream: StreamIdentity | null = null;
+  private watchingStream = false;
   /** Starts and stops, one after the other. */
   private turns: Promise<void> = Promise.resolve();
   /** A stalled follower being stopped, to be replaced once it has. */
@@ -102,7 +105,9 @@ export class Writer {
     return this.inTurn(async () => {
       if (this.claimed) await this.halt();
       this.stopping = false;
-      this.claimed = await claim(this.opts.db, this.opts.name, await this.opts.identity());
+      const stream = await this.opts.identity();
+      this.claimed = await claim(this.opts.db, this.opts.name, stream);
+      this.stream = stream;
       this.applied = this.claimed.seq;
       this.opts.log.info({ name: this.opts.name, from: this.applied + 1, epoch: this.claimed.epoch }, 'writer following the log');
       this.follow();
@@ -129,6 +134,7 @@ export class Writer {
     await this.follower?.stop();
     this.follower = null;
     this.claimed = null;
+    this.stream = null;
   }
 
   /** Resolves once the read models hold `seq`, or after `timeoutMs`: true if they do. */
@@ -197,7 +203,33 @@ export class Writer {
     this.opts.onHalt?.(err instanceof Error ? err : new Error(String(err)));
   }
 
+  /**
+   * The stream deleted and made again while followed: its events are not the ones the read models
+   * hold (the consumer, recreated, would carry on at the old position). The writer stops and says
+   * to rebuild, as a start would.
+   */
+  private async checkStream(): Promise<void> {
+    const claimed = this.stream;
+    if (!claimed || this.watchingStream) return;
+    this.watchingStream = true;
+    try {
+      const now = await this.opts.identity();
+      if (this.stopping || this.stream !== claimed || (now.name === claimed.name && now.created === claimed.created)) return;
+      const err = new CheckpointMismatchError(
+        `stream ${claimed.name} created ${claimed.created} was deleted and made again (now created ${now.created}) while the projection followed it`,
+      );
+      this.opts.log.error({ err }, 'writer stopped');
+      void this.stop();
+      this.opts.onHalt?.(err);
+    } catch {
+      // NATS away: nothing to compare with; the follower's own watch covers it.
+    } finally {
+      this.watchingStream = false;
+    }
+  }
+
   private checkStall(): void {
+    void this.checkStream();
     const f = this.follower;
     if (!f || this.applying || this.stopping) return;
     if (Date.now() - f.lastSignalAt < STALL_MS) return;
