@@ -99,6 +99,13 @@ describe('private rooms', () => {
     expect(spec([]).when({ type: 'CreateRoom', data: { room_id: 'lobby', name: 'Lobby', user_id: 'ann' } })()).toEqual([created]);
   });
 
+  it('a private room whose creation stopped after its first append is completed by its creator asking again, and by no one else', () => {
+    const create = (user_id: string): RoomCommand => ({ type: 'CreateRoom', data: { room_id: 'lobby', name: 'Secret', user_id, visibility: 'private' } });
+    expect(spec([secret]).when(create('ann'))()).toEqual([annJoined]);
+    expect(errorCode(spec([secret]).when(create('bob')))).toBe('conflict');
+    expect(errorCode(spec([secret, annJoined]).when(create('ann')))).toBe('conflict');
+  });
+
   it('refuses a join without an invitation', () => {
     expect(errorCode(spec([secret, annJoined]).when(join('bob')))).toBe('forbidden');
   });

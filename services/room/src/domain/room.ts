@@ -126,6 +126,11 @@ export function decide(command: RoomCommand, state: RoomState): RoomDraft[] {
   switch (command.type) {
     case 'CreateRoom': {
       const { room_id, name, user_id, visibility = 'public' } = command.data;
+      // A private room is created in two appends; if the creator's join did not make it (the
+      // client got a 503), the same creator asking again completes it: no one else could get in.
+      if (state.status === 'open' && state.visibility === 'private' && state.createdBy === user_id && state.members.size === 0 && visibility === 'private') {
+        return [{ type: 'UserJoined', data: { room_id, user_id } }];
+      }
       if (state.status === 'open') throw new AppError('conflict', `room ${room_id} already exists`);
       const created: RoomDraft = { type: 'RoomCreated', data: { room_id, name, created_by: user_id, visibility } };
       return visibility === 'private' ? [created, { type: 'UserJoined', data: { room_id, user_id } }] : [created];
