@@ -121,6 +121,24 @@ describe('long-poll', () => {
     expect((await http(stack, 'GET', '/rooms/polling/messages?wait=5', undefined, auth)).status).toBe(400);
   });
 
+  it('GET /rooms/{id}/changes: what a resume replays, by long-poll: an edit of an older message wakes it', async () => {
+    const u = await TestUser.register(stack, 'ChangePoller');
+    await u.join('changing');
+    const old = await u.post('changing', 'first draft');
+    const cursor = (await u.post('changing', 'later')).body.seq;
+    const auth = { authorization: `Bearer ${u.token}` };
+    const waiting = http(stack, 'GET', `/rooms/changing/changes?since=${cursor}&wait=25`, undefined, auth);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await u.request('PATCH', `/rooms/changing/messages/${old.body.id}`, { content: 'final' })).status).toBe(200);
+    const woke = await waiting;
+    expect(woke.status).toBe(200);
+    expect(woke.body).toMatchObject([{ type: 'message_updated', message: { id: old.body.id, content: 'final' } }]);
+    expect(woke.body[0].seq).toBeGreaterThan(cursor);
+    // Nothing after it: an empty answer once the wait is over.
+    expect(await http(stack, 'GET', `/rooms/changing/changes?since=${woke.body[0].seq}&wait=1`, undefined, auth)).toMatchObject({ status: 200, body: [] });
+    expect((await http(stack, 'GET', '/rooms/changing/changes', undefined, auth)).status).toBe(400);
+  });
+
   it('a member who long-polls counts as online while polling and just after (they re-poll at once), then goes offline', async () => {
     const [poller, watcher] = await TestUser.registerAll(stack, ['Polling member', 'Watching member']);
     await poller.join('poll-presence');

@@ -6,6 +6,8 @@ import { newClientMsgId } from './ids.ts';
 import type { Room, RoomOptions } from './room.ts';
 import type {
   CreateRoomRequest,
+  ChangeFrame,
+  ChangesParams,
   HistoryParams,
   InvitationView,
   MemberView,
@@ -300,6 +302,23 @@ export class ChatClient {
    */
   async history(roomId: string, params: HistoryParams = {}, opts: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<MessageView[]> {
     return (await this.historyPage(roomId, params, opts)).messages;
+  }
+
+  /**
+   * The room's changes after `since`, oldest first, as a socket resuming from it gets them: new
+   * messages, edits and deletions of older ones, members' profile changes (with `wait`, a long-poll
+   * for the next one). The next cursor is the last frame's `seq`.
+   */
+  async changes(roomId: string, params: ChangesParams, opts: { signal?: AbortSignal | undefined } = {}): Promise<ChangeFrame[]> {
+    const { body } = await this.http.request<ChangeFrame[]>({
+      method: 'GET',
+      path: `/rooms/${enc(roomId)}/changes`,
+      query: { ...params },
+      attempts: params.wait ? 1 : READ_ATTEMPTS,
+      signal: opts.signal,
+      timeoutMs: params.wait ? (params.wait + 10) * 1000 : undefined,
+    });
+    return body;
   }
 
   /** `history`, with the cursors of the pages before and after it (`X-Next-Before` / `X-Next-After`). */

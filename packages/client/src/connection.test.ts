@@ -210,6 +210,30 @@ describe('the one connection (against a fake gateway)', () => {
     client.disconnect();
   });
 
+  it('a profile change, a join and its member frame move the cursor too: a resume does not bring them again', async () => {
+    const { client, socket } = setup();
+    const a = client.subscribe('r1');
+    const profiles: string[] = [];
+    const joined: string[] = [];
+    a.on('profile_updated', (p) => profiles.push(p.username));
+    a.on('member_joined', (m) => joined.push(m.user_id));
+    socket(1).welcome();
+    socket(1).frame({ type: 'subscribed', room_id: 'r1', cursor: 10 });
+    socket(1).frame({ type: 'profile_updated', room_id: 'r1', user: { id: 'u2', username: 'Bea2', avatar: '/x.webp', avatar_kind: 'custom' }, seq: 11 });
+    // A join: its system line, then its member frame, at the same seq.
+    socket(1).frame({ type: 'message', room_id: 'r1', message: message(12), seq: 12 });
+    socket(1).frame({ type: 'member_joined', room_id: 'r1', member: { user_id: 'u3', username: 'Cy', avatar: '/c.svg', joined_at: '' }, seq: 12 });
+    socket(1).serverClose(1001, 'server shutting down');
+    await vi.advanceTimersByTimeAsync(300);
+    socket(2).welcome();
+    // Before, the profile change did not move the cursor: the resume asked from 10 and got it again.
+    expect(socket(2).sent).toEqual([{ type: 'subscribe', room_id: 'r1', since: 12 }]);
+    socket(2).frame({ type: 'profile_updated', room_id: 'r1', user: { id: 'u2', username: 'Bea2', avatar: '/x.webp', avatar_kind: 'custom' }, seq: 11 });
+    expect(profiles).toEqual(['Bea2']);
+    expect(joined).toEqual(['u3']);
+    client.disconnect();
+  });
+
   it('backs off with jitter, never more than 5 s between tries, and starts over at once when the network is back', async () => {
     const { conn, network, states, socket } = setup({ random: () => 1 });
     // The gateway is down: every socket fails before `welcome`, and HTTP gets no answer either.

@@ -36,6 +36,8 @@ export { CloseCode, defaultAvatar } from './wire.ts';
 export type {
   AvatarKind,
   CreateRoomRequest,
+  ChangeFrame,
+  ChangesParams,
   HistoryParams,
   InvitationView,
   MemberView,

@@ -11,8 +11,12 @@ const until = async (ok: () => boolean) => {
   expect(ok()).toBe(true);
 };
 
-/** A gateway by HTTP only: a room at seq 5 with messages 6 and 7 waiting, then quiet long-polls. */
-function gateway(opts: { session?: 'ok' | 'refused' } = {}) {
+/**
+ * A gateway by HTTP only: a room at seq 5 with its changes after it waiting (by default messages 6
+ * and 7), then quiet long-polls.
+ */
+function gateway(opts: { session?: 'ok' | 'refused'; changes?: unknown[]; refuse?: boolean } = {}) {
+  const changes = opts.changes ?? [6, 7].map((seq) => ({ type: 'message', room_id: 'r1', message: message(seq), seq }));
   const asked: string[] = [];
   const fetch = async (input: string, init: RequestInit): Promise<Response> => {
     const url = new URL(input);
@@ -22,15 +26,22 @@ function gateway(opts: { session?: 'ok' | 'refused' } = {}) {
     if (url.pathname === '/rooms/r1') return json({ id: 'r1', name: 'r1', created_by: null, created_at: '', member_count: 2, last_seq: 5 });
     if (url.pathname === '/rooms/r1/presence') return json({ room_id: 'r1', online: ['u2'] });
     if (url.pathname === '/rooms/r1/members') return json([{ user_id: 'u2', username: 'Bea', avatar: '/avatars/b.webp', joined_at: '' }]);
-    if (url.pathname === '/rooms/r1/messages') {
-      const after = Number(url.searchParams.get('after'));
-      if (after < 7) return json([message(6), message(7)].filter((m) => m.seq > after));
+    if (url.pathname === '/rooms/r1/changes') {
+      if (opts.refuse) return json({ error: { code: 'not_member', message: 'join first' } }, 403);
+      const since = Number(url.searchParams.get('since'));
+      const after = changes.filter((f) => (f as { seq: number }).seq > since);
+      if (after.length > 0) return json(after);
       // A long-poll with nothing new: it waits, until the client gives up on it.
       return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     }
     return json({ error: { code: 'not_found', message: 'no' } }, 404);
   };
-  const client = new ChatClient({ baseUrl: 'http://gw.test', session: { userId: 'u1', token: 't' }, fetch, connection: { network: null, transport: 'poll' } });
+  const client = new ChatClient({
+    baseUrl: 'http://gw.test',
+    session: { userId: 'u1', token: 't' },
+    fetch,
+    connection: { network: null, transport: 'poll', pollPresenceMs: 20 },
+  });
   return { client, asked };
 }
 
@@ -48,10 +59,43 @@ describe('the long-poll transport (against a fake gateway)', () => {
     expect(client.connection?.transportKind).toBe('poll');
     expect(got).toEqual([6, 7]);
     await until(() => online.includes('Bea'));
-    await until(() => asked.some((a) => a.includes('after=7') && a.includes('wait=25')));
+    await until(() => asked.some((a) => a.includes('since=7') && a.includes('wait=25')));
     expect(room.cursor.value).toBe(7);
     client.disconnect();
     expect(room.state).toBe('closed');
+  });
+
+  it('brings edits of older messages and profile changes, as a socket’s resume does, and its cursor covers them', async () => {
+    // Before, it long-polled new messages only: an edit (seq 7) was never shown, and the cursor went past it.
+    const { client } = gateway({
+      changes: [
+        { type: 'message', room_id: 'r1', message: message(6), seq: 6 },
+        { type: 'message_updated', room_id: 'r1', message: { ...message(3), content: 'edited' }, seq: 7 },
+        { type: 'profile_updated', room_id: 'r1', user: { id: 'u2', username: 'Bea2', avatar: '/avatars/b2.webp', avatar_kind: 'custom' }, seq: 8 },
+      ],
+    });
+    const room = client.subscribe('r1', { since: 5 });
+    const edits: string[] = [];
+    const names: string[] = [];
+    room.on('message_updated', (m) => edits.push(m.content));
+    room.on('profile_updated', (u) => names.push(u.username));
+    await until(() => room.state === 'live');
+    expect(edits).toEqual(['edited']);
+    expect(names).toEqual(['Bea2']);
+    expect(room.cursor.value).toBe(8);
+    client.disconnect();
+  });
+
+  it('a room the gateway refuses is no longer polled, for anything', async () => {
+    const { client, asked } = gateway({ refuse: true });
+    const room = client.subscribe('r1', { since: 5 });
+    await until(() => room.state === 'refused');
+    await new Promise((r) => setTimeout(r, 50));
+    const before = asked.length;
+    await new Promise((r) => setTimeout(r, 200));
+    // Before, its presence and members went on being asked every refresh.
+    expect(asked.slice(before)).toEqual([]);
+    client.disconnect();
   });
 
   it('a session the gateway refuses stops the connection for good, with an error', async () => {

@@ -2,12 +2,11 @@ import { Backoff, RECONNECT_BACKOFF } from './backoff.ts';
 import type { ChatClient } from './client.ts';
 import { ApiError, sleep } from './http.ts';
 import { REFUSED, type Transport, type TransportEvents } from './transport.ts';
-import type { AvatarKind } from './wire.ts';
 
 export interface PollTransportOptions {
   /** How long one long-poll waits for the next message, in seconds (the gateway allows 30). */
   waitSeconds: number;
-  /** Refresh presence and members (for changed names and avatars) this often. */
+  /** Refresh presence this often. */
   presenceMs: number;
 }
 
@@ -15,10 +14,10 @@ const PAGE = 100;
 
 /**
  * The same frames as the WebSocket, by plain HTTP, for networks that block WebSockets: each room
- * long-polls `GET /rooms/{id}/messages?after=<cursor>&wait=`, and presence and the member list
- * are refreshed by REST (profile changes are noticed there). No typing. A request that gets no
- * answer at all means the gateway or network is down: the whole transport closes, and the
- * connection reconnects (WebSocket first).
+ * long-polls `GET /rooms/{id}/changes?since=<cursor>&wait=` (new messages, edits and deletions of
+ * older ones, members' profile changes: what a socket's resume replays), and presence is
+ * refreshed by REST. No typing. A request that gets no answer at all means the gateway or network
+ * is down: the whole transport closes, and the connection reconnects (WebSocket first).
  */
 export class PollTransport implements Transport {
   readonly kind = 'poll';
@@ -82,11 +81,11 @@ export class PollTransport implements Transport {
         if (cursor === undefined) cursor = (await this.client.getRoom(roomId, signal)).last_seq;
         // Catching up answers at once; only a poller that is up to date waits for the next message.
         const wait = caughtUp ? this.opts.waitSeconds : undefined;
-        const page = await this.client.history(roomId, { after: cursor, limit: PAGE, wait }, { signal });
+        const page = await this.client.changes(roomId, { since: cursor, limit: PAGE, wait }, { signal });
         if (signal.aborted) return;
-        for (const message of page) {
-          this.events.frame({ type: 'message', room_id: roomId, message, seq: message.seq });
-          cursor = Math.max(cursor, message.seq);
+        for (const frame of page) {
+          this.events.frame(frame);
+          cursor = Math.max(cursor, frame.seq);
         }
         backoff.reset();
         // A full page means more are waiting: caught up only once a page comes back short.
@@ -98,6 +97,8 @@ export class PollTransport implements Transport {
         if (signal.aborted) return;
         if (err instanceof ApiError && err.status === 0) return this.fail(err);
         if (err instanceof ApiError && !err.retryable) {
+          // Refused: nothing more about this room (its presence refresh stops too).
+          this.rooms.get(roomId)?.abort();
           this.rooms.delete(roomId);
           this.events.frame({ type: 'error', room_id: roomId, code: err.code, message: err.message });
           return;
@@ -107,21 +108,12 @@ export class PollTransport implements Transport {
     }
   }
 
-  /** Presence and members by REST, as snapshots: what the socket would push. */
+  /** Presence by REST, as snapshots: what the socket would push. */
   private async refresh(roomId: string, signal: AbortSignal): Promise<void> {
-    const known = new Map<string, { username: string; avatar: string }>();
     while (!signal.aborted) {
       try {
-        const [presence, members] = await Promise.all([this.client.presence(roomId, signal), this.client.members(roomId, signal)]);
+        const presence = await this.client.presence(roomId, signal);
         if (signal.aborted) return;
-        for (const m of members) {
-          const before = known.get(m.user_id);
-          known.set(m.user_id, { username: m.username, avatar: m.avatar });
-          if (before && (before.username !== m.username || before.avatar !== m.avatar)) {
-            const user = { id: m.user_id, username: m.username, avatar: m.avatar, avatar_kind: kindOf(m.avatar) };
-            this.events.frame({ type: 'profile_updated', room_id: roomId, user, seq: 0 });
-          }
-        }
         this.events.frame({ type: 'presence', room_id: roomId, online: presence.online, seq: 0 });
       } catch {
         // the follow loop notices a gateway that is gone; the next refresh will do
@@ -138,6 +130,3 @@ export class PollTransport implements Transport {
     this.events.closed({ code: status === 401 ? REFUSED : 1006, reason: err instanceof Error ? err.message : String(err), opened: this.opened });
   }
 }
-
-/** A member view has no `avatar_kind`: its avatar URL says it. */
-const kindOf = (avatar: string): AvatarKind => (avatar.startsWith('/avatars/default/') ? 'default' : avatar.startsWith('/avatars/') ? 'custom' : 'external');

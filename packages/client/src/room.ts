@@ -165,13 +165,18 @@ export class Room extends Emitter<RoomEvents> {
         this.emit('message_updated', frame.message);
         return;
       case 'member_joined':
+        // Every frame about the room's log moves the cursor (a resume from it does not bring it
+        // again); a join or leave comes right after its system line, at the same seq.
+        if (!this.cursor.reach(frame.seq)) return;
         this.members.set(frame.member.user_id, { user_id: frame.member.user_id, username: frame.member.username, avatar: frame.member.avatar });
         this.emit('member_joined', frame.member);
         return;
       case 'member_left':
+        if (!this.cursor.reach(frame.seq)) return;
         this.emit('member_left', { user_id: frame.user_id });
         return;
       case 'profile_updated': {
+        if (!this.cursor.offer(frame.seq)) return;
         const { id, username, avatar } = frame.user;
         this.members.set(id, { user_id: id, username, avatar });
         this.emit('profile_updated', { id, username, avatar });

@@ -98,6 +98,17 @@ export interface HistoryParams {
   wait?: number;
 }
 
+export interface ChangesParams {
+  /** The cursor: changes after it. */
+  since: number;
+  limit?: number;
+  /** Long-poll: wait up to this many seconds (at most 30) for the next change. */
+  wait?: number;
+}
+
+/** A room's change after a cursor (`GET /rooms/{id}/changes`): what a socket's resume replays. */
+export type ChangeFrame = Extract<ServerFrame, { type: 'message' | 'message_updated' | 'profile_updated' }>;
+
 export interface MembershipResponse {
   status: 'success';
   room_id: string;

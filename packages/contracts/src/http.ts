@@ -82,6 +82,17 @@ export const HistoryQuery = z
   .refine((q) => q.before === undefined || q.after === undefined, 'use before or after, not both')
   .refine((q) => q.wait === undefined || q.after !== undefined, 'wait needs after=<seq>');
 
+/**
+ * A room's changes after a cursor (`GET /rooms/{id}/changes`): what a socket's resume replays, for
+ * clients that long-poll: new messages, edits and deletions of older ones, members' profile changes.
+ */
+export const ChangesQuery = z.object({
+  since: SeqParam,
+  limit: z.coerce.number().int().min(1).max(HISTORY_LIMIT_MAX).default(50),
+  /** Long-poll: wait up to this many seconds for the next change. */
+  wait: z.coerce.number().int().min(0).max(LONG_POLL_MAX_SECONDS).optional(),
+});
+
 /** A page of rooms, newest activity first; `before` is the `X-Next-Before` of the previous page. */
 export const RoomsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(ROOMS_LIMIT_MAX).default(100),

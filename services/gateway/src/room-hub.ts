@@ -50,8 +50,8 @@ interface Room {
   /** Sockets following the room. */
   sockets: Set<Socket>;
   typing: Subscription;
-  /** Long-poll requests waiting for a message after a seq. */
-  waiters: Set<(seq: number) => void>;
+  /** Long-poll requests waiting for a change (or a message) after a seq. */
+  waiters: Set<(seq: number, message: boolean) => void>;
   holds: number;
   /** The room's latest events, complete after `recentFrom` (every event of the room past it is here). */
   recent: Recent[];
@@ -268,7 +268,8 @@ export class RoomHub {
     if (room.recent.length > RECENT_EVENTS) room.recentFrom = room.recent.shift()!.seq;
     for (const raw of raws) this.app.publish(roomTopic(roomId), raw, false, false);
     this.deps.onDelivered?.(raws.length * room.sockets.size);
-    if (frames.some((f) => f.type === 'message')) for (const waiter of room.waiters) waiter(seq);
+    const message = frames.some((f) => f.type === 'message');
+    for (const waiter of room.waiters) waiter(seq, message);
     if (change.left) {
       // Leaving ends the user's live view of the room at once, on every gateway.
       this.deps.left?.(roomId, change.left);
@@ -352,11 +353,20 @@ export class RoomHub {
 
   /** Waits for a message newer than `after` in a held room, up to `timeoutMs`. */
   waitForMessage(roomId: string, after: number, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
+    return this.waitFor(roomId, after, timeoutMs, abort, true);
+  }
+
+  /** Waits for any change (a message, an edit, a profile change, a join…) newer than `after` in a held room, up to `timeoutMs`. */
+  waitForChange(roomId: string, after: number, timeoutMs: number, abort: AbortSignal): Promise<boolean> {
+    return this.waitFor(roomId, after, timeoutMs, abort, false);
+  }
+
+  private waitFor(roomId: string, after: number, timeoutMs: number, abort: AbortSignal, messagesOnly: boolean): Promise<boolean> {
     const room = this.rooms.get(roomId);
     if (!room) return Promise.resolve(false);
     // One that came while the caller was reading its page (which the read model did not show yet)
     // has already passed the waiters: without this, the poll would wait its whole time for it.
-    if (room.recent.some((e) => e.message && e.seq > after)) return Promise.resolve(true);
+    if (room.recent.some((e) => (e.message || !messagesOnly) && e.seq > after)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (arrived: boolean) => {
         room.waiters.delete(waiter);
@@ -364,7 +374,7 @@ export class RoomHub {
         abort.removeEventListener('abort', onAbort);
         resolve(arrived);
       };
-      const waiter = (seq: number) => seq > after && done(true);
+      const waiter = (seq: number, message: boolean) => (message || !messagesOnly) && seq > after && done(true);
       const onAbort = () => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
       room.waiters.add(waiter);

@@ -1,4 +1,4 @@
-import { HistoryQuery, MessageView, PresenceResponse } from '@chat/contracts';
+import { ChangesQuery, HistoryQuery, MessageView, PresenceResponse, ReplayFrame } from '@chat/contracts';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import { defineRoute, type RouteSpec } from '../edge/spec.ts';
@@ -58,6 +58,37 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
           cursorOf: (m) => m.seq,
         });
         return { status: 200, body: items, headers };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/rooms/:id/changes',
+      summary:
+        'Every change to a room after a cursor, oldest first, as the frames a socket resuming from it gets: message, message_updated (an edit or deletion of an older message, at its own seq), profile_updated (a member’s new name or avatar). With wait, a long-poll for the next change. The cursor for the next call is the last frame’s seq',
+      tags: ['messages'],
+      auth: 'session',
+      params: RoomPath,
+      query: ChangesQuery,
+      responses: { 200: { description: 'frames, oldest first', schema: z.array(ReplayFrame) } },
+      handler: async ({ params, query, actor, req }) => {
+        const roomId = params.id;
+        const { since, limit, wait } = query;
+        const page = () => ctx.call('changes', { room_id: roomId, since, after: since, limit, min_position: ctx.live.head(roomId) }, req.correlationId);
+        const admitted = admitReader(ctx, actor, roomId, req.correlationId).then(() => {
+          if (actor && wait) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
+        });
+        let [frames] = await Promise.all([page(), admitted]);
+        if (frames.length === 0 && wait) {
+          hub.hold(roomId);
+          try {
+            // Held now: look once more, so a change that landed in between is not waited for.
+            frames = await page();
+            if (frames.length === 0 && (await hub.waitForChange(roomId, since, wait * 1000, req.signal))) frames = await page();
+          } finally {
+            hub.release(roomId);
+          }
+        }
+        return { status: 200, body: frames };
       },
     }),
     defineRoute({
