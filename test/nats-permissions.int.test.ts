@@ -228,7 +228,10 @@ describe('NATS least privilege (infra/nats/auth.conf)', () => {
     await denied('purge the log', () => jsm.streams.purge(s.stream));
     await denied('delete one event', () => jsm.streams.deleteMessage(s.stream, 1));
     await denied('change the log', () => jsm.streams.update(s.stream, { subjects: [s.events.all, `${ns}.cmd.>`] }));
-    await denied('read any event by subject', () => jsm.direct.getMessage(s.stream, { last_by_subj: s.events.messages('lobby') }));
+    // By subject it reads a user's last profile event and a room's last membership event and post
+    // (what a read must reflect), nothing else.
+    await denied('read any event by subject', () => jsm.direct.getMessage(s.stream, { last_by_subj: s.events.readMarkers('u_someone') }));
+    await denied('read an edit by subject', () => jsm.direct.getMessage(s.stream, { last_by_subj: s.events.messageChanges('lobby', 'm_1') }));
     // A stream that republishes what it stores into the event log would be an append by another
     // door: the gateway may create no stream at all, not even its own bucket's.
     const republishing = {

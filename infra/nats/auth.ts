@@ -185,6 +185,14 @@ export function natsUsers(ns: string): UserSpec[] {
           subject: api(`DIRECT.GET.${log}.${evt('user.*')}`),
           why: "a user's last profile event when a frame's author is not in memory (direct get, last by subject)",
         },
+        {
+          subject: api(`DIRECT.GET.${log}.${evt('room.*')}`),
+          why: "a room's last membership event: what a read of the room must reflect (direct get, last by subject)",
+        },
+        {
+          subject: api(`DIRECT.GET.${log}.${evt('msg.*')}`),
+          why: "a room's last post, written through any gateway: what a read of its history must reflect (direct get, last by subject)",
+        },
         { subject: api(`STREAM.INFO.${presenceStream}`), why: 'opens the presence bucket (created by room or profile)' },
         { subject: `$KV.${s.presenceBucket}.>`, why: 'puts, renews and deletes presence leases' },
         {

@@ -17,8 +17,12 @@ export const SOCKET_SETUP_IN_FLIGHT = 64;
  * a client has seen) and views of messages fresh from the room service, enriched at once.
  */
 export interface LiveState {
-  /** The seq a read of this room must reflect: its last event as far as this gateway knows. */
-  head(roomId: string): number;
+  /**
+   * The seq a read of this room must reflect: its last event in the log (a write through another
+   * gateway counts, though this one's feed may not have read it yet), or as far as this gateway
+   * knows when the log cannot say.
+   */
+  head(roomId: string): Promise<number>;
   /** What a read across rooms must reflect: every event that reached this gateway, and its own writes. */
   position(): number;
   /** A write through this gateway that appended `seq` to the room's log. */

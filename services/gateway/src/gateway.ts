@@ -96,8 +96,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   // The newest event written through this gateway: a read across rooms after it waits for it.
   let written = 0;
+  /** The seq of the last event on a subject, asked of any replica (0: none, or the log cannot say now). */
+  const lastOf = (subject: string): Promise<number> =>
+    jsm.direct.getMessage(opts.s.stream, { last_by_subj: subject }).then(
+      (msg) => msg?.seq ?? 0,
+      () => 0,
+    );
   const live: LiveState = {
-    head: (roomId) => hub.head(roomId),
+    head: async (roomId) => {
+      // The room's membership and its posts, side by side: a post through another gateway counts
+      // before this gateway's feed has read it.
+      const [room, posts] = await Promise.all([lastOf(opts.s.events.room(roomId)), lastOf(opts.s.events.messages(roomId))]);
+      return Math.max(hub.head(roomId), room, posts);
+    },
     position: () => Math.max(feed.position, written),
     noteWrite: (roomId, seq) => {
       written = Math.max(written, seq);

@@ -31,7 +31,8 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
         const { before, after, limit, wait } = query;
         // Read your writes: the page reflects every event of the room this gateway has seen.
         // One more than the page: whether it is there says if another page exists.
-        const page = () => ctx.call('messages', { room_id: roomId, before, after, limit: limit + 1, min_position: ctx.live.head(roomId) }, req.correlationId);
+        const page = async () =>
+          ctx.call('messages', { room_id: roomId, before, after, limit: limit + 1, min_position: await ctx.live.head(roomId) }, req.correlationId);
         // A private room's history is for its members: asked beside the read, so it costs no time.
         const admitted = admitReader(ctx, actor, roomId, req.correlationId).then(() => {
           // A signed-in reader long-polling is online, as with a socket, once admitted, whatever
@@ -73,7 +74,8 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       handler: async ({ params, query, actor, req }) => {
         const roomId = params.id;
         const { since, limit, wait } = query;
-        const page = () => ctx.call('changes', { room_id: roomId, since, after: since, limit, min_position: ctx.live.head(roomId) }, req.correlationId);
+        const page = async () =>
+          ctx.call('changes', { room_id: roomId, since, after: since, limit, min_position: await ctx.live.head(roomId) }, req.correlationId);
         const admitted = admitReader(ctx, actor, roomId, req.correlationId).then(() => {
           if (actor && wait) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
         });

@@ -45,7 +45,7 @@ const Membership = z.object({
 export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
   /** The message a route names, as the read side knows it (its seq locates the original post). */
   const ownMessage = async (roomId: string, messageId: string, req: EdgeRequest) => {
-    const { message } = await ctx.call('messageById', { room_id: roomId, message_id: messageId, min_position: ctx.live.head(roomId) }, req.correlationId);
+    const { message } = await ctx.call('messageById', { room_id: roomId, message_id: messageId, min_position: await ctx.live.head(roomId) }, req.correlationId);
     if (message?.type !== 'text') throw new AppError('not_found', `message ${messageId} does not exist in room ${roomId}`);
     return message;
   };
@@ -104,7 +104,7 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       responses: { 200: { description: 'the room', schema: RoomView } },
       handler: async ({ params, actor, req }) => {
         const [room] = await Promise.all([
-          ctx.call('getRoom', { room_id: params.id, min_position: ctx.live.head(params.id) }, req.correlationId),
+          ctx.live.head(params.id).then((head) => ctx.call('getRoom', { room_id: params.id, min_position: head }, req.correlationId)),
           admitReader(ctx, actor, params.id, req.correlationId),
         ]);
         return { status: 200, body: room };
@@ -121,7 +121,9 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
       responses: { 200: { description: 'members, oldest first', schema: z.array(MemberView), headers: pageHeaders('after') } },
       handler: async ({ params, query, actor, req }) => {
         const [members] = await Promise.all([
-          ctx.call('members', { room_id: params.id, limit: query.limit + 1, after: query.after, min_position: ctx.live.head(params.id) }, req.correlationId),
+          ctx.live
+            .head(params.id)
+            .then((head) => ctx.call('members', { room_id: params.id, limit: query.limit + 1, after: query.after, min_position: head }, req.correlationId)),
           admitReader(ctx, actor, params.id, req.correlationId),
         ]);
         const path = `/rooms/${params.id}/members`;
