@@ -39,7 +39,14 @@ function parseJson(data: Uint8Array): unknown {
 export async function serveRpc(
   nc: NatsConnection,
   s: Subjects,
-  service: { name: string; version: string; log: Logger; onRequest?: (name: RpcName, ms: number, ok: boolean) => void },
+  service: {
+    name: string;
+    version: string;
+    log: Logger;
+    onRequest?: (name: RpcName, ms: number, ok: boolean) => void;
+    /** The service's own "not now" failures besides NATS's (its database away): answered `unavailable` (503), not `internal`. */
+    transient?: (err: unknown) => boolean;
+  },
   handlers: Partial<Handlers>,
 ): Promise<Service> {
   // The services package carries its own copy of the core client's types; the connection is the same object.
@@ -71,7 +78,7 @@ export async function serveRpc(
           } catch (e) {
             const error = isAppError(e)
               ? e.toBody()
-              : isTransient(e)
+              : isTransient(e) || service.transient?.(e)
                 ? { code: 'unavailable' as const, message: `${name} could not reach what it needs; try again` }
                 : { code: 'internal' as const, message: 'internal error' };
             if (error.code === 'internal' || error.code === 'unavailable') service.log.error({ err: e, endpoint: name, correlationId }, 'handler failed');

@@ -1,2 +1,3 @@
 export * from './database.ts';
+export { isTransientDbError } from './errors.ts';
 export { sql, type Kysely, type Transaction } from 'kysely';

@@ -12,6 +12,7 @@ import {
   type UserView,
 } from '@chat/contracts';
 import { KeyedLock, type Logger } from '@chat/runtime';
+import { isTransientDbError } from '@chat/db';
 import type { Kysely } from 'kysely';
 import type { NatsConnection, ObjectStore, Service } from '@chat/bus';
 import { AvatarPool } from './avatars/avatar-pool.ts';
@@ -86,7 +87,7 @@ export async function startProfileService({
   return serveRpc(
     nc,
     s,
-    { name: 'profile', version: '0.2.0', log, onRequest },
+    { name: 'profile', version: '0.2.0', log, onRequest, transient: isTransientDbError },
     {
       registerUser: async (req, ctx) => {
         const userId = req.user_id ?? `u_${nuid.next()}`;

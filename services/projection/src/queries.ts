@@ -1,8 +1,8 @@
 import { type NatsConnection, type Service, serveRpc } from '@chat/bus';
 import { AppError, type Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
+import { isTransientDbError } from '@chat/db';
 import type { Kysely } from 'kysely';
-import { isTransientDbError } from './db/errors.ts';
 import { myInvitations } from './db/invitations.ts';
 import { readModels } from './db/read-models.ts';
 import type { Database } from './db/schema.ts';

@@ -1,10 +1,10 @@
 import { CorruptEventError, decodeEvent, type Follower, followStream, type JsMsg, type NatsConnection, type StoredEvent, type StreamIdentity } from '@chat/bus';
 import type { Subjects } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
+import { isTransientDbError } from '@chat/db';
 import type { Kysely } from 'kysely';
 import { advance, CheckpointMismatchError, type Claim, claim, FencedError, GapError, position as checkpointPosition } from './db/checkpoint.ts';
 import { deadLetters } from './db/dead-letters.ts';
-import { isTransientDbError } from './db/errors.ts';
 import type { Database } from './db/schema.ts';
 import { type Duplicates, isDuplicate, writePlans } from './db/write-plans.ts';
 import { planAll } from './read-models/index.ts';
