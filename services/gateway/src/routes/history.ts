@@ -41,14 +41,7 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
         });
         let [messages] = await Promise.all([page(), admitted]);
         if (messages.length === 0 && wait && after !== undefined) {
-          hub.hold(roomId);
-          try {
-            // Held now: look once more, so a message that landed in between is not waited for.
-            messages = await page();
-            if (messages.length === 0 && (await hub.waitForMessage(roomId, after, wait * 1000, req.signal))) messages = await page();
-          } finally {
-            hub.release(roomId);
-          }
+          messages = await waitedFor(hub, roomId, page, () => hub.waitForMessage(roomId, after, wait * 1000, req.signal));
         }
         const forward = after !== undefined;
         const { items, headers } = pageOf(messages, {
@@ -80,16 +73,7 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
           if (actor && wait) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
         });
         let [frames] = await Promise.all([page(), admitted]);
-        if (frames.length === 0 && wait) {
-          hub.hold(roomId);
-          try {
-            // Held now: look once more, so a change that landed in between is not waited for.
-            frames = await page();
-            if (frames.length === 0 && (await hub.waitForChange(roomId, since, wait * 1000, req.signal))) frames = await page();
-          } finally {
-            hub.release(roomId);
-          }
-        }
+        if (frames.length === 0 && wait) frames = await waitedFor(hub, roomId, page, () => hub.waitForChange(roomId, since, wait * 1000, req.signal));
         return { status: 200, body: frames };
       },
     }),
@@ -123,4 +107,19 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       },
     }),
   ] as RouteSpec[];
+}
+
+/**
+ * A long-poll that found nothing: holds the room (so its live feed reaches the hub), looks once
+ * more (what landed in between is not waited for), then waits for `arrival` and looks again.
+ */
+async function waitedFor<T>(hub: RoomHub, roomId: string, page: () => Promise<T[]>, arrival: () => Promise<boolean>): Promise<T[]> {
+  hub.hold(roomId);
+  try {
+    const again = await page();
+    if (again.length > 0 || !(await arrival())) return again;
+    return await page();
+  } finally {
+    hub.release(roomId);
+  }
 }
