@@ -36,6 +36,21 @@ describe('timeline', () => {
     expect(t.applyProfile({ id: 'alice', username: 'Alice B', avatar: '/avatars/abc.webp' })).toEqual([]);
   });
 
+  it('a page read before a live edit, arriving after it, does not put the old text back', () => {
+    const t = new Timeline();
+    t.upsert(msg(30, { content: 'edited', edited_at: '2026-01-01T00:00:01Z' }));
+    expect(t.addPage([msg(29), msg(30, { content: 'original' }), msg(31)]).map((m) => m.seq)).toEqual([29, 31]);
+    expect(t.messages.find((m) => m.seq === 30)?.content).toBe('edited');
+  });
+
+  it('a page read before a profile change, arriving after it, shows the new name and avatar', () => {
+    const t = new Timeline();
+    t.addPage([msg(10)]);
+    t.applyProfile({ id: 'alice', username: 'Alice B', avatar: '/avatars/abc.webp' });
+    const [older] = t.addPage([msg(9, { username: 'Alice', avatar: '/avatars/default/x.svg' })]);
+    expect(older).toMatchObject({ seq: 9, username: 'Alice B', avatar: '/avatars/abc.webp' });
+  });
+
   it('finds a message by its client_msg_id', () => {
     const t = new Timeline();
     t.upsert(msg(1, { client_msg_id: 'mine' }));

@@ -9,6 +9,8 @@ export type ProfileChange = Pick<UserView, 'id' | 'username' | 'avatar'>;
  */
 export class Timeline {
   private items: MessageView[] = [];
+  /** The last profile change seen of each user: a page read before it, arriving after, shows it too. */
+  private readonly profiles = new Map<string, ProfileChange>();
 
   get messages(): readonly MessageView[] {
     return this.items;
@@ -33,17 +35,27 @@ export class Timeline {
     return { change: 'added', index };
   }
 
-  /** A history page (any order); returns the messages that were not there yet, oldest first. */
+  /**
+   * A history page (any order); returns the messages that were not there yet, oldest first. A
+   * message already here is kept as it is: live frames keep it current, and a page read before an
+   * edit that arrived live would put the old text back.
+   */
   addPage(page: readonly MessageView[]): MessageView[] {
     const added: MessageView[] = [];
-    for (const message of [...page].sort((a, b) => a.seq - b.seq)) {
-      if (this.upsert(message).change === 'added') added.push(message);
+    for (const read of [...page].sort((a, b) => a.seq - b.seq)) {
+      const index = this.search(read.seq);
+      if (this.items[index]?.seq === read.seq) continue;
+      const profile = this.profiles.get(read.user_id);
+      const message = profile ? { ...read, username: profile.username, avatar: profile.avatar } : read;
+      this.items.splice(index, 0, message);
+      added.push(message);
     }
     return added;
   }
 
   /** A user's new name or avatar, on every message of theirs; returns the messages that changed. */
   applyProfile(user: ProfileChange): MessageView[] {
+    this.profiles.set(user.id, { id: user.id, username: user.username, avatar: user.avatar });
     const changed: MessageView[] = [];
     this.items = this.items.map((m) => {
       if (m.user_id !== user.id || (m.username === user.username && m.avatar === user.avatar)) return m;
