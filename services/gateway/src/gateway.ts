@@ -134,7 +134,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const sockets = new Set<WebSocket<SocketData>>();
   // The rooms' sockets leave a room through the socket layer, registered below.
   let evict: (ws: Socket, roomId: string) => void = () => undefined;
-  let userLeft: (roomId: string, userId: string) => void = () => undefined;
   const presence: PresenceTracker = new PresenceTracker(
     opts.nc,
     await openPresenceBucket(opts.nc, opts.s, { replicas: opts.replicas }),
@@ -164,7 +163,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     loadRecent: (roomId, minPosition) => ctx.call('recent', { room_id: roomId, limit: PREFILL_ENTRIES, min_position: minPosition }),
     isOnline: (userId) => presence.isOnline(userId),
     evict: (ws, roomId) => evict(ws, roomId),
-    left: (roomId, userId) => userLeft(roomId, userId),
     onSlowSocket: opts.metrics?.slowSocket,
     onDelivered: opts.metrics?.delivered,
   });
@@ -186,7 +184,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const anchor = new Anchor();
   anchor.register(app);
-  ({ evict, userLeft } = registerSockets(
+  ({ evict } = registerSockets(
     app,
     ctx,
     hub,

@@ -85,8 +85,6 @@ export interface HubDeps {
   isOnline: (userId: string) => boolean;
   /** A user left a room: their sockets there stop following it. */
   evict: (ws: Socket, roomId: string) => void;
-  /** A user left a room (before `evict` for each of their sockets there): for admissions under way. */
-  left?: ((roomId: string, userId: string) => void) | undefined;
   onSlowSocket?: (() => void) | undefined;
   onDelivered?: ((frames: number) => void) | undefined;
 }
@@ -272,7 +270,6 @@ export class RoomHub {
     for (const waiter of room.waiters) waiter(seq, message);
     if (change.left) {
       // Leaving ends the user's live view of the room at once, on every gateway.
-      this.deps.left?.(roomId, change.left);
       for (const ws of [...room.sockets]) if (ws.getUserData().userId === change.left) this.deps.evict(ws, roomId);
     }
   }

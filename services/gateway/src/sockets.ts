@@ -59,11 +59,10 @@ export type Socket = WebSocket<SocketData>;
 
 /** A socket's admission to a room, under way. */
 interface Admission {
-  userId: string;
   /** The multiplexed socket asking (a one-room socket is not open yet). */
   ws: Socket | undefined;
-  /** What happened meanwhile: the socket unsubscribed, or the user left the room. */
-  cancelled: 'unsubscribed' | 'left' | null;
+  /** The socket unsubscribed meanwhile. */
+  cancelled: boolean;
 }
 
 export interface SocketMetrics {
@@ -158,7 +157,7 @@ export function registerSockets(
   limits: SocketLimits,
   anchor: Anchor,
   inbox: Inbox<Socket>,
-): { evict(ws: Socket, roomId: string): void; userLeft(roomId: string, userId: string): void } {
+): { evict(ws: Socket, roomId: string): void } {
   const perUser = new Map<string, number>();
   /** Counted before anything asynchronous: sockets opened all at once are capped too. */
   const reserve = (userId: string) => {
@@ -181,30 +180,27 @@ export function registerSockets(
     sendFrame(ws, roomId ? { type: 'error', room_id: roomId, code: e.code, message: e.message } : { type: 'error', code: e.code, message: e.message });
   };
 
-  /**
-   * Admissions under way, by room: what happens to the room meanwhile is not seen by a socket that
-   * does not follow it yet, so it is noted on the admission (`cancel`), and acted on once admitted.
-   */
+  /** Admissions under way, by room: an unsubscribe of a socket whose admission is under way cancels it. */
   const admitting = new Map<string, Set<Admission>>();
 
-  function cancelAdmissions(roomId: string, matches: (a: Admission) => boolean, why: Admission['cancelled']): boolean {
+  /** Cancels the socket's admission to the room, if one is under way; says whether there was one. */
+  function cancelAdmission(ws: Socket, roomId: string): boolean {
     let found = false;
     for (const a of admitting.get(roomId) ?? []) {
-      if (!matches(a)) continue;
-      a.cancelled = why;
+      if (a.ws !== ws) continue;
+      a.cancelled = true;
       found = true;
     }
     return found;
   }
 
   /**
-   * Admission: from memory for a member already known here, else from the room service. The user
-   * leaving the room while it is under way (the room service admitted them a moment before the
-   * leave) refuses it, as the leave evicts the sockets that follow the room; `ws` is the socket
-   * asking, for an unsubscribe meanwhile to cancel it (then it returns false: nothing to follow).
+   * Admission: from memory for a member already known here, else from the room service. `ws` is
+   * the socket asking, for an unsubscribe meanwhile to cancel it (then it returns false: nothing to
+   * follow).
    */
   async function admit(userId: string, roomId: string, hints: Hints, correlationId: string, ws?: Socket): Promise<boolean> {
-    const admission: Admission = { userId, ws, cancelled: null };
+    const admission: Admission = { ws, cancelled: false };
     const under = admitting.get(roomId) ?? new Set<Admission>();
     admitting.set(roomId, under);
     under.add(admission);
@@ -212,8 +208,9 @@ export function registerSockets(
       const members = ctx.auth.mode === 'token' && hints.avatar_url === undefined ? await hub.membersReady(roomId) : null;
       if (!members?.has(userId)) {
         const basis = await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
-        // A "member" from a room service copy's memory may predate a leave this gateway has
-        // already seen (and evicted the user's sockets for): no later event would evict this one.
+        // A "member" may predate a leave this gateway has already seen (and evicted the user's
+        // sockets for), from a room service copy's memory or by the leave racing the admission:
+        // no later event would evict this socket.
         if (basis !== undefined && (await hub.membersReady(roomId)) && hub.leftAfter(roomId, userId, basis)) {
           throw new AppError('not_member', `no longer a member of room ${roomId}`);
         }
@@ -222,8 +219,7 @@ export function registerSockets(
       under.delete(admission);
       if (under.size === 0 && admitting.get(roomId) === under) admitting.delete(roomId);
     }
-    if (admission.cancelled === 'left') throw new AppError('not_member', `no longer a member of room ${roomId}`);
-    return admission.cancelled === null;
+    return !admission.cancelled;
   }
 
   const newData = (userId: string, legacyRoom: string | null, since: number | undefined): SocketData => ({
@@ -555,7 +551,7 @@ export function registerSockets(
           }
           case 'unsubscribe': {
             // Also a subscription still being admitted: it will not follow the room.
-            const cancelled = cancelAdmissions(frame.room_id, (a) => a.ws === ws, 'unsubscribed');
+            const cancelled = cancelAdmission(ws, frame.room_id);
             if (leave(ws, frame.room_id) || cancelled) sendFrame(ws, { type: 'unsubscribed', room_id: frame.room_id });
             return;
           }
@@ -575,10 +571,6 @@ export function registerSockets(
   });
 
   return {
-    /** The user left a room: their admissions to it under way are refused (their sockets in it are evicted one by one). */
-    userLeft(roomId: string, userId: string): void {
-      cancelAdmissions(roomId, (a) => a.userId === userId, 'left');
-    },
     /** The user left a room: a one-room socket closes with 4403; a multiplexed one drops the room. */
     evict(ws: Socket, roomId: string): void {
       const data = ws.getUserData();

@@ -104,14 +104,15 @@ export class OpenAdmission implements Admission {
 
   /** The seed's behaviour: whoever posts is registered and joined (both at once: they are independent). */
   async beforePost(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void> {
-    await Promise.all([
+    await this.socket(userId, roomId, hints, correlationId);
+  }
+
+  /** As `beforePost`; the join's answer says at which seq of the room the user is a member. */
+  async socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<number | undefined> {
+    const [, joined] = await Promise.all([
       ensureProfile(this.ctx, userId, hints, true, correlationId),
       this.ctx.call('joinRoom', { room_id: roomId, user_id: userId }, correlationId),
     ]);
-  }
-
-  async socket(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<number | undefined> {
-    await this.beforePost(userId, roomId, hints, correlationId);
-    return undefined;
+    return joined.seq;
   }
 }
