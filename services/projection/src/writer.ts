@@ -198,9 +198,17 @@ export class Writer {
       this.follow();
       return;
     }
-    this.opts.log.error({ err }, err instanceof FencedError ? 'writer fenced off: another copy took over' : 'writer stopped');
+    this.giveUp(
+      err instanceof Error ? err : new Error(String(err)),
+      err instanceof FencedError ? 'writer fenced off: another copy took over' : 'writer stopped',
+    );
+  }
+
+  /** Stops on its own, for a reason only an operator or another copy can settle, and says so. */
+  private giveUp(err: Error, message: string): void {
+    this.opts.log.error({ err }, message);
     void this.stop();
-    this.opts.onHalt?.(err instanceof Error ? err : new Error(String(err)));
+    this.opts.onHalt?.(err);
   }
 
   /**
@@ -215,12 +223,12 @@ export class Writer {
     try {
       const now = await this.opts.identity();
       if (this.stopping || this.stream !== claimed || (now.name === claimed.name && now.created === claimed.created)) return;
-      const err = new CheckpointMismatchError(
-        `stream ${claimed.name} created ${claimed.created} was deleted and made again (now created ${now.created}) while the projection followed it`,
+      this.giveUp(
+        new CheckpointMismatchError(
+          `stream ${claimed.name} created ${claimed.created} was deleted and made again (now created ${now.created}) while the projection followed it`,
+        ),
+        'writer stopped',
       );
-      this.opts.log.error({ err }, 'writer stopped');
-      void this.stop();
-      this.opts.onHalt?.(err);
     } catch {
       // NATS away: nothing to compare with; the follower's own watch covers it.
     } finally {
