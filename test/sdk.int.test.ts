@@ -81,13 +81,22 @@ describe('SDK: REST', () => {
     await eventually(() => (room.state === 'live' ? true : undefined), 'live');
     const posted = await ann.post('sdk-edits', 'draft');
     if (isAccepted(posted)) throw new Error('the read side should be there');
-    expect((await ann.editMessage('sdk-edits', posted.id, 'final')).content).toBe('final');
-    expect((await ann.deleteMessage('sdk-edits', posted.id)).deleted).toBe(true);
+    const edited = await ann.editMessage('sdk-edits', posted.id, 'final');
+    expect(edited.content).toBe('final');
+    const deleted = await ann.deleteMessage('sdk-edits', posted.id);
+    expect(deleted.deleted).toBe(true);
     await eventually(() => (updated.length === 2 ? true : undefined), 'two message_updated frames');
     expect(updated.map((m) => [m.content, m.deleted])).toEqual([
       ['final', false],
       ['', true],
     ]);
+    // Every copy names the change it shows: answers, frames and history agree, newest highest.
+    expect(posted.changed_seq).toBe(posted.seq);
+    expect(edited.changed_seq).toBeGreaterThan(posted.seq);
+    expect(deleted.changed_seq).toBeGreaterThan(edited.changed_seq);
+    expect(updated.map((m) => m.changed_seq)).toEqual([edited.changed_seq, deleted.changed_seq]);
+    const { messages } = await ann.historyPage('sdk-edits', { limit: 10 });
+    expect(messages.find((m) => m.id === posted.id)?.changed_seq).toBe(deleted.changed_seq);
     ann.disconnect();
   });
 

@@ -110,7 +110,22 @@ describe('open mode keeps the seed contract', () => {
     const post = await http(stack, 'POST', '/rooms/seed-room/messages', { user_id: 'frontend-user-2', username: 'Eve', content: 'hey', type: 'text' });
     expect(post.status).toBe(201);
     expect(Object.keys(post.body).sort()).toEqual(
-      ['id', 'room_id', 'user_id', 'username', 'content', 'avatar', 'timestamp', 'type', 'seq', 'client_msg_id', 'edited_at', 'deleted', 'reactions'].sort(),
+      [
+        'id',
+        'room_id',
+        'user_id',
+        'username',
+        'content',
+        'avatar',
+        'timestamp',
+        'type',
+        'seq',
+        'client_msg_id',
+        'edited_at',
+        'deleted',
+        'reactions',
+        'changed_seq',
+      ].sort(),
     );
     expect(post.body).toMatchObject({ username: 'Eve', content: 'hey', type: 'text', avatar: '/avatars/default/frontend-user-2.svg' });
   });

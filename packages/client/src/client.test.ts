@@ -34,6 +34,7 @@ const msg = (reactions: MessageView['reactions']): MessageView => ({
   edited_at: null,
   deleted: false,
   reactions,
+  changed_seq: 3,
 });
 
 describe('ChatClient requests (against a recording fake)', () => {

@@ -43,6 +43,19 @@ describe('timeline', () => {
     expect(t.messages.find((m) => m.seq === 30)?.content).toBe('edited');
   });
 
+  it("an action's answer that arrives after a newer live change does not put the older copy back", () => {
+    const t = new Timeline();
+    t.upsert(msg(30));
+    // Someone reacts (seq 41) after my edit (seq 40); the reaction's frame comes before my edit's answer.
+    const reacted = msg(30, { content: 'edited', reactions: [{ emoji: '👍', count: 1, user_ids: ['bob'] }], changed_seq: 41 });
+    t.upsert(reacted);
+    expect(t.upsert(msg(30, { content: 'edited', changed_seq: 40 }))).toEqual({ change: 'updated', index: 0 });
+    expect(t.messages[0]).toEqual(reacted);
+    // A newer copy still replaces it.
+    t.upsert(msg(30, { content: 'edited again', changed_seq: 42 }));
+    expect(t.messages[0]?.content).toBe('edited again');
+  });
+
   it('a page read before a profile change, arriving after it, shows the new name and avatar', () => {
     const t = new Timeline();
     t.addPage([msg(10)]);

@@ -24,11 +24,15 @@ export class Timeline {
     return this.items[0]?.seq;
   }
 
-  /** Adds or replaces one message; says which, and where it now sits. */
+  /**
+   * Adds one message, or replaces the copy here unless that copy is newer (a live frame of a later
+   * change that came before an action's answer); says which, and where it sits.
+   */
   upsert(message: MessageView): { change: 'added' | 'updated'; index: number } {
     const index = this.search(message.seq);
-    if (this.items[index]?.seq === message.seq) {
-      this.items[index] = message;
+    const here = this.items[index];
+    if (here?.seq === message.seq) {
+      if (!(here.changed_seq > message.changed_seq)) this.items[index] = message;
       return { change: 'updated', index };
     }
     this.items.splice(index, 0, message);

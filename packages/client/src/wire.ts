@@ -27,6 +27,8 @@ export interface MessageView {
   deleted: boolean;
   /** Emojis on the message, first-used first: how many, and who (whether I reacted: my id is there). */
   reactions: { emoji: string; count: number; user_ids: string[] }[];
+  /** The seq of the newest event this copy shows (its post's, or its last change's): the higher is the newer copy. */
+  changed_seq: number;
 }
 
 export type Visibility = 'public' | 'private';

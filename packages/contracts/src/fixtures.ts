@@ -19,6 +19,7 @@ export const aMessage = (seq: number, fields: Partial<MessageView> = {}): Messag
     edited_at: null,
     deleted: false,
     reactions: [],
+    changed_seq: seq,
     ...fields,
   };
 };

@@ -27,6 +27,12 @@ export const MessageView = z.object({
   deleted: z.boolean(),
   /** Emojis on the message, in the order they first appeared: how many, and who (whether I did: my id is there). */
   reactions: z.array(z.object({ emoji: z.string(), count: z.number().int().positive(), user_ids: z.array(UserId) })),
+  /**
+   * The seq of the newest event this copy shows: its post's, or its last edit's, deletion's or
+   * reaction's. Of two copies of a message (a live frame, an action's answer, a history page), the
+   * one with the higher `changed_seq` is the newer, whichever arrived last.
+   */
+  changed_seq: Seq,
 });
 export type MessageView = z.infer<typeof MessageView>;
 
@@ -99,6 +105,8 @@ export interface MessageFacts {
   deleted: boolean;
   seq: number;
   reactions?: readonly { emoji: string; user_ids: readonly string[] }[];
+  /** The seq of its last change, if it has changed since its post (see `MessageView.changed_seq`). */
+  changed_seq?: number | null;
 }
 
 const SYSTEM_TEXT: Record<string, (name: string) => string> = {
@@ -127,6 +135,7 @@ export function messageView(m: MessageFacts, author: { username: string | null; 
     edited_at: m.edited_at,
     deleted: m.deleted,
     reactions: (m.reactions ?? []).map((r) => ({ emoji: r.emoji, count: r.user_ids.length, user_ids: [...r.user_ids] })),
+    changed_seq: m.changed_seq ?? m.seq,
   };
 }
 

@@ -31,7 +31,8 @@ export interface LiveState {
   noteProfile(seq: number): void;
   /** Any other write through this gateway (a read marker): reads across rooms wait for it. */
   noteOwnWrite(seq: number): void;
-  messageView(state: MessageState): Promise<MessageView>;
+  /** The whole view of a message the room service answered with; `changedSeq`: its last change's seq, if it changed since its post. */
+  messageView(state: MessageState, changedSeq?: number): Promise<MessageView>;
 }
 
 /** What every route needs: how to reach the services, who is asking, and who gets in. */

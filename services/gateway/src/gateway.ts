@@ -121,11 +121,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     noteOwnWrite: (seq) => {
       written = Math.max(written, seq);
     },
-    messageView: async (m) => {
+    messageView: async (m, changedSeq) => {
       const author = await directory.get(m.user_id);
       const facts = { id: m.message_id, room_id: m.room_id, user_id: m.user_id, type: 'text' as const, content: m.content, client_msg_id: m.client_msg_id };
       const shown = author.seq > 0 ? { username: author.username, avatar: author.avatar } : { username: null, avatar: null };
-      return messageView({ ...facts, created_at: m.posted_at, edited_at: m.edited_at, deleted: m.deleted, seq: m.seq, reactions: m.reactions }, shown);
+      return messageView(
+        { ...facts, created_at: m.posted_at, edited_at: m.edited_at, deleted: m.deleted, seq: m.seq, reactions: m.reactions, changed_seq: changedSeq },
+        shown,
+      );
     },
   };
   const ctx = new GatewayContext(opts.nc, opts.s, auth, origins, opts.log, uploads, limits, live);

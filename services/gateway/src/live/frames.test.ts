@@ -32,6 +32,7 @@ describe('live frames from events', () => {
             edited_at: null,
             deleted: false,
             reactions: [],
+            changed_seq: 42,
           },
         },
       ],
@@ -47,7 +48,7 @@ describe('live frames from events', () => {
     expect(effect.frames[1]).toMatchObject({ seq: 7, member: { user_id: 'bob', username: 'bob', avatar: '/avatars/default/bob.svg' } });
   });
 
-  it("an edit: message_updated with the edit's own seq and the post's seq, time and client id", () => {
+  it("an edit: message_updated with the edit's own seq (also the copy's changed_seq) and the post's seq, time and client id", () => {
     const effect = effectOf(
       ev(
         'MessageEdited',
@@ -70,6 +71,7 @@ describe('live frames from events', () => {
           timestamp: '2026-01-01T09:00:00.000Z',
           edited_at: '2026-01-01T10:00:00.000Z',
           deleted: false,
+          changed_seq: 45,
         }),
       },
     ]);

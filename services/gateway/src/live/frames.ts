@@ -132,6 +132,7 @@ function messageUpdated(
     created_at: change.posted_at,
     seq: change.message_seq,
     reactions: change.reactions,
+    changed_seq: seq,
     ...after,
   };
   const roomId = change.room_id;

@@ -54,7 +54,7 @@ export function roomRoutes(ctx: GatewayContext): RouteSpec[] {
   const changeMessage = async <N extends 'editMessage' | 'deleteMessage' | 'react'>(name: N, request: RpcRequest<N>, req: EdgeRequest) => {
     const { changed, change_seq, message } = await ctx.call(name, request, req.correlationId);
     if (changed) ctx.live.noteWrite(request.room_id, change_seq);
-    return { status: 200, body: await ctx.live.messageView(message) };
+    return { status: 200, body: await ctx.live.messageView(message, change_seq) };
   };
 
   return [

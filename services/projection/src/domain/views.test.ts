@@ -35,7 +35,12 @@ describe('message view', () => {
       edited_at: null,
       deleted: false,
       reactions: [],
+      changed_seq: 7,
     });
+  });
+
+  it("a changed message's copy carries its last change's seq", () => {
+    expect(toMessageView(row({ content: 'fixed', edited_at: new Date('2026-01-01T10:05:00Z'), changed_seq: 12 })).changed_seq).toBe(12);
   });
 
   it('never has an empty avatar: an unknown author gets the generated default', () => {

@@ -19,6 +19,7 @@ export const toMessageView = (row: MessageWithAuthor): MessageView =>
       deleted: row.deleted,
       seq: row.seq,
       reactions: row.reactions,
+      changed_seq: row.changed_seq,
     },
     { username: row.username, avatar: row.avatar_url },
   );
