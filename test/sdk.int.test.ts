@@ -235,6 +235,35 @@ describe('SDK: one connection', () => {
     }
   });
 
+  it("a post whose answer was lost: its message in the timeline is the answer, and it is not posted again (whatever the server's duplicate window)", async () => {
+    let posts = 0;
+    let loseNextAnswer = true;
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const posting = init?.method === 'POST' && String(input).endsWith('/rooms/sdk-lost-answer/messages');
+      if (posting) posts++;
+      const res = await globalThis.fetch(input, init);
+      if (posting && loseNextAnswer) {
+        // Stored, but the answer never comes back (a connection reset on the way).
+        loseNextAnswer = false;
+        throw new TypeError('fetch failed');
+      }
+      return res;
+    };
+    const sender = client(stack.url, { fetch });
+    await sender.register('Lost answer');
+    await sender.join('sdk-lost-answer');
+    const room = sender.subscribe('sdk-lost-answer');
+    const seen = record(room);
+    await seen.until('live', () => room.state === 'live');
+
+    const result = await room.send('only once', { clientMsgId: 'lost-answer-1' });
+    if (isAccepted(result)) throw new Error('the message frame is the answer');
+    expect(result).toMatchObject({ content: 'only once', client_msg_id: 'lost-answer-1' });
+    expect(posts).toBe(1);
+    expect(seen.texts()).toEqual(['only once']);
+    sender.disconnect();
+  });
+
   it('a gateway restart with a message in flight: it is sent once the gateway is back, same client_msg_id, stored and delivered once', async () => {
     // A gateway in a process of its own, stopped as a deployment stops it and started again on its port.
     let gateway = await spawnGateway(stack);

@@ -323,9 +323,31 @@ describe('the one connection (against a fake gateway)', () => {
     http.up = true;
     await vi.advanceTimersByTimeAsync(5000);
     socket(2).welcome();
+    // The retry waits for the room's replay: its message is not in it, so it goes out.
+    socket(2).frame({ type: 'subscribed', room_id: 'r1', cursor: 0 });
     const result = await sending;
     expect(result).toMatchObject({ client_msg_id: 'cmid-2' });
     expect(http.posts.map((p) => p.client_msg_id)).toEqual(['cmid-2']);
+    conn.close();
+  });
+
+  it('a post that landed though its answer was lost comes back in the replay: that is its answer, and it is not posted again', async () => {
+    const { client, conn, http, socket } = setup();
+    const room = client.subscribe('r1');
+    socket(1).welcome();
+    socket(1).frame({ type: 'subscribed', room_id: 'r1', cursor: 5 });
+    const sending = room.send('landed', { clientMsgId: 'cmid-3' });
+    await vi.advanceTimersByTimeAsync(0);
+    // The post reached the gateway, whose answer was lost with the connection.
+    socket(1).serverClose(1006);
+    http.up = true;
+    await vi.advanceTimersByTimeAsync(5000);
+    socket(2).welcome();
+    const stored = message(6, { user_id: 'u1', content: 'landed', client_msg_id: 'cmid-3' });
+    socket(2).frame({ type: 'message', room_id: 'r1', message: stored, seq: 6 });
+    socket(2).frame({ type: 'subscribed', room_id: 'r1', cursor: 6 });
+    expect(await sending).toEqual(stored);
+    expect(http.posts).toEqual([]);
     conn.close();
   });
 

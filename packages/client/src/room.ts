@@ -79,6 +79,8 @@ export class Room extends Emitter<RoomEvents> {
   private wasLive = false;
   private lastTypingAt = 0;
   private readonly retry = new Backoff(RECONNECT_BACKOFF);
+  /** Posts on their way, by client_msg_id: told when their message shows in the timeline. */
+  private readonly sending = new Map<string, (message: MessageView) => void>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly closing = new AbortController();
 
@@ -98,14 +100,53 @@ export class Room extends Emitter<RoomEvents> {
 
   /**
    * Posts a message: at once when connected; typed while the connection is down, as soon as it is
-   * back. Every try carries the same `client_msg_id`, so it is stored once. Rejects only on a
+   * back. Every try carries the same `client_msg_id`, so it is stored once. A try whose answer was
+   * lost may have landed: once its message shows in the timeline (live, or in the replay after a
+   * reconnect), that message is the answer and it is not sent again. So a retry long after the
+   * server's duplicate window (2 minutes) still makes no second message. Rejects only on a
    * refusal that trying again would not change (too long, not a member), or when closed.
    */
-  send(content: string, opts: { clientMsgId?: string; signal?: AbortSignal } = {}): Promise<PostResult> {
+  async send(content: string, opts: { clientMsgId?: string; signal?: AbortSignal } = {}): Promise<PostResult> {
     const clientMsgId = opts.clientMsgId ?? newClientMsgId();
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.closing.signal]) : this.closing.signal;
     const client = this.connection.client;
-    return deliverPost((attempt) => client.post(this.id, content, { clientMsgId, signal: attempt, attempts: 1 }), this.connection, signal);
+    let landed: MessageView | undefined;
+    this.sending.set(clientMsgId, (message) => {
+      landed ??= message;
+    });
+    let tries = 0;
+    try {
+      return await deliverPost(
+        async (attempt) => {
+          // A retry waits for the room to be caught up, so that a message that landed has shown.
+          if (tries++ > 0) await this.caughtUp(attempt);
+          return landed ?? client.post(this.id, content, { clientMsgId, signal: attempt, attempts: 1 });
+        },
+        this.connection,
+        signal,
+      );
+    } finally {
+      this.sending.delete(clientMsgId);
+    }
+  }
+
+  /** Resolves once the room is live (its replay delivered), or can no longer be (refused, closed). */
+  private caughtUp(signal: AbortSignal): Promise<void> {
+    if (this.state === 'live' || this.state === 'refused' || this.state === 'closed') return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        off();
+        reject(signal.reason);
+      };
+      const off = this.on('state', ({ state }) => {
+        if (state !== 'live' && state !== 'refused' && state !== 'closed') return;
+        off();
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Tells the others this user is typing (at most every 1.5 s; only over a WebSocket). */
@@ -158,6 +199,7 @@ export class Room extends Emitter<RoomEvents> {
         if (!this.cursor.offer(frame.seq)) return;
         if (this.gap) this.gap.missed++;
         this.remember(frame.message);
+        if (frame.message.client_msg_id) this.sending.get(frame.message.client_msg_id)?.(frame.message);
         this.emit('message', { message: frame.message, replayed: this.gap !== null });
         return;
       case 'message_updated':
