@@ -69,6 +69,10 @@ describe('MyRooms', () => {
     expect(store.get('r1')?.last_message?.content).toBe('fixed');
     store.noteUpdated('r1', msg(9, { content: 'older' }));
     expect(store.get('r1')?.last_message?.content).toBe('fixed');
+    // An action's answer that comes after a newer change of the same message leaves the newer.
+    store.noteUpdated('r1', msg(10, { content: 'fixed twice', changed_seq: 14 }));
+    store.noteUpdated('r1', msg(10, { content: 'fixed once', changed_seq: 13 }));
+    expect(store.get('r1')?.last_message?.content).toBe('fixed twice');
   });
 
   it('a reload keeps a room being read at zero unread, whatever the server counted before its marker', async () => {

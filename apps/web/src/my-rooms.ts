@@ -91,10 +91,13 @@ export class MyRooms {
     this.activity({ room_id: roomId, message, seq: message.seq });
   }
 
-  /** An edit or deletion seen in the open room: the preview follows when it is the room's last message. */
+  /**
+   * An edit or deletion seen in the open room: the preview follows when it is the room's last
+   * message, unless the preview is a newer copy of it (an action's answer after a live change).
+   */
   noteUpdated(roomId: string, message: MessageView): void {
-    const room = this.get(roomId);
-    if (room?.last_message?.id !== message.id) return;
+    const shown = this.get(roomId)?.last_message;
+    if (shown?.id !== message.id || shown.changed_seq > message.changed_seq) return;
     this.change((rooms) => rooms.map((r) => (r.id === roomId && r.last_message?.id === message.id ? { ...r, last_message: message } : r)));
   }
 
