@@ -52,6 +52,30 @@ describe('following the log with a prepare step', () => {
     }
   });
 
+  it('`waiting` lets more pulls wait for a slow taker, still bounded: runs grow past two pulls, never past waiting and one pull', async () => {
+    const taken: number[] = [];
+    let largest = 0;
+    const follower = followStream(nc, {
+      stream,
+      fromSeq: 1,
+      batch: 100,
+      waiting: 300,
+      onBatch: async (msgs) => {
+        largest = Math.max(largest, msgs.length);
+        for (const m of msgs) taken.push(Number(new TextDecoder().decode(m.data)));
+        await new Promise((r) => setTimeout(r, 50));
+      },
+    });
+    try {
+      await eventually(() => (follower.position >= 1000 ? true : undefined), 'the backlog taken', 20_000);
+      expect(taken).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      expect(largest).toBeGreaterThan(200);
+      expect(largest).toBeLessThan(400);
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it('a prepare that throws stops following with its error, and nothing after the message is taken', async () => {
     const taken: number[] = [];
     const follower = followStream(nc, {

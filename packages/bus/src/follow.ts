@@ -4,8 +4,14 @@ export interface FollowOptions<T = JsMsg> {
   stream: string;
   /** The first sequence to deliver. */
   fromSeq: number;
-  /** Messages per pull; no new pull while this many wait to be taken. */
+  /** Messages per pull; no new pull while this many wait to be taken (unless `waiting` says more). */
   batch: number;
+  /**
+   * How many messages may wait to be taken, besides the run being taken, before no new pull goes
+   * out. Default `batch`. More keeps a taker that waits on I/O (a Postgres transaction) busy
+   * preparing what comes next, for that much more memory.
+   */
+  waiting?: number;
   /**
    * Turns each message into what `onBatch` takes, as it arrives: while the previous run is still
    * being taken (its I/O in flight), so this CPU work overlaps it. If it throws, following fails
@@ -48,7 +54,7 @@ export interface Follower {
  * duplicate, and after a reconnect, a restarted server or a lost cluster node it recreates its
  * consumer and carries on from the last message it delivered. Flow-controlled: pulls of `batch`
  * messages, the next one as soon as the last has arrived (so a backlog keeps flowing while a run is
- * taken), but none while `batch` messages wait to be taken (so a slow taker is never buried under a
+ * taken), but none while `waiting` messages wait to be taken (so a slow taker is never buried under a
  * backlog held in memory). A lone message is handed over at once (or after `lingerMs`); a backlog
  * in batches.
  * Created here for every reader of the log (the projection's writer, the gateways' live feed).
@@ -64,6 +70,7 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
   const stallMs = opts.stallMs ?? Math.max(3 * heartbeatMs, 3000);
   const prepare = opts.prepare ?? ((m: JsMsg) => m as T);
   const lingerMs = opts.lingerMs ?? 0;
+  const waiting = opts.waiting ?? opts.batch;
   // Set by `hurry` until the next run is handed over; `endLinger` ends the linger that runs, if one does.
   let hurried = false;
   let endLinger: (() => void) | null = null;
@@ -151,10 +158,10 @@ export function followStream<T = JsMsg>(nc: NatsConnection, opts: FollowOptions<
       wake();
     };
     while (!stopped && !stale && failure === null) {
-      // A taker a whole pull behind: no more until it takes what waits (a slow taker is never
-      // buried under a backlog held in memory: at most about two pulls wait besides the run it
-      // takes), and then at once, so that the next pull arrives while it takes that run.
-      while (pending.length >= opts.batch && taking !== null && !stopped && failure === null) {
+      // A taker `waiting` messages behind: no more until it takes what waits (a slow taker is never
+      // buried under a backlog held in memory: at most `waiting` and one pull wait besides the run
+      // it takes), and then at once, so that the next pull arrives while it takes that run.
+      while (pending.length >= waiting && taking !== null && !stopped && failure === null) {
         await new Promise<void>((r) => (grabbed = r));
       }
       if (stopped || failure !== null) break;
