@@ -1,10 +1,11 @@
-import { connect, ensureEventStream, jetstream, jetstreamManager, type NatsConnection, streamIdentity } from '@chat/bus';
+import { connect, ensureEventStream, headers, jetstream, jetstreamManager, type NatsConnection, streamIdentity } from '@chat/bus';
 import { subjects } from '@chat/contracts';
 import { createDb, ensureDatabase, migrateToLatest, sql } from '@chat/db';
 import { createLogger } from '@chat/runtime';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetters } from './db/dead-letters.ts';
 import { migrations } from './db/migrations.ts';
 import { type Database, SCHEMA } from './db/schema.ts';
 import { STALL_MS, Writer } from './writer.ts';
@@ -93,6 +94,31 @@ describe('the writer', () => {
       const answered = await writer.waitFor(1, 5000);
       expect(writer.position).toBe(1);
       expect(answered).toBe(true);
+    } finally {
+      await writer.stop();
+    }
+  }, 30_000);
+
+  it('an unreadable event goes to the dead letters as stored, under the type its header names, and the log goes on', async () => {
+    const s = subjects(`${env.namespace}_unreadable`);
+    const jsm = await jetstreamManager(nc);
+    await ensureEventStream(jsm, s);
+    const writer = new Writer({ nc, db, s, name: 'unreadable', lingerMs: 0, identity: () => streamIdentity(jsm, s.stream), log: loggerTo(() => undefined) });
+    await writer.start();
+    try {
+      const h = headers();
+      h.set('Chat-Event-Type', 'MessagePosted');
+      const js = jetstream(nc);
+      const bad = await js.publish(s.events.messages('r'), 'not an event', { headers: h });
+      const after = await js.publish(s.events.messages('r'), 'nor this');
+      expect(await writer.waitFor(after.seq, 5000)).toBe(true);
+      const letters = await deadLetters.list(db, 'unreadable');
+      // Newest first.
+      expect(letters.map(({ seq, subject, type, event }) => ({ seq, subject, type, event }))).toEqual([
+        { seq: after.seq, subject: s.events.messages('r'), type: null, event: 'nor this' },
+        { seq: bad.seq, subject: s.events.messages('r'), type: 'MessagePosted', event: 'not an event' },
+      ]);
+      expect(letters[1]!.error).toMatch(/JSON/);
     } finally {
       await writer.stop();
     }

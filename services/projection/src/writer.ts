@@ -51,11 +51,21 @@ export interface WriterOptions {
   onHalt?: (err: Error) => void;
 }
 
+/**
+ * One event of a run, as the writer keeps it while it waits to be written: what it needs of the
+ * message, not the message (a backlog's waiting runs then hold a few objects per event, not the
+ * client's whole message, and the garbage collector has that much less to copy).
+ */
 interface Unit {
-  msg: JsMsg;
+  seq: number;
+  subject: string;
+  /** The event as stored, for the dead letters. */
+  data: Uint8Array;
   event: StoredEvent | null;
   /** Why it cannot be read, when it cannot. */
   unreadable: string | null;
+  /** The type its header names, when it cannot be read. */
+  headerType: string | null;
 }
 
 /**
@@ -269,7 +279,7 @@ export class Writer {
           if (refused !== null) await this.deadLetter(unit, refused);
         }
       }
-      this.appliedUpTo(units[units.length - 1]!.msg.seq);
+      this.appliedUpTo(units[units.length - 1]!.seq);
       this.opts.onBatch?.(units.length, performance.now() - started);
     } finally {
       this.applying = false;
@@ -302,18 +312,15 @@ export class Writer {
     for (;;) {
       try {
         await this.opts.db.transaction().execute(async (trx) => {
-          await advance(trx, this.opts.name, claimed.epoch, units[0]!.msg.seq, units[units.length - 1]!.msg.seq);
+          await advance(trx, this.opts.name, claimed.epoch, units[0]!.seq, units[units.length - 1]!.seq);
           const events = units.flatMap((u) => (u.event ? [u.event] : []));
           await writePlans(trx, planAll(events), duplicates);
           for (const u of units) if (u.unreadable) await deadLetters.add(trx, this.opts.name, letterOf(u, u.unreadable));
         });
         for (const u of units) {
           if (!u.unreadable) continue;
-          this.opts.log.error(
-            { seq: u.msg.seq, subject: u.msg.subject, error: u.unreadable },
-            'unreadable event sent to the dead letters; the projection goes on',
-          );
-          this.opts.onDeadLetter?.(u.msg.seq, u.unreadable);
+          this.opts.log.error({ seq: u.seq, subject: u.subject, error: u.unreadable }, 'unreadable event sent to the dead letters; the projection goes on');
+          this.opts.onDeadLetter?.(u.seq, u.unreadable);
         }
         return null;
       } catch (err) {
@@ -325,7 +332,7 @@ export class Writer {
         if (isTransientDbError(err)) {
           if (backoff >= 1600) this.opts.log.warn({ err: String(err), position: this.applied }, 'Postgres unavailable; the writer waits');
         } else if (++failures >= ATTEMPTS) {
-          this.opts.log.warn({ err: String(err), from: units[0]!.msg.seq, count: units.length }, 'batch refused by Postgres');
+          this.opts.log.warn({ err: String(err), from: units[0]!.seq, count: units.length }, 'batch refused by Postgres');
           return err instanceof Error ? err.message : String(err);
         }
         await new Promise((r) => setTimeout(r, backoff));
@@ -341,7 +348,7 @@ export class Writer {
     for (;;) {
       try {
         await this.opts.db.transaction().execute(async (trx) => {
-          await advance(trx, this.opts.name, claimed.epoch, unit.msg.seq, unit.msg.seq);
+          await advance(trx, this.opts.name, claimed.epoch, unit.seq, unit.seq);
           await deadLetters.add(trx, this.opts.name, letterOf(unit, error));
         });
         break;
@@ -351,23 +358,25 @@ export class Writer {
         backoff = Math.min(backoff * 2, 5000);
       }
     }
-    this.opts.log.error({ seq: unit.msg.seq, subject: unit.msg.subject, error }, 'event sent to the dead letters; the projection goes on');
-    this.opts.onDeadLetter?.(unit.msg.seq, error);
+    this.opts.log.error({ seq: unit.seq, subject: unit.subject, error }, 'event sent to the dead letters; the projection goes on');
+    this.opts.onDeadLetter?.(unit.seq, error);
   }
 }
 
 function decode(msg: JsMsg): Unit {
+  const { seq, subject, data } = msg;
   try {
-    return { msg, event: decodeEvent(msg.seq, msg.data), unreadable: null };
+    return { seq, subject, data, event: decodeEvent(seq, data), unreadable: null, headerType: null };
   } catch (err) {
-    return { msg, event: null, unreadable: err instanceof CorruptEventError ? err.message : String(err) };
+    const unreadable = err instanceof CorruptEventError ? err.message : String(err);
+    return { seq, subject, data, event: null, unreadable, headerType: msg.headers?.get('Chat-Event-Type') || null };
   }
 }
 
 const letterOf = (u: Unit, error: string) => ({
-  seq: u.msg.seq,
-  subject: u.msg.subject,
-  type: u.msg.headers?.get('Chat-Event-Type') || u.event?.event.type || null,
-  event: u.msg.data,
+  seq: u.seq,
+  subject: u.subject,
+  type: u.event?.event.type ?? u.headerType,
+  event: u.data,
   error,
 });
