@@ -31,7 +31,7 @@ export const projectionConfig = baseConfig(8083).extend({
   PROJECTION_NICE: z.coerce.number().int().min(0).max(19).default(10),
 });
 
-/** How often the stream's end is read for the lag gauge and readiness. */
+/** How often the stream is read: its end for the lag gauge and readiness, its identity for the writer. */
 const LAG_EVERY_MS = 1000;
 
 /** `ownProcess`: nothing else runs in this process, so its priority is the projection's to set. */
@@ -140,6 +140,7 @@ export const start = (env: NodeJS.ProcessEnv = process.env, opts: { ownProcess?:
       const lagTimer = setInterval(() => {
         void identity()
           .then((id) => {
+            writer.noteStream(id);
             streamLast = id.lastSeq;
             if (writer.position !== lastPosition) {
               lastPosition = writer.position;

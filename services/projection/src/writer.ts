@@ -88,9 +88,8 @@ export class Writer {
   private applying = false;
   private stopping = false;
   private watchdog: NodeJS.Timeout | null = null;
-  /** The stream as it was when the checkpoint was claimed: watched while following it. */
+  /** The stream as it was when the checkpoint was claimed: compared with what `noteStream` says. */
   private stream: StreamIdentity | null = null;
-  private watchingStream = false;
   /** Starts and stops, one after the other. */
   private turns: Promise<void> = Promise.resolve();
   /** A stalled follower being stopped, to be replaced once it has. */
@@ -230,32 +229,22 @@ export class Writer {
   }
 
   /**
-   * The stream deleted and made again while followed: its events are not the ones the read models
-   * hold (the consumer, recreated, would carry on at the old position). The writer stops and says
-   * to rebuild, as a start would.
+   * The stream as the host has just read it (its lag gauge reads it every second). Deleted and made
+   * again while followed, its events are not the ones the read models hold (the consumer, recreated,
+   * would carry on at the old position): the writer stops and says to rebuild, as a start would.
    */
-  private async checkStream(): Promise<void> {
+  noteStream(now: StreamIdentity): void {
     const claimed = this.stream;
-    if (!claimed || this.watchingStream) return;
-    this.watchingStream = true;
-    try {
-      const now = await this.opts.identity();
-      if (this.stopping || this.stream !== claimed || (now.name === claimed.name && now.created === claimed.created)) return;
-      this.giveUp(
-        new CheckpointMismatchError(
-          `stream ${claimed.name} created ${claimed.created} was deleted and made again (now created ${now.created}) while the projection followed it`,
-        ),
-        'writer stopped',
-      );
-    } catch {
-      // NATS away: nothing to compare with; the follower's own watch covers it.
-    } finally {
-      this.watchingStream = false;
-    }
+    if (!claimed || this.stopping || (now.name === claimed.name && now.created === claimed.created)) return;
+    this.giveUp(
+      new CheckpointMismatchError(
+        `stream ${claimed.name} created ${claimed.created} was deleted and made again (now created ${now.created}) while the projection followed it`,
+      ),
+      'writer stopped',
+    );
   }
 
   private checkStall(): void {
-    void this.checkStream();
     const f = this.follower;
     if (!f || this.applying || this.stopping) return;
     if (Date.now() - f.lastSignalAt < STALL_MS) return;
