@@ -59,8 +59,8 @@ export type Socket = WebSocket<SocketData>;
 
 /** A socket's admission to a room, under way. */
 interface Admission {
-  /** The multiplexed socket asking (a one-room socket is not open yet). */
-  ws: Socket | undefined;
+  /** The multiplexed socket asking. */
+  ws: Socket;
   /** The socket unsubscribed meanwhile. */
   cancelled: boolean;
 }
@@ -194,27 +194,27 @@ export function registerSockets(
     return found;
   }
 
-  /**
-   * Admission: from memory for a member already known here, else from the room service. `ws` is
-   * the socket asking, for an unsubscribe meanwhile to cancel it (then it returns false: nothing to
-   * follow).
-   */
-  async function admit(userId: string, roomId: string, hints: Hints, correlationId: string, ws?: Socket): Promise<boolean> {
+  /** Admission: from memory for a member already known here, else from the room service. */
+  async function admit(userId: string, roomId: string, hints: Hints, correlationId: string): Promise<void> {
+    const members = ctx.auth.mode === 'token' && hints.avatar_url === undefined ? await hub.membersReady(roomId) : null;
+    if (members?.has(userId)) return;
+    const basis = await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
+    // A "member" may predate a leave this gateway has already seen (and evicted the user's sockets
+    // for), from a room service copy's memory or by the leave racing the admission: no later event
+    // would evict this socket.
+    if (basis !== undefined && (await hub.membersReady(roomId)) && hub.leftAfter(roomId, userId, basis)) {
+      throw new AppError('not_member', `no longer a member of room ${roomId}`);
+    }
+  }
+
+  /** A multiplexed socket's admission to a room, which an unsubscribe meanwhile cancels: then false, nothing to follow. */
+  async function admitSubscription(ws: Socket, roomId: string): Promise<boolean> {
     const admission: Admission = { ws, cancelled: false };
     const under = admitting.get(roomId) ?? new Set<Admission>();
     admitting.set(roomId, under);
     under.add(admission);
     try {
-      const members = ctx.auth.mode === 'token' && hints.avatar_url === undefined ? await hub.membersReady(roomId) : null;
-      if (!members?.has(userId)) {
-        const basis = await ctx.socketSetup.run(() => ctx.admission.socket(userId, roomId, hints, correlationId));
-        // A "member" may predate a leave this gateway has already seen (and evicted the user's
-        // sockets for), from a room service copy's memory or by the leave racing the admission:
-        // no later event would evict this socket.
-        if (basis !== undefined && (await hub.membersReady(roomId)) && hub.leftAfter(roomId, userId, basis)) {
-          throw new AppError('not_member', `no longer a member of room ${roomId}`);
-        }
-      }
+      await admit(ws.getUserData().userId, roomId, {}, nuid.next());
     } finally {
       under.delete(admission);
       if (under.size === 0 && admitting.get(roomId) === under) admitting.delete(roomId);
@@ -538,7 +538,7 @@ export function registerSockets(
             let held = true;
             try {
               // False: unsubscribed meanwhile (it was answered then).
-              if (!(await admit(data.userId, frame.room_id, {}, nuid.next(), ws)) || data.closed) return;
+              if (!(await admitSubscription(ws, frame.room_id)) || data.closed) return;
               // `follow` takes its own hold before its first await: this one can go.
               const following = follow(ws, frame.room_id, frame.since);
               hub.release(frame.room_id);
