@@ -67,8 +67,7 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
       handler: async ({ params, query, actor, req }) => {
         const roomId = params.id;
         const { since, limit, wait } = query;
-        const page = async () =>
-          ctx.call('changes', { room_id: roomId, since, after: since, limit, min_position: await ctx.live.head(roomId) }, req.correlationId);
+        const page = async () => ctx.call('changes', { room_id: roomId, since, limit, min_position: await ctx.live.head(roomId) }, req.correlationId);
         const admitted = admitReader(ctx, actor, roomId, req.correlationId).then(() => {
           if (actor && wait) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
         });
