@@ -79,8 +79,8 @@ export class Room extends Emitter<RoomEvents> {
   private wasLive = false;
   private lastTypingAt = 0;
   private readonly retry = new Backoff(RECONNECT_BACKOFF);
-  /** Posts on their way, by client_msg_id: told when their message shows in the timeline. */
-  private readonly sending = new Map<string, (message: MessageView) => void>();
+  /** Posts on their way, by client_msg_id: their message once it shows in the timeline, else null. */
+  private readonly sending = new Map<string, MessageView | null>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly closing = new AbortController();
 
@@ -110,17 +110,14 @@ export class Room extends Emitter<RoomEvents> {
     const clientMsgId = opts.clientMsgId ?? newClientMsgId();
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.closing.signal]) : this.closing.signal;
     const client = this.connection.client;
-    let landed: MessageView | undefined;
-    this.sending.set(clientMsgId, (message) => {
-      landed ??= message;
-    });
+    this.sending.set(clientMsgId, null);
     let tries = 0;
     try {
       return await deliverPost(
         async (attempt) => {
           // A retry waits for the room to be caught up, so that a message that landed has shown.
           if (tries++ > 0) await this.caughtUp(attempt);
-          return landed ?? client.post(this.id, content, { clientMsgId, signal: attempt, attempts: 1 });
+          return this.sending.get(clientMsgId) ?? client.post(this.id, content, { clientMsgId, signal: attempt, attempts: 1 });
         },
         this.connection,
         signal,
@@ -199,7 +196,7 @@ export class Room extends Emitter<RoomEvents> {
         if (!this.cursor.offer(frame.seq)) return;
         if (this.gap) this.gap.missed++;
         this.remember(frame.message);
-        if (frame.message.client_msg_id) this.sending.get(frame.message.client_msg_id)?.(frame.message);
+        if (frame.message.client_msg_id && this.sending.get(frame.message.client_msg_id) === null) this.sending.set(frame.message.client_msg_id, frame.message);
         this.emit('message', { message: frame.message, replayed: this.gap !== null });
         return;
       case 'message_updated':
