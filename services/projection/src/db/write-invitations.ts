@@ -19,7 +19,7 @@ export async function writeInvitations(trx: Transaction<Database>, plan: Invitat
     await sql`
       INSERT INTO projection.invitations (room_id, user_id, invited_by, invited_at, seq)
       SELECT * FROM unnest(${col((r) => r.room_id)}::text[], ${col((r) => r.user_id)}::text[], ${col((r) => r.invited_by)}::text[],
-        ${col((r) => r.invited_at.toISOString())}::timestamptz[], ${col((r) => r.seq)}::bigint[])
+        ${col((r) => r.invited_at)}::timestamptz[], ${col((r) => r.seq)}::bigint[])
       ON CONFLICT (room_id, user_id) DO UPDATE SET invited_by = excluded.invited_by, invited_at = excluded.invited_at, seq = excluded.seq
       WHERE projection.invitations.seq < excluded.seq`.execute(trx);
   }

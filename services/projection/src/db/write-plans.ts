@@ -6,8 +6,6 @@ import { writeInvitations } from './write-invitations.ts';
 
 type Trx = Transaction<Database>;
 
-const iso = (d: Date) => d.toISOString();
-
 const QUOTE_OR_BACKSLASH = /["\\]/;
 
 /**
@@ -62,7 +60,7 @@ export async function writePlans(trx: Trx, plans: Plans, duplicates: Duplicates 
     await sql`
       INSERT INTO projection.rooms (id, name, created_by, created_at, last_seq, visibility)
       SELECT * FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.created_by)}::text[],
-        ${col((r) => iso(r.created_at))}::timestamptz[], ${col((r) => r.last_seq)}::bigint[], ${col((r) => r.visibility)}::text[])
+        ${col((r) => r.created_at)}::timestamptz[], ${col((r) => r.last_seq)}::bigint[], ${col((r) => r.visibility)}::text[])
       ON CONFLICT (id) DO NOTHING`.execute(trx);
   }
 
@@ -70,7 +68,7 @@ export async function writePlans(trx: Trx, plans: Plans, duplicates: Duplicates 
     const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
     await sql`
       INSERT INTO projection.members (room_id, user_id, joined_at, joined_seq)
-      SELECT * FROM unnest(${col((r) => r.room_id)}::text[], ${col((r) => r.user_id)}::text[], ${col((r) => iso(r.joined_at))}::timestamptz[],
+      SELECT * FROM unnest(${col((r) => r.room_id)}::text[], ${col((r) => r.user_id)}::text[], ${col((r) => r.joined_at)}::timestamptz[],
         ${col((r) => r.joined_seq)}::bigint[])
       ON CONFLICT (room_id, user_id) DO UPDATE SET joined_at = excluded.joined_at, joined_seq = excluded.joined_seq`.execute(trx);
   }
@@ -91,7 +89,7 @@ export async function writePlans(trx: Trx, plans: Plans, duplicates: Duplicates 
       INSERT INTO projection.messages (seq, id, room_id, user_id, type, content, client_msg_id, created_at)
       SELECT * FROM unnest(${col((r) => r.seq)}::bigint[], ${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[],
         ${col((r) => r.user_id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.content)}::text[],
-        ${col((r) => r.client_msg_id)}::text[], ${col((r) => iso(r.created_at))}::timestamptz[])
+        ${col((r) => r.client_msg_id)}::text[], ${col((r) => r.created_at)}::timestamptz[])
       ${duplicates === 'skip' ? sql`ON CONFLICT DO NOTHING` : sql``}`.execute(trx);
   }
   for (const rows of chunks(plans.messages.changes)) {
@@ -100,7 +98,7 @@ export async function writePlans(trx: Trx, plans: Plans, duplicates: Duplicates 
       UPDATE projection.messages m SET content = c.content, deleted = c.deleted, edited_at = c.edited_at, reactions = c.reactions,
         changed_seq = c.changed_seq
       FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.room_id)}::text[], ${col((r) => r.content)}::text[], ${col((r) => r.deleted)}::boolean[],
-        ${col((r) => (r.edited_at ? iso(r.edited_at) : null))}::timestamptz[], ${col((r) => JSON.stringify(r.reactions))}::jsonb[],
+        ${col((r) => r.edited_at)}::timestamptz[], ${col((r) => JSON.stringify(r.reactions))}::jsonb[],
         ${col((r) => r.changed_seq)}::bigint[]) AS c(id, room_id, content, deleted, edited_at, reactions, changed_seq)
       WHERE m.id = c.id AND m.room_id = c.room_id AND (m.changed_seq IS NULL OR m.changed_seq < c.changed_seq)`.execute(trx);
   }

@@ -1,8 +1,8 @@
-import { handledBy, type ReadModel } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp } from './types.ts';
 
 export interface MembersPlan {
   /** Members at the end of the batch who joined in it (a rejoin keeps its new time and seq). */
-  joined: { room_id: string; user_id: string; joined_at: Date; joined_seq: number }[];
+  joined: { room_id: string; user_id: string; joined_at: Timestamp; joined_seq: number }[];
   /** Members gone at the end of the batch. */
   left: { room_id: string; user_id: string }[];
 }
@@ -12,14 +12,14 @@ export const membersModel: ReadModel<MembersPlan> = {
   name: 'members',
   handles: ['UserJoined', 'UserLeft'],
   plan(events) {
-    const last = new Map<string, { room_id: string; user_id: string; joined_at: Date | null; joined_seq: number }>();
+    const last = new Map<string, { room_id: string; user_id: string; joined_at: Timestamp | null; joined_seq: number }>();
     for (const { seq, event } of events.filter(handledBy(membersModel))) {
       if (event.type !== 'UserJoined' && event.type !== 'UserLeft') continue;
       const { room_id, user_id } = event.data;
       last.set(`${room_id}\u0000${user_id}`, {
         room_id,
         user_id,
-        joined_at: event.type === 'UserJoined' ? new Date(event.occurred_at) : null,
+        joined_at: event.type === 'UserJoined' ? event.occurred_at : null,
         joined_seq: seq,
       });
     }

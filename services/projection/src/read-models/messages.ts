@@ -1,5 +1,5 @@
 import type { MessageDeleted, MessageEdited, MessagePosted, Reaction, ReactionAdded } from '@chat/contracts';
-import { handledBy, type ReadModel } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp } from './types.ts';
 
 export interface MessageRow {
   seq: number;
@@ -10,7 +10,7 @@ export interface MessageRow {
   /** For system rows, what happened (`joined` / `left`); the sentence is written when read. */
   content: string;
   client_msg_id: string | null;
-  created_at: Date;
+  created_at: Timestamp;
 }
 
 /** The final state of a message changed in the batch (edited, deleted, reacted to), and the seq of its last change. */
@@ -19,7 +19,7 @@ export interface MessageChange {
   room_id: string;
   content: string;
   deleted: boolean;
-  edited_at: Date | null;
+  edited_at: Timestamp | null;
   reactions: Reaction[];
   changed_seq: number;
 }
@@ -41,7 +41,7 @@ export const messagesModel: ReadModel<MessagesPlan> = {
     const inserts: MessageRow[] = [];
     const changes = new Map<string, MessageChange>();
     for (const { seq, event } of events.filter(handledBy(messagesModel))) {
-      const at = new Date(event.occurred_at);
+      const at = event.occurred_at;
       switch (event.type) {
         case 'MessagePosted': {
           const { room_id, message_id, user_id, content, client_msg_id } = (event as MessagePosted).data;
@@ -73,13 +73,12 @@ export const messagesModel: ReadModel<MessagesPlan> = {
         case 'ReactionRemoved': {
           // The event carries the message as it is after the reaction: the change is that state.
           const d = (event as ReactionAdded).data;
-          const editedAt = d.edited_at === null ? null : new Date(d.edited_at);
           changes.set(d.message_id, {
             id: d.message_id,
             room_id: d.room_id,
             content: d.content,
             deleted: d.deleted,
-            edited_at: editedAt,
+            edited_at: d.edited_at,
             reactions: d.reactions,
             changed_seq: seq,
           });

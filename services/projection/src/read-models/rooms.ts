@@ -1,11 +1,11 @@
 import type { RoomCreated, Visibility } from '@chat/contracts';
-import { handledBy, type ReadModel } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp } from './types.ts';
 
 export interface NewRoom {
   id: string;
   name: string;
   created_by: string | null;
-  created_at: Date;
+  created_at: Timestamp;
   last_seq: number;
   visibility: Visibility;
 }
@@ -33,8 +33,7 @@ export const roomsModel: ReadModel<RoomsPlan> = {
       switch (event.type) {
         case 'RoomCreated': {
           const { room_id, name, created_by, visibility } = (event as RoomCreated).data;
-          if (!created.has(room_id))
-            created.set(room_id, { id: room_id, name, created_by, created_at: new Date(event.occurred_at), last_seq: seq, visibility });
+          if (!created.has(room_id)) created.set(room_id, { id: room_id, name, created_by, created_at: event.occurred_at, last_seq: seq, visibility });
           break;
         }
         case 'UserJoined':
