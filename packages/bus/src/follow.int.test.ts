@@ -154,6 +154,57 @@ describe('following the log with a linger (group commit)', () => {
   });
 });
 
+describe('a pull ended by the server', () => {
+  it('a message read together with the error that ends its pull is still taken, and nothing after it is skipped', async () => {
+    // A pull can end with an error status (a 409 such as "Leadership Change") read in the same
+    // chunk as the message before it. The client library has moved its ordered consumer past that
+    // message by then, and the consumer on the server has delivered it: were the message dropped
+    // with the error, the next pull would start after it. The library queues the error behind
+    // what it has already queued (nats.js 3.4); this pins that, at the library's own seam, on a
+    // real server: the fetch is stopped with that error as the message is queued.
+    const consumer = await jetstream(nc).consumers.get(stream);
+    const proto = Object.getPrototypeOf(consumer) as { fetch: (...args: unknown[]) => Promise<unknown> };
+    const fetch = proto.fetch;
+    const info = await (await jetstreamManager(nc)).streams.info(stream);
+    const first = info.state.last_seq + 1;
+    let interrupted = false;
+    proto.fetch = async function (this: unknown, ...args: unknown[]) {
+      const messages = (await fetch.apply(this, args)) as { _push(v: unknown): void; stop(err?: Error): void };
+      const push = messages._push.bind(messages);
+      messages._push = (v: unknown) => {
+        push(v);
+        if (!interrupted && (v as Partial<JsMsg>).seq === first + 1) {
+          interrupted = true;
+          messages.stop(new Error('409 Leadership Change'));
+        }
+      };
+      return messages;
+    };
+    const taken: number[] = [];
+    const follower = followStream(nc, {
+      stream,
+      fromSeq: first,
+      batch: 10,
+      onBatch: async (msgs) => {
+        taken.push(...msgs.map((m) => m.seq));
+      },
+    });
+    try {
+      const js = jetstream(nc);
+      await js.publish(subject, 'before');
+      await eventually(() => (follower.position >= first ? true : undefined), 'the first message taken', 10_000);
+      await js.publish(subject, 'with the error');
+      await eventually(() => (interrupted ? true : undefined), 'the pull ended', 10_000);
+      await js.publish(subject, 'after');
+      await eventually(() => (follower.position >= first + 2 ? true : undefined), 'the last message taken', 10_000);
+      expect(taken).toEqual([first, first + 1, first + 2]);
+    } finally {
+      proto.fetch = fetch;
+      await follower.stop();
+    }
+  });
+});
+
 describe('stopping a follower', () => {
   it('stopped while its pull is being made, it ends without taking anything more', async () => {
     // An ordered consumer that was reset makes its new server-side consumer inside `fetch`: a
