@@ -90,6 +90,30 @@ describe('rate limits', () => {
     c.close();
   });
 
+  it('a device that follows more rooms than a burst of frames subscribes to all of them at once; a frame refused for its rate names its room', async () => {
+    const u = await TestUser.register(stack, 'Many');
+    const rooms = Array.from({ length: 100 }, (_, i) => `many-${i}`);
+    await Promise.all(rooms.map((r) => u.join(r)));
+    const ws = await u.connectMux();
+    await ws.until((f) => f.some((x) => x.type === 'welcome'), 'welcome');
+    // A device coming back asks for every room it follows, in one go.
+    for (const room_id of rooms) ws.send({ type: 'subscribe', room_id });
+    const subscribed = () => new Set(ws.frames.flatMap((f) => (f.type === 'subscribed' ? [f.room_id] : [])));
+    // Before, frames past the burst of 60 were refused with an error naming no room: those rooms
+    // never went live, and the client could not tell which to ask for again.
+    await ws.until(() => subscribed().size === rooms.length, 'every room subscribed', 20_000);
+    expect(ws.frames.filter((f) => f.type === 'error')).toEqual([]);
+
+    // Other frames keep their own rate; one refused says which room it was for.
+    for (let i = 0; i < 80; i++) ws.send({ type: 'typing', room_id: 'many-7' });
+    await ws.until((f) => f.some((x) => x.type === 'error'), 'a refusal');
+    const refused = ws.frames.filter((f) => f.type === 'error');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const e of refused) expect(e).toMatchObject({ type: 'error', code: 'rate_limited', room_id: 'many-7' });
+    expect(ws.closeCode).toBeUndefined();
+    ws.close();
+  });
+
   it('REST posts share the per-user allowance: past the burst they get 429', async () => {
     const u = await TestUser.register(stack, 'Rester');
     await u.join('rest-limits');

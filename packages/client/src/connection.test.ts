@@ -370,6 +370,28 @@ describe('the one connection (against a fake gateway)', () => {
     conn.close();
   });
 
+  it('a subscription refused for its rate is asked for again, from the same cursor, until it goes live', async () => {
+    const { client, conn, socket } = setup();
+    const a = client.subscribe('a');
+    const b = client.subscribe('b', { since: 5 });
+    const errors: string[] = [];
+    b.on('error', (e) => errors.push(e.code));
+    socket(1).welcome();
+    socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 3 });
+    // What the gateway answers a subscribe past the user's allowance: the error names the room.
+    socket(1).frame({ type: 'error', room_id: 'b', code: 'rate_limited', message: 'too many frames; slow down' });
+    expect([a.state, b.state]).toEqual(['live', 'subscribing']);
+    expect(errors).toEqual(['rate_limited']);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(socket(1).sent.filter((f) => f.room_id === 'b')).toEqual([
+      { type: 'subscribe', room_id: 'b', since: 5 },
+      { type: 'subscribe', room_id: 'b', since: 5 },
+    ]);
+    socket(1).frame({ type: 'subscribed', room_id: 'b', cursor: 5 });
+    expect(b.state).toBe('live');
+    conn.close();
+  });
+
   it('presence comes with names and avatars, from a snapshot and the diffs after it', async () => {
     const { client, http, socket, conn } = setup();
     http.up = true;

@@ -10,7 +10,7 @@ import { type Authenticator, OpenAuthenticator, TokenAuthenticator } from './edg
 import { CreationLimiter, type CreationLimits, DEFAULT_CREATION_LIMITS } from './edge/rate-limits.ts';
 import { Inbox } from './inbox.ts';
 import { serveNotFound, servePreflight, serveRoutes } from './edge/serve.ts';
-import { rateLimits } from './limits.ts';
+import { MAX_SUBSCRIPTIONS, rateLimits } from './limits.ts';
 import { LiveFeed } from './live/live-feed.ts';
 import { ProfileDirectory } from './live/profile-directory.ts';
 import { OriginPolicy } from './origins.ts';
@@ -82,7 +82,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const auth: Authenticator = opts.mode === 'token' ? new TokenAuthenticator(sessions, firstUse) : new OpenAuthenticator();
   const uploads = new AvatarUploads(await openUploadStore(opts.nc, opts.s, { replicas: opts.replicas }), opts.log);
-  const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond);
+  const maxSubscriptions = opts.limits?.maxSubscriptions ?? MAX_SUBSCRIPTIONS;
+  const limits = rateLimits(opts.limits?.postsPerSecond, opts.limits?.framesPerSecond, maxSubscriptions);
   const jsm = await jetstreamManager(opts.nc);
   const directory = new ProfileDirectory(jsm, opts.s);
   const feed: LiveFeed = new LiveFeed(
@@ -197,7 +198,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     {
       maxSocketsPerUser: opts.limits?.maxSocketsPerUser ?? 16,
       typingIntervalMs: opts.limits?.typingIntervalMs ?? 1500,
-      maxSubscriptions: opts.limits?.maxSubscriptions ?? 500,
+      maxSubscriptions,
     },
     anchor,
     inbox,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket, UserAllowance } from './limits.ts';
+import { rateLimits, TokenBucket, UserAllowance } from './limits.ts';
 
 describe('token bucket', () => {
   it('allows a burst up to capacity, then the refill rate', () => {
@@ -12,7 +12,13 @@ describe('token bucket', () => {
 });
 
 describe('user allowance', () => {
-  const limits = { frames: { capacity: 2, perSecond: 1 }, posts: { capacity: 1, perSecond: 1 }, floodRefusals: 3, floodWindowMs: 1000 };
+  const limits = {
+    frames: { capacity: 2, perSecond: 1 },
+    subscriptions: { capacity: 4, perSecond: 1 },
+    posts: { capacity: 1, perSecond: 1 },
+    floodRefusals: 3,
+    floodWindowMs: 1000,
+  };
 
   it('limits, then calls a sustained excess a flood', () => {
     const a = new UserAllowance(limits, 0);
@@ -35,5 +41,14 @@ describe('user allowance', () => {
     expect(a.post(0)).toBe('ok');
     expect(a.post(0)).toBe('limited');
     expect(a.frame(0)).toBe('ok');
+  });
+
+  it('keeps subscriptions apart from the other frames: a returning device subscribes to every room it may follow in one burst', () => {
+    const a = new UserAllowance(limits, 0);
+    expect([a.subscription(0), a.subscription(0), a.subscription(0), a.subscription(0), a.subscription(0)]).toEqual(['ok', 'ok', 'ok', 'ok', 'limited']);
+    expect(a.frame(0)).toBe('ok');
+    const real = new UserAllowance(rateLimits(10, 30, 500), 0);
+    expect(Array.from({ length: 500 }, () => real.subscription(0)).every((v) => v === 'ok')).toBe(true);
+    expect(real.subscription(0)).toBe('limited');
   });
 });

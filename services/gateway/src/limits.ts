@@ -36,15 +36,27 @@ export class TokenBucket {
 
 export interface RateLimits {
   frames: { capacity: number; perSecond: number };
+  /**
+   * `subscribe` and `unsubscribe` frames, apart from the others: a device that comes back
+   * subscribes again to every room it follows at once, which may be far more than a burst of frames.
+   */
+  subscriptions: { capacity: number; perSecond: number };
   posts: { capacity: number; perSecond: number };
   /** Refused actions within `floodWindowMs` that turn "too fast" into "closed". */
   floodRefusals: number;
   floodWindowMs: number;
 }
 
-/** Bursts of twice the sustained rate; a flood is a sustained excess over several seconds. */
-export const rateLimits = (postsPerSecond = 10, framesPerSecond = 30): RateLimits => ({
+/** Rooms one connection may follow at once (unless configured otherwise). */
+export const MAX_SUBSCRIPTIONS = 500;
+
+/**
+ * Bursts of twice the sustained rate; a flood is a sustained excess over several seconds. Every
+ * room a connection may follow can be subscribed to in one burst (`maxSubscriptions`).
+ */
+export const rateLimits = (postsPerSecond = 10, framesPerSecond = 30, maxSubscriptions = MAX_SUBSCRIPTIONS): RateLimits => ({
   frames: { capacity: 2 * framesPerSecond, perSecond: framesPerSecond },
+  subscriptions: { capacity: Math.max(maxSubscriptions, 2 * framesPerSecond), perSecond: framesPerSecond },
   posts: { capacity: 2 * postsPerSecond, perSecond: postsPerSecond },
   floodRefusals: 5 * framesPerSecond,
   floodWindowMs: 5000,
@@ -55,6 +67,7 @@ export type Verdict = 'ok' | 'limited' | 'flood';
 /** One user's allowance on this gateway, shared by all of their sockets and REST posts. */
 export class UserAllowance {
   private readonly frames: TokenBucket;
+  private readonly subscriptions: TokenBucket;
   private readonly posts: TokenBucket;
   private refusals: number[] = [];
 
@@ -63,11 +76,16 @@ export class UserAllowance {
     now: number,
   ) {
     this.frames = new TokenBucket(limits.frames.capacity, limits.frames.perSecond, now);
+    this.subscriptions = new TokenBucket(limits.subscriptions.capacity, limits.subscriptions.perSecond, now);
     this.posts = new TokenBucket(limits.posts.capacity, limits.posts.perSecond, now);
   }
 
   frame(now: number): Verdict {
     return this.judge(this.frames.take(now), now);
+  }
+
+  subscription(now: number): Verdict {
+    return this.judge(this.subscriptions.take(now), now);
   }
 
   post(now: number): Verdict {

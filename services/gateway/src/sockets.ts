@@ -244,32 +244,44 @@ export function registerSockets(
     compression: 0,
   } as const;
 
-  /** Frame-level limits shared by both endpoints: size, rate, flood. Returns the frame's JSON, or null when dealt with. */
-  function admitFrame(ws: Socket, message: ArrayBuffer, isBinary: boolean): unknown | null {
+  /**
+   * Frame-level limits shared by both endpoints: size, rate, flood. Returns the frame's JSON, or
+   * null when dealt with. On the multiplexed socket (`subscriptions`), subscribe and unsubscribe
+   * frames draw on their own allowance, and a frame refused for its rate names its room, so that
+   * the client knows which subscription to ask for again.
+   */
+  function admitFrame(ws: Socket, message: ArrayBuffer, isBinary: boolean, subscriptions = false): unknown | null {
     if (message.byteLength > FRAME_MAX_BYTES) {
       ws.end(CloseCode.tooBig, `frames are at most ${FRAME_MAX_BYTES} bytes`);
       return null;
     }
+    let raw: unknown;
+    let readable = !isBinary;
+    if (readable) {
+      try {
+        raw = JSON.parse(Buffer.from(message).toString('utf8'));
+      } catch {
+        readable = false;
+      }
+    }
+    const { type, room_id } = (readable && typeof raw === 'object' && raw !== null ? raw : {}) as { type?: unknown; room_id?: unknown };
     const data = ws.getUserData();
-    const verdict = ctx.allowances.of(data.userId, Date.now()).frame(Date.now());
+    const allowance = ctx.allowances.of(data.userId, Date.now());
+    const verdict = subscriptions && (type === 'subscribe' || type === 'unsubscribe') ? allowance.subscription(Date.now()) : allowance.frame(Date.now());
     if (verdict === 'flood') {
       ws.end(CloseCode.policy, 'too many frames');
       return null;
     }
     if (verdict === 'limited') {
-      sendError(ws, new AppError('rate_limited', 'too many frames; slow down'));
+      const roomId = RoomIdParam.safeParse(room_id);
+      sendError(ws, new AppError('rate_limited', 'too many frames; slow down'), subscriptions && roomId.success ? roomId.data : undefined);
       return null;
     }
-    if (isBinary) {
-      sendError(ws, new AppError('bad_request', 'frames are JSON text'));
+    if (!readable) {
+      sendError(ws, new AppError('bad_request', isBinary ? 'frames are JSON text' : 'frame is not valid JSON'));
       return null;
     }
-    try {
-      return JSON.parse(Buffer.from(message).toString('utf8'));
-    } catch {
-      sendError(ws, new AppError('bad_request', 'frame is not valid JSON'));
-      return null;
-    }
+    return raw;
   }
 
   function parseFrame<S extends z.ZodType>(schema: S, raw: unknown, known: readonly string[]): z.output<S> {
@@ -516,7 +528,7 @@ export function registerSockets(
       sendFrame(ws, { type: 'welcome', user_id: ws.getUserData().userId });
     },
     message: (ws, message, isBinary) => {
-      const raw = admitFrame(ws, message, isBinary);
+      const raw = admitFrame(ws, message, isBinary, true);
       if (raw === null) return;
       let roomId: string | undefined;
       void (async () => {
