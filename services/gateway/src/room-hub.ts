@@ -248,10 +248,14 @@ export class RoomHub {
     }
   }
 
-  /** Held rooms the user is a member of. */
+  /**
+   * Held rooms a change of the user's profile shows in: those they are a member of, and those whose
+   * members are not known yet. Sent there too rather than lost: a client applies it to that user's
+   * lines only, and a resume served from the room's latest events must not miss it.
+   */
   roomsOf(userId: string): string[] {
     const found: string[] = [];
-    for (const [roomId, room] of this.rooms) if (room.members?.has(userId)) found.push(roomId);
+    for (const [roomId, room] of this.rooms) if (!room.members || room.members.has(userId)) found.push(roomId);
     return found;
   }
 
@@ -432,7 +436,7 @@ export class RoomHub {
 
   /**
    * Looks the room's members up, again and again while the room is held until they are known
-   * (until then, no presence and no profile changes reach the room). The promise settles after the
+   * (until then, no presence diffs reach the room, and every profile change does). The promise settles after the
    * first three attempts (null if they failed: admission asks the room service itself then);
    * `membersKnown` once they are known.
    */
