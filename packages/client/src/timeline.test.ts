@@ -43,6 +43,17 @@ describe('timeline', () => {
     expect(t.messages.find((m) => m.seq === 30)?.content).toBe('edited');
   });
 
+  it('a page with a newer copy of a message here (an edit missed live) replaces it, and returns it to be shown', () => {
+    const t = new Timeline();
+    t.upsert(msg(30, { content: 'original', changed_seq: 30 }));
+    const shown = t.addPage([msg(29), msg(30, { content: 'edited', changed_seq: 44 })]);
+    expect(shown.map((m) => [m.seq, m.content])).toEqual([
+      [29, msg(29).content],
+      [30, 'edited'],
+    ]);
+    expect(t.messages.map((m) => m.content)).toEqual([msg(29).content, 'edited']);
+  });
+
   it("an action's answer that arrives after a newer live change does not put the older copy back", () => {
     const t = new Timeline();
     t.upsert(msg(30));

@@ -40,21 +40,24 @@ export class Timeline {
   }
 
   /**
-   * A history page (any order); returns the messages that were not there yet, oldest first. A
-   * message already here is kept as it is: live frames keep it current, and a page read before an
-   * edit that arrived live would put the old text back.
+   * A history page (any order); returns what to show, oldest first: the messages that were not
+   * there yet, and those whose copy here it replaced. A copy here is kept unless the page's is newer
+   * (a higher `changed_seq`: an edit this timeline missed); so a page read before an edit that
+   * arrived live does not put the old text back.
    */
   addPage(page: readonly MessageView[]): MessageView[] {
-    const added: MessageView[] = [];
+    const shown: MessageView[] = [];
     for (const read of [...page].sort((a, b) => a.seq - b.seq)) {
       const index = this.search(read.seq);
-      if (this.items[index]?.seq === read.seq) continue;
+      const here = this.items[index];
+      if (here?.seq === read.seq && !(read.changed_seq > here.changed_seq)) continue;
       const profile = this.profiles.get(read.user_id);
       const message = profile ? { ...read, username: profile.username, avatar: profile.avatar } : read;
-      this.items.splice(index, 0, message);
-      added.push(message);
+      if (here?.seq === read.seq) this.items[index] = message;
+      else this.items.splice(index, 0, message);
+      shown.push(message);
     }
-    return added;
+    return shown;
   }
 
   /** A user's new name or avatar, on every message of theirs; returns the messages that changed. */
