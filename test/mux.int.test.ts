@@ -43,6 +43,10 @@ describe('the multiplexed socket (/ws)', () => {
     await bob.post('mux-b', 'b after');
     await s.until(() => texts(s, 'mux-b').includes('b after'), 'b still live');
     expect(texts(s, 'mux-a')).not.toContain('a after');
+    // An unsubscribe is answered whether the room was followed or not (the client's boundary
+    // between an ended subscription's frames and a new one's).
+    s.send({ type: 'unsubscribe', room_id: 'mux-never' });
+    await s.until((f) => f.some(of('unsubscribed', 'mux-never')), 'an unfollowed room unsubscribed');
     // Posting over the socket names the room.
     s.send({ type: 'message', room_id: 'mux-b', content: 'from the socket', client_msg_id: 'mux-1' });
     await s.until(() => texts(s, 'mux-b').includes('from the socket'), 'own post back');

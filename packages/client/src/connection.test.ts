@@ -392,6 +392,28 @@ describe('the one connection (against a fake gateway)', () => {
     conn.close();
   });
 
+  it("a room closed and followed again at once: frames the gateway sent the old subscription are not the new one's", async () => {
+    const { client, conn, socket } = setup();
+    const old = client.subscribe('a');
+    socket(1).welcome();
+    socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 60 });
+    old.close();
+    expect(socket(1).sent.at(-1)).toEqual({ type: 'unsubscribe', room_id: 'a' });
+    const again = client.subscribe('a', { since: 50 });
+    const got: number[] = [];
+    again.on('message', ({ message }) => got.push(message.seq));
+    // Live frames the gateway sent the old subscription before it read the unsubscribe, then its
+    // answer, then the new subscription's replay from 50.
+    socket(1).frame({ type: 'message', room_id: 'a', message: message(61, { room_id: 'a' }), seq: 61 });
+    socket(1).frame({ type: 'unsubscribed', room_id: 'a' });
+    for (let seq = 51; seq <= 61; seq++) socket(1).frame({ type: 'message', room_id: 'a', message: message(seq, { room_id: 'a' }), seq });
+    socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 61 });
+    // Before, 61 moved the new room's cursor past the replay, and 51..60 were dropped as repeats.
+    expect(got).toEqual([51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61]);
+    expect(again.state).toBe('live');
+    conn.close();
+  });
+
   it('presence comes with names and avatars, from a snapshot and the diffs after it', async () => {
     const { client, http, socket, conn } = setup();
     http.up = true;

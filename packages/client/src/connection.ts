@@ -81,6 +81,12 @@ export class Connection extends Emitter<ConnectionEvents> {
   private toldTransport: TransportKind | null = null;
   private probe: Transport | null = null;
   private readonly rooms = new Map<string, Room>();
+  /**
+   * Per transport, rooms whose subscription this client ended and the gateway has not yet answered
+   * (`unsubscribed`): until it does, frames for the room are the ended subscription's, sent before
+   * the gateway read the unsubscribe, and not for a new `Room` of the same room.
+   */
+  private readonly ending = new WeakMap<Transport, Map<string, number>>();
   private readonly backoff: Backoff;
   private readonly settings: Settings;
   private readonly network: NetworkWatch | null;
@@ -180,6 +186,14 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   // ---- used by rooms ---------------------------------------------------------------------------
 
+  /** @internal A room stops following on `transport`. */
+  unsubscribe(transport: Transport, roomId: string): void {
+    const ending = this.ending.get(transport) ?? new Map<string, number>();
+    this.ending.set(transport, ending);
+    ending.set(roomId, (ending.get(roomId) ?? 0) + 1);
+    transport.unsubscribe(roomId);
+  }
+
   /** @internal */
   forget(room: Room): void {
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
@@ -265,6 +279,17 @@ export class Connection extends Emitter<ConnectionEvents> {
       return;
     }
     if ('room_id' in frame && frame.room_id !== undefined) {
+      const ending = this.ending.get(transport);
+      const unanswered = ending?.get(frame.room_id);
+      if (ending && unanswered) {
+        // The ended subscription's frames, up to the answer to its unsubscribe (an eviction's
+        // `unsubscribed` names its reason and is one of them).
+        if (frame.type === 'unsubscribed' && !frame.reason) {
+          if (unanswered > 1) ending.set(frame.room_id, unanswered - 1);
+          else ending.delete(frame.room_id);
+        }
+        return;
+      }
       this.rooms.get(frame.room_id)?.handle(frame);
       return;
     }

@@ -162,7 +162,7 @@ export class Room extends Emitter<RoomEvents> {
   /** Stops following the room (the connection stays, for the other rooms). */
   close(): void {
     if (this.state === 'closed') return;
-    this.transport?.unsubscribe(this.id);
+    if (this.transport) this.connection.unsubscribe(this.transport, this.id);
     this.end('closed');
   }
 

@@ -563,8 +563,11 @@ export function registerSockets(
           }
           case 'unsubscribe': {
             // Also a subscription still being admitted: it will not follow the room.
-            const cancelled = cancelAdmission(ws, frame.room_id);
-            if (leave(ws, frame.room_id) || cancelled) sendFrame(ws, { type: 'unsubscribed', room_id: frame.room_id });
+            cancelAdmission(ws, frame.room_id);
+            leave(ws, frame.room_id);
+            // Answered whether the room was followed or not: the answer tells the client where the
+            // frames of the subscription it ended stop, should it follow the room again at once.
+            sendFrame(ws, { type: 'unsubscribed', room_id: frame.room_id });
             return;
           }
           case 'message':
