@@ -1,3 +1,5 @@
+import { headers, jetstream, nuid } from '@chat/bus';
+import { eventually } from '@chat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './support/stack.ts';
 import { TestUser, http } from './support/client.ts';
@@ -137,6 +139,44 @@ describe('long-poll', () => {
     // Nothing after it: an empty answer once the wait is over.
     expect(await http(stack, 'GET', `/rooms/changing/changes?since=${woke.body[0].seq}&wait=1`, undefined, auth)).toMatchObject({ status: 200, body: [] });
     expect((await http(stack, 'GET', '/rooms/changing/changes', undefined, auth)).status).toBe(400);
+  });
+
+  it('a long-poll past an event the read models will never show (sent to the dead letters) waits for the next change, not answering empty at once', async () => {
+    const u = await TestUser.register(stack, 'DeadEndPoller');
+    await u.join('dead-end');
+    const cursor = (await u.post('dead-end', 'before')).body.seq;
+    // A socket holds the room here: the gateway's latest events of it include what comes next.
+    const socket = await u.connect('dead-end');
+    await socket.ready();
+    const poison = {
+      id: nuid.next(),
+      type: 'MessagePosted',
+      version: 1,
+      occurred_at: new Date().toISOString(),
+      data: { room_id: 'dead-end', message_id: `m_${nuid.next()}`, user_id: u.id, content: 'nul\u0000byte', client_msg_id: null },
+      meta: { correlation_id: 'dead-end-test', causation_id: null, actor: u.id },
+    };
+    const h = headers();
+    h.set('Chat-Event-Type', 'MessagePosted');
+    const { seq } = await jetstream(stack.nc).publish(stack.s.events.messages('dead-end'), JSON.stringify(poison), { headers: h });
+    await socket.until(() => socket.messages().some((m) => m.seq === seq), 'the event live');
+    await eventually(async () => {
+      const letters = (await (await fetch(`${stack.projectionOpsUrl}/admin/dead-letters`)).json()) as { dead_letters: { seq: number }[] };
+      return letters.dead_letters.some((l) => l.seq === seq) ? true : undefined;
+    }, 'the event in the dead letters');
+
+    // Before, the wait saw the event among the room's latest and ended at once; the page could
+    // not show it, so the poll answered [] at once, and a client polling again spun.
+    const auth = { authorization: `Bearer ${u.token}` };
+    const changes = http(stack, 'GET', `/rooms/dead-end/changes?since=${cursor}&wait=25`, undefined, auth);
+    const messages = http(stack, 'GET', `/rooms/dead-end/messages?after=${cursor}&wait=25`, undefined, auth);
+    await new Promise((r) => setTimeout(r, 500));
+    await u.post('dead-end', 'after');
+    const [woke, wokeMessages] = await Promise.all([changes, messages]);
+    expect(woke.status).toBe(200);
+    expect(woke.body.map((f: { type: string; message?: { content: string } }) => f.message?.content)).toEqual(['after']);
+    expect(wokeMessages.body.map((m: { content: string }) => m.content)).toEqual(['after']);
+    socket.close();
   });
 
   it('a member who long-polls counts as online while polling and just after (they re-poll at once), then goes offline', async () => {

@@ -41,7 +41,7 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
         });
         let [messages] = await Promise.all([page(), admitted]);
         if (messages.length === 0 && wait && after !== undefined) {
-          messages = await waitedFor(hub, roomId, page, () => hub.waitForMessage(roomId, after, wait * 1000, req.signal));
+          messages = await waitedFor(hub, roomId, page, after, wait * 1000, (past, ms) => hub.waitForMessage(roomId, past, ms, req.signal));
         }
         const forward = after !== undefined;
         const { items, headers } = pageOf(messages, {
@@ -72,7 +72,8 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
           if (actor && wait) presence.poll(actor, wait * 1000 + POLL_GRACE_MS);
         });
         let [frames] = await Promise.all([page(), admitted]);
-        if (frames.length === 0 && wait) frames = await waitedFor(hub, roomId, page, () => hub.waitForChange(roomId, since, wait * 1000, req.signal));
+        if (frames.length === 0 && wait)
+          frames = await waitedFor(hub, roomId, page, since, wait * 1000, (past, ms) => hub.waitForChange(roomId, past, ms, req.signal));
         return { status: 200, body: frames };
       },
     }),
@@ -110,14 +111,33 @@ export function historyRoutes(ctx: GatewayContext, hub: RoomHub, presence: Prese
 
 /**
  * A long-poll that found nothing: holds the room (so its live feed reaches the hub), looks once
- * more (what landed in between is not waited for), then waits for `arrival` and looks again.
+ * more (what landed in between is not waited for), then waits up to `waitMs` for an arrival after
+ * the cursor and looks again. An arrival the page does not show (an event the read models will
+ * never hold: one sent to the dead letters) is waited past, not answered with an empty page at
+ * once, which a client polling again would meet again and again.
  */
-async function waitedFor<T>(hub: RoomHub, roomId: string, page: () => Promise<T[]>, arrival: () => Promise<boolean>): Promise<T[]> {
+async function waitedFor<T>(
+  hub: RoomHub,
+  roomId: string,
+  page: () => Promise<T[]>,
+  cursor: number,
+  waitMs: number,
+  arrival: (after: number, timeoutMs: number) => Promise<boolean>,
+): Promise<T[]> {
   hub.hold(roomId);
   try {
-    const again = await page();
-    if (again.length > 0 || !(await arrival())) return again;
-    return await page();
+    const deadline = Date.now() + waitMs;
+    let after = cursor;
+    for (;;) {
+      // Every event of the room up to here is in the next page, or never will be (a page reads at
+      // the room's head): what is waited for next comes after it.
+      const upTo = hub.cursor(roomId);
+      const again = await page();
+      if (again.length > 0) return again;
+      after = Math.max(after, upTo);
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await arrival(after, left))) return again;
+    }
   } finally {
     hub.release(roomId);
   }
