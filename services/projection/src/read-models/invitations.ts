@@ -1,4 +1,4 @@
-import { handledBy, type ReadModel, type Timestamp } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp, timestamp } from './types.ts';
 
 export interface PendingInvitation {
   room_id: string;
@@ -35,7 +35,7 @@ export const invitationsModel: ReadModel<InvitationsPlan> = {
       const { room_id, user_id } = event.data;
       const key = `${room_id}\u0000${user_id}`;
       if (event.type === 'UserInvited') {
-        last.set(key, { room_id, user_id, invited_by: event.data.invited_by, invited_at: event.occurred_at, seq });
+        last.set(key, { room_id, user_id, invited_by: event.data.invited_by, invited_at: timestamp(event.occurred_at), seq });
       } else {
         last.set(key, { room_id, user_id, ended: true });
       }

@@ -1,4 +1,4 @@
-import { handledBy, type ReadModel, type Timestamp } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp, timestamp } from './types.ts';
 
 export interface MembersPlan {
   /** Members at the end of the batch who joined in it (a rejoin keeps its new time and seq). */
@@ -19,7 +19,7 @@ export const membersModel: ReadModel<MembersPlan> = {
       last.set(`${room_id}\u0000${user_id}`, {
         room_id,
         user_id,
-        joined_at: event.type === 'UserJoined' ? event.occurred_at : null,
+        joined_at: event.type === 'UserJoined' ? timestamp(event.occurred_at) : null,
         joined_seq: seq,
       });
     }

@@ -1,5 +1,5 @@
 import type { MessageDeleted, MessageEdited, MessagePosted, Reaction, ReactionAdded } from '@chat/contracts';
-import { handledBy, type ReadModel, type Timestamp } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp, timestamp } from './types.ts';
 
 export interface MessageRow {
   seq: number;
@@ -41,7 +41,7 @@ export const messagesModel: ReadModel<MessagesPlan> = {
     const inserts: MessageRow[] = [];
     const changes = new Map<string, MessageChange>();
     for (const { seq, event } of events.filter(handledBy(messagesModel))) {
-      const at = event.occurred_at;
+      const at = timestamp(event.occurred_at);
       switch (event.type) {
         case 'MessagePosted': {
           const { room_id, message_id, user_id, content, client_msg_id } = (event as MessagePosted).data;
@@ -78,7 +78,7 @@ export const messagesModel: ReadModel<MessagesPlan> = {
             room_id: d.room_id,
             content: d.content,
             deleted: d.deleted,
-            edited_at: d.edited_at,
+            edited_at: d.edited_at === null ? null : timestamp(d.edited_at),
             reactions: d.reactions,
             changed_seq: seq,
           });

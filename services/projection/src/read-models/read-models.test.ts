@@ -128,4 +128,14 @@ describe('read models, given events, plan rows', () => {
     });
     expect(usersModel.plan([post(1, 'r', 'm', 'u', 'x')]).upserts).toEqual([]);
   });
+
+  it("timestamps: the services' own form goes as it is; any other the schema admits (hundreds of fraction digits, which Postgres refuses) to the millisecond", () => {
+    const long = {
+      ...post(7, 'r', 'm7', 'ann', 'hi'),
+      event: { ...post(7, 'r', 'm7', 'ann', 'hi').event, occurred_at: `2026-01-01T00:05:00.123${'9'.repeat(300)}Z` },
+    };
+    const short = { ...post(8, 'r', 'm8', 'ann', 'hi'), event: { ...post(8, 'r', 'm8', 'ann', 'hi').event, occurred_at: '2026-01-01T00:06:00Z' } };
+    const plan = messagesModel.plan([post(6, 'r', 'm6', 'ann', 'hi'), long as StoredEvent, short as StoredEvent]);
+    expect(plan.inserts.map((r) => r.created_at)).toEqual([at(0), '2026-01-01T00:05:00.123Z', '2026-01-01T00:06:00.000Z']);
+  });
 });

@@ -1,5 +1,5 @@
 import type { RoomCreated, Visibility } from '@chat/contracts';
-import { handledBy, type ReadModel, type Timestamp } from './types.ts';
+import { handledBy, type ReadModel, type Timestamp, timestamp } from './types.ts';
 
 export interface NewRoom {
   id: string;
@@ -33,7 +33,8 @@ export const roomsModel: ReadModel<RoomsPlan> = {
       switch (event.type) {
         case 'RoomCreated': {
           const { room_id, name, created_by, visibility } = (event as RoomCreated).data;
-          if (!created.has(room_id)) created.set(room_id, { id: room_id, name, created_by, created_at: event.occurred_at, last_seq: seq, visibility });
+          if (!created.has(room_id))
+            created.set(room_id, { id: room_id, name, created_by, created_at: timestamp(event.occurred_at), last_seq: seq, visibility });
           break;
         }
         case 'UserJoined':

@@ -14,11 +14,18 @@ export interface ReadModel<Plan> {
 }
 
 /**
- * A moment as the event states it (`occurred_at`: ISO 8601 in UTC, checked by the event's schema),
- * handed to Postgres as it is: turning it into a `Date` and back cost more than half of what
- * writing a message row costs the writer.
+ * A moment as the event states it (ISO 8601 in UTC, checked by the event's schema), handed to
+ * Postgres as a string: turning it into a `Date` and back cost more than half of what writing a
+ * message row costs the writer.
  */
 export type Timestamp = string;
+
+/**
+ * An event's moment for Postgres: as it is in the services' own form (`toISOString`'s, 24
+ * characters, all but every event), else through a `Date` (to the millisecond, as always): the
+ * schema admits any number of fraction digits, and Postgres refuses a few hundred of them.
+ */
+export const timestamp = (iso: string): Timestamp => (iso.length === 24 ? iso : new Date(iso).toISOString());
 
 export const handledBy = (model: { handles: readonly ChatEventType[] }) => {
   const types = new Set<string>(model.handles);
