@@ -5,6 +5,7 @@ import { createLogger } from '@chat/runtime';
 import { createTestEnv, type TestEnv } from '@chat/testkit';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetReadModels } from './db/checkpoint.ts';
 import { deadLetters } from './db/dead-letters.ts';
 import { migrations } from './db/migrations.ts';
 import { type Database, SCHEMA } from './db/schema.ts';
@@ -96,6 +97,32 @@ describe('the writer', () => {
       expect(answered).toBe(true);
     } finally {
       await writer.stop();
+    }
+  }, 30_000);
+
+  it('a copy standing by does not answer from what it saw before a rebuild emptied the read models', async () => {
+    const s = subjects(`${env.namespace}_standby`);
+    const jsm = await jetstreamManager(nc);
+    await ensureEventStream(jsm, s);
+    const options = { nc, db, s, name: 'standby', lingerMs: 0, identity: () => streamIdentity(jsm, s.stream), log: loggerTo(() => undefined) };
+    const active = new Writer(options);
+    const standby = new Writer(options);
+    await active.start();
+    try {
+      await jetstream(nc).publish(s.events.messages('r'), 'not an event');
+      await jetstream(nc).publish(s.events.messages('r'), 'not an event either');
+      expect(await active.waitFor(2, 5000)).toBe(true);
+      // The standby learns the active copy's progress from the checkpoint.
+      expect(await standby.waitFor(2, 5000)).toBe(true);
+      // A rebuild on the active copy: the read models emptied, the checkpoint back to 0.
+      await active.stop();
+      await resetReadModels(db, 'standby', await streamIdentity(jsm, s.stream));
+      // Before, the standby answered at once from the position it had seen: reads through it came
+      // from empty tables while the rebuild ran.
+      expect(await standby.waitFor(2, 300)).toBe(false);
+      expect(standby.position).toBe(0);
+    } finally {
+      await active.stop();
     }
   }, 30_000);
 

@@ -155,8 +155,10 @@ export class Writer {
 
   /** Resolves once the read models hold `seq`, or after `timeoutMs`: true if they do. */
   async waitFor(seq: number, timeoutMs: number): Promise<boolean> {
-    if (this.applied >= seq) return true;
+    // A copy standing by asks the checkpoint every time: the active copy may have started a
+    // rebuild (the read models emptied) since this copy last read it.
     if (!this.active) return this.pollCheckpoint(seq, timeoutMs);
+    if (this.applied >= seq) return true;
     if (timeoutMs <= 0) return false;
     return new Promise((resolve) => {
       const waiter = { seq, resolve: () => resolve(true) };
@@ -176,7 +178,7 @@ export class Writer {
       // Started meanwhile (a rebuild starts again from 0): this copy's own position holds, not
       // the checkpoint read before.
       if (this.active) return this.waitFor(seq, deadline - Date.now());
-      this.applied = Math.max(this.applied, checkpoint);
+      this.applied = checkpoint;
       if (this.applied >= seq) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 25));
