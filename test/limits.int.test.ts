@@ -110,6 +110,15 @@ describe('rate limits', () => {
     const refused = ws.frames.filter((f) => f.type === 'error');
     expect(refused.length).toBeGreaterThan(0);
     for (const e of refused) expect(e).toMatchObject({ type: 'error', code: 'rate_limited', room_id: 'many-7' });
+
+    // Past the subscription allowance too (the burst of 500 spent): subscribes are refused, each
+    // naming its room, never as a flood; an unsubscribe is still answered, as the client waits for it.
+    for (let i = 0; i < 700; i++) ws.send({ type: 'subscribe', room_id: rooms[i % rooms.length] });
+    await ws.until((f) => f.filter((x) => x.type === 'error').length > refused.length, 'a subscribe refused');
+    ws.send({ type: 'unsubscribe', room_id: 'many-3' });
+    await ws.until((f) => f.some((x) => x.type === 'unsubscribed' && x.room_id === 'many-3'), 'the unsubscribe answered');
+    const refusedSubscribes = ws.frames.slice(ws.frames.indexOf(refused.at(-1)!) + 1).filter((f) => f.type === 'error');
+    for (const e of refusedSubscribes) expect(e).toMatchObject({ code: 'rate_limited', room_id: expect.stringMatching(/^many-\d+$/) });
     expect(ws.closeCode).toBeUndefined();
     ws.close();
   });

@@ -167,6 +167,17 @@ describe('the multiplexed socket (/ws)', () => {
     await s.until(() => texts(s, 'mux-after').includes('for Quick'), 'the later post');
     expect(s.frames.filter(of('message', 'mux-cancel'))).toEqual([]);
     expect(s.frames.some(of('subscribed', 'mux-cancel'))).toBe(false);
+
+    // The same for a room Quick is not a member of: the refusal of the cancelled admission does
+    // not follow the answer (it would reach a new subscription to the room as its own).
+    await bob.join('mux-theirs');
+    s.send({ type: 'subscribe', room_id: 'mux-theirs' });
+    s.send({ type: 'unsubscribe', room_id: 'mux-theirs' });
+    await s.until((f) => f.some(of('unsubscribed', 'mux-theirs')), 'the unsubscribe answered');
+    await bob.post('mux-after', 'later still');
+    await s.until(() => texts(s, 'mux-after').includes('later still'), 'a later frame');
+    const answeredAt = s.frames.findIndex(of('unsubscribed', 'mux-theirs'));
+    expect(s.frames.slice(answeredAt).filter(of('error', 'mux-theirs'))).toEqual([]);
     s.close();
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient } from './client.ts';
-import type { ConnectionEvents } from './connection.ts';
+import { type ConnectionEvents, UNSUBSCRIBE_ANSWER_MS } from './connection.ts';
 import type { NetworkWatch } from './network.ts';
 import type { RoomEvents } from './room.ts';
 import type { MessageView } from './wire.ts';
@@ -410,6 +410,30 @@ describe('the one connection (against a fake gateway)', () => {
     socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 61 });
     // Before, 61 moved the new room's cursor past the replay, and 51..60 were dropped as repeats.
     expect(got).toEqual([51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61]);
+    expect(again.state).toBe('live');
+    conn.close();
+  });
+
+  it('an unsubscribe a gateway never answers silences the room for a few seconds, then it is asked for again', async () => {
+    const { client, conn, socket } = setup();
+    socket(1).welcome();
+    const old = client.subscribe('a');
+    socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 5 });
+    old.close();
+    const again = client.subscribe('a', { since: 5 });
+    // (a gateway from before every unsubscribe was answered): the new subscription's answer is
+    // taken for the old one's.
+    socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 5 });
+    expect(again.state).toBe('subscribing');
+    await vi.advanceTimersByTimeAsync(UNSUBSCRIBE_ANSWER_MS);
+    expect(socket(1).sent.filter((f) => f.room_id === 'a')).toEqual([
+      { type: 'subscribe', room_id: 'a' },
+      { type: 'unsubscribe', room_id: 'a' },
+      { type: 'subscribe', room_id: 'a', since: 5 },
+      { type: 'subscribe', room_id: 'a', since: 5 },
+    ]);
+    socket(1).frame({ type: 'message', room_id: 'a', message: message(6, { room_id: 'a' }), seq: 6 });
+    socket(1).frame({ type: 'subscribed', room_id: 'a', cursor: 6 });
     expect(again.state).toBe('live');
     conn.close();
   });

@@ -9,6 +9,9 @@ import { DROPPED, REFUSED, type Transport, type TransportKind } from './transpor
 import { CloseCode, type ServerFrame } from './wire.ts';
 import { WebSocketTransport } from './ws-transport.ts';
 
+/** How long an unsubscribe's answer is waited for before a room's frames are taken again (see `ending`). */
+export const UNSUBSCRIBE_ANSWER_MS = 5000;
+
 /**
  * The client's one connection to the gateway:
  *
@@ -84,9 +87,12 @@ export class Connection extends Emitter<ConnectionEvents> {
   /**
    * Per transport, rooms whose subscription this client ended and the gateway has not yet answered
    * (`unsubscribed`): until it does, frames for the room are the ended subscription's, sent before
-   * the gateway read the unsubscribe, and not for a new `Room` of the same room.
+   * the gateway read the unsubscribe, and not for a new `Room` of the same room. Each unanswered
+   * unsubscribe is one entry, given up after `UNSUBSCRIBE_ANSWER_MS` (a gateway that never answers
+   * must not silence the room for good).
    */
-  private readonly ending = new WeakMap<Transport, Map<string, number>>();
+  private readonly ending = new WeakMap<Transport, Map<string, object[]>>();
+  private readonly answerTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly backoff: Backoff;
   private readonly settings: Settings;
   private readonly network: NetworkWatch | null;
@@ -179,6 +185,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   close(): void {
     if (this.state === 'closed') return;
     for (const room of [...this.rooms.values()]) room.close();
+    for (const timer of this.answerTimers) clearTimeout(timer);
+    this.answerTimers.clear();
     this.dropTransport('closed by the client', 1000);
     this.unwatch();
     this.setState('closed');
@@ -188,10 +196,28 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   /** @internal A room stops following on `transport`. */
   unsubscribe(transport: Transport, roomId: string): void {
-    const ending = this.ending.get(transport) ?? new Map<string, number>();
+    const ending = this.ending.get(transport) ?? new Map<string, object[]>();
     this.ending.set(transport, ending);
-    ending.set(roomId, (ending.get(roomId) ?? 0) + 1);
+    const entry = {};
+    ending.set(roomId, [...(ending.get(roomId) ?? []), entry]);
+    const timer = setTimeout(() => {
+      this.answerTimers.delete(timer);
+      if (!ending.get(roomId)?.includes(entry)) return;
+      // No answer: whatever a new subscription to the room was sent meanwhile went with the
+      // ended one's frames, so it is asked for again.
+      this.answered(ending, roomId, entry);
+      const room = this.rooms.get(roomId);
+      if (!ending.has(roomId) && room?.state === 'subscribing' && transport === this.transport) room.attach(transport);
+    }, UNSUBSCRIBE_ANSWER_MS);
+    this.answerTimers.add(timer);
     transport.unsubscribe(roomId);
+  }
+
+  /** An unsubscribe of the room answered (the oldest), or given up (`entry`). */
+  private answered(ending: Map<string, object[]>, roomId: string, entry?: object): void {
+    const left = (ending.get(roomId) ?? []).filter((e, i) => (entry ? e !== entry : i > 0));
+    if (left.length > 0) ending.set(roomId, left);
+    else ending.delete(roomId);
   }
 
   /** @internal */
@@ -280,14 +306,10 @@ export class Connection extends Emitter<ConnectionEvents> {
     }
     if ('room_id' in frame && frame.room_id !== undefined) {
       const ending = this.ending.get(transport);
-      const unanswered = ending?.get(frame.room_id);
-      if (ending && unanswered) {
+      if (ending?.has(frame.room_id)) {
         // The ended subscription's frames, up to the answer to its unsubscribe (an eviction's
         // `unsubscribed` names its reason and is one of them).
-        if (frame.type === 'unsubscribed' && !frame.reason) {
-          if (unanswered > 1) ending.set(frame.room_id, unanswered - 1);
-          else ending.delete(frame.room_id);
-        }
+        if (frame.type === 'unsubscribed' && !frame.reason) this.answered(ending, frame.room_id);
         return;
       }
       this.rooms.get(frame.room_id)?.handle(frame);

@@ -46,7 +46,11 @@ describe('user allowance', () => {
   it('keeps subscriptions apart from the other frames: a returning device subscribes to every room it may follow in one burst', () => {
     const a = new UserAllowance(limits, 0);
     expect([a.subscription(0), a.subscription(0), a.subscription(0), a.subscription(0), a.subscription(0)]).toEqual(['ok', 'ok', 'ok', 'ok', 'limited']);
+    // Refused subscriptions are asked for again by every device that came back: never a flood,
+    // and not counted towards one.
+    expect(Array.from({ length: 10 }, () => a.subscription(0))).toEqual(Array(10).fill('limited'));
     expect(a.frame(0)).toBe('ok');
+    expect([a.frame(0), a.frame(0)]).toEqual(['ok', 'limited']);
     const real = new UserAllowance(rateLimits(10, 30, 500), 0);
     expect(Array.from({ length: 500 }, () => real.subscription(0)).every((v) => v === 'ok')).toBe(true);
     expect(real.subscription(0)).toBe('limited');

@@ -37,8 +37,8 @@ export class TokenBucket {
 export interface RateLimits {
   frames: { capacity: number; perSecond: number };
   /**
-   * `subscribe` and `unsubscribe` frames, apart from the others: a device that comes back
-   * subscribes again to every room it follows at once, which may be far more than a burst of frames.
+   * `subscribe` frames, apart from the others: a device that comes back subscribes again to every
+   * room it follows at once, which may be far more than a burst of frames.
    */
   subscriptions: { capacity: number; perSecond: number };
   posts: { capacity: number; perSecond: number };
@@ -84,8 +84,12 @@ export class UserAllowance {
     return this.judge(this.frames.take(now), now);
   }
 
-  subscription(now: number): Verdict {
-    return this.judge(this.subscriptions.take(now), now);
+  /**
+   * Never a flood: a client asks again for each subscription refused (with backoff), and every
+   * device of the user may be doing so at once after a gateway went away.
+   */
+  subscription(now: number): Exclude<Verdict, 'flood'> {
+    return this.subscriptions.take(now) ? 'ok' : 'limited';
   }
 
   post(now: number): Verdict {

@@ -15,6 +15,7 @@ import {
   validationError,
   WsQuery,
 } from '@chat/contracts';
+import { ConcurrencyLimit } from '@chat/runtime';
 import type { z } from 'zod';
 import type { GatewayContext } from './context.ts';
 import type { Hints } from './edge/admission.ts';
@@ -83,6 +84,8 @@ const TOKEN_PROTOCOL_PREFIX = 'token.';
 /** The subprotocol a client offers beside its token; echoed, so strict clients accept the upgrade. */
 export const CHAT_PROTOCOL = 'chat.v1';
 const REPLAY_PAGE = 100;
+/** Subscriptions of one user set up (admitted, replayed) at once; the rest of theirs wait. */
+const SETUP_PER_USER = 8;
 
 /**
  * A token in `Sec-WebSocket-Protocol` (browsers cannot set headers), and the protocol to echo:
@@ -207,19 +210,63 @@ export function registerSockets(
     }
   }
 
-  /** A multiplexed socket's admission to a room, which an unsubscribe meanwhile cancels: then false, nothing to follow. */
-  async function admitSubscription(ws: Socket, roomId: string): Promise<boolean> {
+  /** Each user's subscriptions being set up (admitted and replayed), `SETUP_PER_USER` at a time. */
+  const settingUp = new Map<string, ConcurrencyLimit>();
+  async function asUser(userId: string, task: () => Promise<void>): Promise<void> {
+    const limit = settingUp.get(userId) ?? new ConcurrencyLimit(SETUP_PER_USER);
+    settingUp.set(userId, limit);
+    try {
+      await limit.run(task);
+    } finally {
+      if (limit.active === 0 && limit.waiting === 0 && settingUp.get(userId) === limit) settingUp.delete(userId);
+    }
+  }
+
+  /**
+   * A multiplexed socket follows a room: admitted, then replayed from `since`, then live. A user's
+   * subscriptions are set up a few at a time: hundreds asked at once (a device coming back) wait
+   * behind their own, not behind every other user's. An unsubscribe meanwhile, while it waits or
+   * while it is admitted, cancels it (and was answered then).
+   */
+  async function subscribe(ws: Socket, roomId: string, since: number | undefined): Promise<void> {
+    const data = ws.getUserData();
     const admission: Admission = { ws, cancelled: false };
     const under = admitting.get(roomId) ?? new Set<Admission>();
     admitting.set(roomId, under);
     under.add(admission);
-    try {
-      await admit(ws.getUserData().userId, roomId, {}, nuid.next());
-    } finally {
+    // Once admitted, an unsubscribe leaves the room as for any other.
+    const admitted = () => {
       under.delete(admission);
       if (under.size === 0 && admitting.get(roomId) === under) admitting.delete(roomId);
+    };
+    try {
+      await asUser(data.userId, async () => {
+        if (admission.cancelled || data.closed) return;
+        // Held for the admission (its members are loaded once for every socket that asks).
+        hub.hold(roomId);
+        let held = true;
+        try {
+          try {
+            await admit(data.userId, roomId, {}, nuid.next());
+          } catch (err) {
+            // Cancelled meanwhile: a refusal now would reach the next subscription to the room.
+            if (admission.cancelled) return;
+            throw err;
+          }
+          admitted();
+          if (admission.cancelled || data.closed) return;
+          // `follow` takes its own hold before its first await: this one can go.
+          const following = follow(ws, roomId, since);
+          hub.release(roomId);
+          held = false;
+          await following;
+        } finally {
+          if (held) hub.release(roomId);
+        }
+      });
+    } finally {
+      admitted();
     }
-    return !admission.cancelled;
   }
 
   const newData = (userId: string, legacyRoom: string | null, since: number | undefined): SocketData => ({
@@ -267,7 +314,10 @@ export function registerSockets(
     const { type, room_id } = (readable && typeof raw === 'object' && raw !== null ? raw : {}) as { type?: unknown; room_id?: unknown };
     const data = ws.getUserData();
     const allowance = ctx.allowances.of(data.userId, Date.now());
-    const verdict = subscriptions && (type === 'subscribe' || type === 'unsubscribe') ? allowance.subscription(Date.now()) : allowance.frame(Date.now());
+    // An unsubscribe only frees what the socket holds, and its answer is what the client waits
+    // for to tell an ended subscription's frames from a new one's: never refused.
+    if (subscriptions && type === 'unsubscribe') return raw;
+    const verdict = subscriptions && type === 'subscribe' ? allowance.subscription(Date.now()) : allowance.frame(Date.now());
     if (verdict === 'flood') {
       ws.end(CloseCode.policy, 'too many frames');
       return null;
@@ -545,21 +595,7 @@ export function registerSockets(
             if (!data.subs.has(frame.room_id) && data.subs.size >= limits.maxSubscriptions) {
               throw new AppError('rate_limited', `at most ${limits.maxSubscriptions} rooms on one connection`);
             }
-            // Held for the admission (its members are loaded once for every socket that asks).
-            hub.hold(frame.room_id);
-            let held = true;
-            try {
-              // False: unsubscribed meanwhile (it was answered then).
-              if (!(await admitSubscription(ws, frame.room_id)) || data.closed) return;
-              // `follow` takes its own hold before its first await: this one can go.
-              const following = follow(ws, frame.room_id, frame.since);
-              hub.release(frame.room_id);
-              held = false;
-              await following;
-            } finally {
-              if (held) hub.release(frame.room_id);
-            }
-            return;
+            return subscribe(ws, frame.room_id, frame.since);
           }
           case 'unsubscribe': {
             // Also a subscription still being admitted: it will not follow the room.
