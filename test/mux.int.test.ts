@@ -181,6 +181,23 @@ describe('the multiplexed socket (/ws)', () => {
     s.close();
   });
 
+  it('follows at most 500 rooms on one connection, also when more are asked for at once', async () => {
+    const u = await TestUser.register(stack, 'Hoarder');
+    const rooms = Array.from({ length: 510 }, (_, i) => `mux-cap-${i}`);
+    for (let i = 0; i < rooms.length; i += 100) await Promise.all(rooms.slice(i, i + 100).map((r) => u.join(r)));
+    const s = await u.connectMux();
+    await s.until((f) => f.some(of('welcome')), 'welcome');
+    for (const room_id of rooms) s.send({ type: 'subscribe', room_id });
+    const answered = () => s.frames.filter((f) => f.type === 'subscribed' || f.type === 'error').length;
+    await s.until(() => answered() === rooms.length, 'every subscribe answered', 30_000);
+    // Before, every subscribe passed the cap as it arrived (none was followed yet): 510 followed.
+    expect(s.frames.filter((f) => f.type === 'subscribed')).toHaveLength(500);
+    const refused = s.frames.filter((f) => f.type === 'error');
+    expect(refused).toHaveLength(10);
+    for (const e of refused) expect(e).toMatchObject({ code: 'rate_limited', room_id: expect.stringMatching(/^mux-cap-/) });
+    s.close();
+  }, 60_000);
+
   it('refuses an upgrade without a session (401) and a token offered alone in the protocol (400)', async () => {
     const u = await TestUser.register(stack, 'NoSession');
     await expect(import('./support/client.ts').then(({ LiveSocket }) => LiveSocket.open(`${stack.wsUrl}/ws`))).rejects.toMatchObject({ status: 401 });

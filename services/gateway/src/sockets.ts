@@ -210,6 +210,30 @@ export function registerSockets(
     }
   }
 
+  /** Rooms each socket is being admitted to, not yet among those it follows. */
+  const admittingTo = new Map<Socket, number>();
+
+  /**
+   * Counts a room the socket is about to be admitted to against its cap, with those it follows and
+   * those it is being admitted to besides; returns what lets it go (once it is followed, or not).
+   */
+  function reserveRoom(ws: Socket, roomId: string): () => void {
+    const data = ws.getUserData();
+    const others = admittingTo.get(ws) ?? 0;
+    if (!data.subs.has(roomId) && data.subs.size + others >= limits.maxSubscriptions) {
+      throw new AppError('rate_limited', `at most ${limits.maxSubscriptions} rooms on one connection`);
+    }
+    admittingTo.set(ws, others + 1);
+    let kept = true;
+    return () => {
+      if (!kept) return;
+      kept = false;
+      const left = (admittingTo.get(ws) ?? 1) - 1;
+      if (left > 0) admittingTo.set(ws, left);
+      else admittingTo.delete(ws);
+    };
+  }
+
   /** Each user's subscriptions being set up (admitted and replayed), `SETUP_PER_USER` at a time. */
   const settingUp = new Map<string, ConcurrencyLimit>();
   async function asUser(userId: string, task: () => Promise<void>): Promise<void> {
@@ -242,6 +266,8 @@ export function registerSockets(
     try {
       await asUser(data.userId, async () => {
         if (admission.cancelled || data.closed) return;
+        // Subscriptions asked together all passed the cap as they came: counted again now.
+        const unreserve = reserveRoom(ws, roomId);
         // Held for the admission (its members are loaded once for every socket that asks).
         hub.hold(roomId);
         let held = true;
@@ -255,12 +281,15 @@ export function registerSockets(
           }
           admitted();
           if (admission.cancelled || data.closed) return;
-          // `follow` takes its own hold before its first await: this one can go.
+          // `follow` takes its own hold, and counts among the socket's rooms, before its first
+          // await: this hold and the reservation can go.
           const following = follow(ws, roomId, since);
+          unreserve();
           hub.release(roomId);
           held = false;
           await following;
         } finally {
+          unreserve();
           if (held) hub.release(roomId);
         }
       });
