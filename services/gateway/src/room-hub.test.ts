@@ -2,7 +2,7 @@ import { subjects, type LiveFrame, type MessageView, type TimelineFrame } from '
 import type { NatsConnection } from '@chat/bus';
 import type { Logger } from '@chat/runtime';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CATCH_UP_MS, type HubDeps, RoomHub, roomTopic } from './room-hub.ts';
+import { BUFFER_LIMITS, CATCH_UP_MS, type HubDeps, RoomHub, roomTopic } from './room-hub.ts';
 import type { Socket } from './sockets.ts';
 import type { TemplatedApp } from './uws.ts';
 import { aMessage } from '@chat/contracts/fixtures';
@@ -79,8 +79,8 @@ function seam(feedAt: number) {
   h.hold('r1');
   h.add(ws, 'r1');
   /** The feed hands over an event of the room. */
-  const fed = (seq: number) => {
-    h.deliver('r1', seq, [frame(seq)]);
+  const fed = (seq: number, f: typeof frame = frame) => {
+    h.deliver('r1', seq, [f(seq)]);
     feed.at = seq;
   };
   const opts = { pageSize: 100, current: () => true, drained: async () => undefined };
@@ -108,6 +108,36 @@ describe('room hub: the seam between a replay and live frames', () => {
     expect(await replaying).toBe(12);
     fed(13);
     expect(got).toEqual([13]);
+  });
+
+  it('a replay from memory goes into the socket a piece at a time, as it drains; what arrives meanwhile comes once, in order', async () => {
+    const { h, ws, got, fed, subscribed } = seam(10);
+    // A buffer that fills with what is sent and empties when the socket drains.
+    let buffered = 0;
+    let most = 0;
+    Object.assign(ws, {
+      send: (raw: string) => {
+        got.push(JSON.parse(raw).seq);
+        buffered += raw.length;
+        most = Math.max(most, buffered);
+      },
+      getBufferedAmount: () => buffered,
+    });
+    const long = (seq: number) => ({ ...frame(seq), message: { ...message(seq), content: 'x'.repeat(3900) } });
+    for (let seq = 11; seq <= 200; seq++) fed(seq, long);
+    let drains = 0;
+    const drained = async () => {
+      buffered = 0;
+      // The feed goes on while the socket drains.
+      if (drains++ < 3) fed(201 + drains - 1, long);
+    };
+    const cursor = await h.replay(ws, 'r1', 10, async () => [], { pageSize: 100, current: () => true, drained });
+    // Before, all 190 events (about 760 KB) went into the buffer at once.
+    expect(most).toBeLessThan(BUFFER_LIMITS.ephemeral + 2 * JSON.stringify(long(1)).length);
+    expect(drains).toBeGreaterThan(3);
+    expect(cursor).toBe(203);
+    expect(got).toEqual(Array.from({ length: 193 }, (_, i) => 11 + i));
+    expect(subscribed.has(roomTopic('r1'))).toBe(true);
   });
 
   it('a cursor the feed does not reach in time is not waited for any longer', async () => {

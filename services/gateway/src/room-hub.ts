@@ -317,16 +317,29 @@ export class RoomHub {
           await new Promise((r) => setTimeout(r, 10));
           continue;
         }
-        // Corked: the frames go out in one write, not one system call each.
+        // A piece at a time, each once the buffer has drained (all of memory at once, 256 events of
+        // up to 12 KB, could pass the bound that closes a socket as too slow), corked: one write,
+        // not one system call a frame. Events arriving meanwhile join the memory, for a later piece.
+        let sent = 0;
+        let live = true;
         ws.cork(() => {
           for (const recent of room.recent) {
             if (recent.seq <= cursor) continue;
-            for (const raw of recent.raws) ws.send(raw);
+            // Counted in characters (at most three bytes each): a piece stays far under the bound.
+            if (sent >= BUFFER_LIMITS.ephemeral) {
+              live = false;
+              break;
+            }
+            for (const raw of recent.raws) {
+              ws.send(raw);
+              sent += raw.length;
+            }
             cursor = recent.seq;
           }
-          ws.subscribe(roomTopic(roomId));
+          if (live) ws.subscribe(roomTopic(roomId));
         });
-        return cursor;
+        if (live) return cursor;
+        continue;
       }
       // The read models must hold everything up to where memory starts.
       const upTo = room.recentFrom;
