@@ -195,6 +195,19 @@ describe('the multiplexed socket (/ws)', () => {
     const refused = s.frames.filter((f) => f.type === 'error');
     expect(refused).toHaveLength(10);
     for (const e of refused) expect(e).toMatchObject({ code: 'rate_limited', room_id: expect.stringMatching(/^mux-cap-/) });
+
+    // One place free, and a refused room asked for twice at once: both take that one place.
+    const followed = (s.frames.find((f) => f.type === 'subscribed') as { room_id: string }).room_id;
+    const again = (refused[0] as { room_id: string }).room_id;
+    s.send({ type: 'unsubscribe', room_id: followed });
+    await s.until((f) => f.some((x) => x.type === 'unsubscribed' && x.room_id === followed), 'unsubscribed');
+    const before = s.frames.length;
+    s.send({ type: 'subscribe', room_id: again });
+    s.send({ type: 'subscribe', room_id: again });
+    await s.until((f) => f.slice(before).filter((x) => x.type === 'subscribed' || x.type === 'error').length === 2, 'both answered');
+    // Before, the second was counted as a room of its own, past the cap, and refused.
+    const answers = s.frames.slice(before).filter((x) => x.type === 'subscribed' || x.type === 'error');
+    expect(answers.map((x) => `${x.type} ${'room_id' in x ? x.room_id : ''}`)).toEqual([`subscribed ${again}`, `subscribed ${again}`]);
     s.close();
   }, 60_000);
 

@@ -64,6 +64,8 @@ interface Admission {
   ws: Socket;
   /** The socket unsubscribed meanwhile. */
   cancelled: boolean;
+  /** Lets go of the room's place under the socket's cap, once it holds one. */
+  unreserve?: () => void;
 }
 
 export interface SocketMetrics {
@@ -192,6 +194,8 @@ export function registerSockets(
     for (const a of admitting.get(roomId) ?? []) {
       if (a.ws !== ws) continue;
       a.cancelled = true;
+      // Answered as unsubscribed: its place goes at once, not when the admission ends.
+      a.unreserve?.();
       found = true;
     }
     return found;
@@ -210,27 +214,32 @@ export function registerSockets(
     }
   }
 
-  /** Rooms each socket is being admitted to, not yet among those it follows. */
-  const admittingTo = new Map<Socket, number>();
+  /** Rooms each socket is being admitted to (with how many admissions each), a few at a time. */
+  const admittingTo = new Map<Socket, Map<string, number>>();
 
   /**
-   * Counts a room the socket is about to be admitted to against its cap, with those it follows and
-   * those it is being admitted to besides; returns what lets it go (once it is followed, or not).
+   * Counts a room the socket is about to be admitted to against its cap, with the rooms it follows
+   * and those it is being admitted to besides (each once); returns what lets it go (once it is
+   * followed, or not).
    */
   function reserveRoom(ws: Socket, roomId: string): () => void {
     const data = ws.getUserData();
-    const others = admittingTo.get(ws) ?? 0;
-    if (!data.subs.has(roomId) && data.subs.size + others >= limits.maxSubscriptions) {
-      throw new AppError('rate_limited', `at most ${limits.maxSubscriptions} rooms on one connection`);
+    const rooms = admittingTo.get(ws) ?? new Map<string, number>();
+    if (!data.subs.has(roomId) && !rooms.has(roomId)) {
+      let count = data.subs.size;
+      for (const other of rooms.keys()) if (!data.subs.has(other)) count++;
+      if (count >= limits.maxSubscriptions) throw new AppError('rate_limited', `at most ${limits.maxSubscriptions} rooms on one connection`);
     }
-    admittingTo.set(ws, others + 1);
+    rooms.set(roomId, (rooms.get(roomId) ?? 0) + 1);
+    admittingTo.set(ws, rooms);
     let kept = true;
     return () => {
       if (!kept) return;
       kept = false;
-      const left = (admittingTo.get(ws) ?? 1) - 1;
-      if (left > 0) admittingTo.set(ws, left);
-      else admittingTo.delete(ws);
+      const left = (rooms.get(roomId) ?? 1) - 1;
+      if (left > 0) rooms.set(roomId, left);
+      else rooms.delete(roomId);
+      if (rooms.size === 0 && admittingTo.get(ws) === rooms) admittingTo.delete(ws);
     };
   }
 
@@ -268,10 +277,12 @@ export function registerSockets(
         if (admission.cancelled || data.closed) return;
         // Subscriptions asked together all passed the cap as they came: counted again now.
         const unreserve = reserveRoom(ws, roomId);
-        // Held for the admission (its members are loaded once for every socket that asks).
-        hub.hold(roomId);
-        let held = true;
+        admission.unreserve = unreserve;
+        let held = false;
         try {
+          // Held for the admission (its members are loaded once for every socket that asks).
+          hub.hold(roomId);
+          held = true;
           try {
             await admit(data.userId, roomId, {}, nuid.next());
           } catch (err) {
