@@ -1,8 +1,8 @@
-import { subjects, type LiveFrame, type MessageView, type TimelineFrame } from '@chat/contracts';
+import { CloseCode, subjects, type LiveFrame, type MessageView, type TimelineFrame } from '@chat/contracts';
 import type { NatsConnection } from '@chat/bus';
 import type { Logger } from '@chat/runtime';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BUFFER_LIMITS, CATCH_UP_MS, type HubDeps, RoomHub, roomTopic } from './room-hub.ts';
+import { BUFFER_LIMITS, CATCH_UP_MS, type HubDeps, REPLAY_MAX_MS, RoomHub, roomTopic } from './room-hub.ts';
 import type { Socket } from './sockets.ts';
 import type { TemplatedApp } from './uws.ts';
 import { aMessage } from '@chat/contracts/fixtures';
@@ -140,12 +140,116 @@ describe('room hub: the seam between a replay and live frames', () => {
     expect(subscribed.has(roomTopic('r1'))).toBe(true);
   });
 
+  it('replays of several rooms on one socket share its buffer: together they stay under the bound', async () => {
+    const feed = { at: 10 };
+    const h = hub({ feedPosition: () => feed.at });
+    // One buffer for the socket, whichever room a frame is for; it empties as the socket drains.
+    let buffered = 0;
+    let most = 0;
+    const got = new Map<string, number[]>();
+    const ws = {
+      subscribe: () => true,
+      unsubscribe: () => true,
+      cork: (f: () => void) => f(),
+      send: (raw: string) => {
+        const f = JSON.parse(raw) as { room_id: string; seq: number };
+        got.set(f.room_id, [...(got.get(f.room_id) ?? []), f.seq]);
+        buffered += Buffer.byteLength(raw);
+        most = Math.max(most, buffered);
+      },
+      getBufferedAmount: () => buffered,
+      getUserData: () => ({ userId: 'u1', closed: false, closing: false, subs: new Map() }),
+    } as unknown as Socket;
+    const rooms = Array.from({ length: 8 }, (_, i) => `r${i + 1}`);
+    const long = (roomId: string, seq: number) => ({ type: 'message' as const, room_id: roomId, message: { ...message(seq), content: 'x'.repeat(3900) }, seq });
+    const expected = new Map<string, number[]>();
+    for (const roomId of rooms) {
+      h.hold(roomId);
+      h.add(ws, roomId);
+    }
+    // Forty events of each room, interleaved in the log as rooms' events are.
+    for (let i = 0; i < 40; i++) {
+      rooms.forEach((roomId, k) => {
+        const seq = 11 + i * rooms.length + k;
+        h.deliver(roomId, seq, [long(roomId, seq)]);
+        expected.set(roomId, [...(expected.get(roomId) ?? []), seq]);
+        feed.at = seq;
+      });
+    }
+    // One drain wakes every replay waiting on the socket.
+    let waiting: (() => void)[] = [];
+    const pump = setInterval(() => {
+      buffered = 0;
+      for (const wake of waiting.splice(0)) wake();
+    }, 1);
+    const drained = () => new Promise<void>((r) => waiting.push(r));
+    try {
+      const cursors = await Promise.all(rooms.map((roomId) => h.replay(ws, roomId, 10, async () => [], { pageSize: 100, current: () => true, drained })));
+      expect(cursors).toEqual(rooms.map((roomId) => expected.get(roomId)!.at(-1)));
+    } finally {
+      clearInterval(pump);
+      waiting = [];
+    }
+    for (const roomId of rooms) expect(got.get(roomId)).toEqual(expected.get(roomId));
+    // Before, each room's replay put its own piece in on the same drain: eight times the bound.
+    expect(most).toBeLessThan(BUFFER_LIMITS.ephemeral + 2 * JSON.stringify(long('r1', 1)).length);
+  });
+
   it('a cursor the feed does not reach in time is not waited for any longer', async () => {
     const { h, ws, opts, subscribed } = seam(10);
     const started = Date.now();
     expect(await h.replay(ws, 'r1', 1_000_000, async () => [], opts)).toBe(1_000_000);
     expect(subscribed.has(roomTopic('r1'))).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(CATCH_UP_MS - 50);
+  });
+});
+
+describe('room hub: a replay that never catches up', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ends the socket as too slow (1013, to resume from its cursor) once it has taken the longest a replay may', async () => {
+    vi.useFakeTimers();
+    const { h, ws, fed } = seam(10);
+    let buffered = 0;
+    const ended: number[] = [];
+    const data = { userId: 'u1', closed: false, closing: false, subs: new Map() };
+    Object.assign(ws, {
+      send: (raw: string) => {
+        buffered += raw.length;
+      },
+      getBufferedAmount: () => buffered,
+      getUserData: () => data,
+      end: (code: number) => ended.push(code),
+    });
+    const long = (seq: number) => ({ ...frame(seq), message: { ...message(seq), content: 'x'.repeat(3900) } });
+    let seq = 10;
+    const burst = () => {
+      for (let i = 0; i < 20; i++) fed(++seq, long);
+    };
+    burst();
+    // The room fills faster than the socket drains: more arrives with every drain than a piece takes.
+    const drained = () =>
+      new Promise<void>((r) =>
+        setTimeout(() => {
+          buffered = 0;
+          burst();
+          r();
+        }, 100),
+      );
+    let result: number | null | undefined;
+    void h
+      .replay(ws, 'r1', 10, async () => [], { pageSize: 100, current: () => !data.closing, drained })
+      .then((r) => {
+        result = r;
+      });
+    await vi.advanceTimersByTimeAsync(REPLAY_MAX_MS - 1000);
+    expect(result).toBeUndefined();
+    // Before, it chased the room for as long as the room kept filling, never live, never told.
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(result).toBeNull();
+    expect(ended).toEqual([CloseCode.tryAgainLater]);
   });
 });
 

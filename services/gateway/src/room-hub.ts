@@ -29,6 +29,11 @@ export const PREFILL_ENTRIES = 100;
 
 /** How long a replay waits for the feed to reach a cursor ahead of it (see `replay`). */
 export const CATCH_UP_MS = 2000;
+/**
+ * The longest a replay may take: a socket that reads slower than its rooms fill never catches up,
+ * and is closed as too slow (1013) to resume from its cursor, as a live one falling behind is.
+ */
+export const REPLAY_MAX_MS = 60_000;
 
 /** The longest pause between look-ups of a held room's members while they fail. */
 const MEMBERS_RETRY_MAX_MS = 5000;
@@ -293,22 +298,31 @@ export class RoomHub {
   ): Promise<number | null> {
     ws.unsubscribe(roomTopic(roomId));
     let cursor = since;
-    const catchUpUntil = Date.now() + CATCH_UP_MS;
+    const started = Date.now();
+    const catchUpUntil = started + CATCH_UP_MS;
+    const giveUpAt = started + REPLAY_MAX_MS;
     // Sockets resuming in a room just held here wait for its one read of the latest entries.
     await this.rooms.get(roomId)?.prefilled;
-    // One page at a time into the socket's buffer, whichever of its rooms it is for: replays of
-    // several rooms filling it together would pass the bound that closes a socket as too slow.
-    const roomInBuffer = async () => {
-      while (ws.getBufferedAmount() > BUFFER_LIMITS.ephemeral) {
-        await opts.drained();
+    // Each piece goes into the socket's buffer only up to the bound, counting what is there already
+    // (measured as the piece is written, with nothing awaited between): replays of several rooms on
+    // one socket share it, and together could pass the bound that closes a socket as too slow.
+    const space = () => BUFFER_LIMITS.ephemeral - ws.getBufferedAmount();
+    // Waits for the socket to have room; false to stop.
+    const roomInBuffer = async (): Promise<boolean> => {
+      for (;;) {
         if (!opts.current()) return false;
+        if (Date.now() >= giveUpAt) {
+          this.closeAsSlow(ws);
+          return false;
+        }
+        if (space() > 0) return true;
+        await this.drainedOrUntil(opts.drained(), giveUpAt);
       }
-      return true;
     };
     for (;;) {
       if (!(await roomInBuffer())) return null;
       const room = this.rooms.get(roomId);
-      if (!room || !opts.current()) return null;
+      if (!room) return null;
       if (cursor >= room.recentFrom) {
         // A cursor past this gateway's feed (the client saw more through another gateway): the
         // feed hands over the events up to it in a moment, and subscribed before that, the socket
@@ -317,22 +331,20 @@ export class RoomHub {
           await new Promise((r) => setTimeout(r, 10));
           continue;
         }
-        // A piece at a time, each once the buffer has drained (all of memory at once, 256 events of
-        // up to 12 KB, could pass the bound that closes a socket as too slow), corked: one write,
-        // not one system call a frame. Events arriving meanwhile join the memory, for a later piece.
-        let sent = 0;
+        // A piece at a time, corked: one write, not one system call a frame. Events arriving
+        // meanwhile join the memory, for a later piece; the topic once memory is all sent.
         let live = true;
+        let budget = space();
         ws.cork(() => {
           for (const recent of room.recent) {
             if (recent.seq <= cursor) continue;
-            // Counted in characters (at most three bytes each): a piece stays far under the bound.
-            if (sent >= BUFFER_LIMITS.ephemeral) {
+            if (budget <= 0) {
               live = false;
               break;
             }
             for (const raw of recent.raws) {
               ws.send(raw);
-              sent += raw.length;
+              budget -= Buffer.byteLength(raw);
             }
             cursor = recent.seq;
           }
@@ -344,25 +356,39 @@ export class RoomHub {
       // The read models must hold everything up to where memory starts.
       const upTo = room.recentFrom;
       const frames = await page(cursor, upTo);
-      if (!opts.current() || !(await roomInBuffer())) return null;
-      // The read models may be ahead of the feed: what it has not handed over yet reaches the
-      // socket through the topic once subscribed, so not from the page as well.
-      const fed = this.feedPosition();
+      // The page goes in pieces too. The read models may be ahead of the feed: what it has not
+      // handed over yet reaches the socket through the topic once subscribed, so not from the page.
+      let next = 0;
       let pastFeed = false;
-      ws.cork(() => {
-        for (const frame of frames) {
-          if (frame.seq > fed) {
-            pastFeed = true;
-            break;
+      while (next < frames.length && !pastFeed) {
+        if (!(await roomInBuffer())) return null;
+        let budget = space();
+        const fed = this.feedPosition();
+        ws.cork(() => {
+          for (; next < frames.length && budget > 0; next++) {
+            const frame = frames[next]!;
+            if (frame.seq > fed) {
+              pastFeed = true;
+              break;
+            }
+            const raw = JSON.stringify(frame);
+            ws.send(raw);
+            budget -= Buffer.byteLength(raw);
+            cursor = frame.seq;
           }
-          ws.send(JSON.stringify(frame));
-          cursor = frame.seq;
-        }
-      });
+        });
+      }
       // A short page, or one reaching past the feed: the read models have nothing more for this
       // room up to `upTo`.
       if (pastFeed || frames.length < opts.pageSize) cursor = Math.max(cursor, upTo);
     }
+  }
+
+  /** Resolves once the socket has drained, or at `until`, whichever is first. */
+  private async drainedOrUntil(drained: Promise<void>, until: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]);
+    clearTimeout(timer);
   }
 
   /** Waits for a message newer than `after` in a held room, up to `timeoutMs`. */
@@ -520,19 +546,22 @@ export class RoomHub {
 
   private closeSlowSockets(): void {
     for (const ws of this.all) {
-      {
-        const data = ws.getUserData();
-        if (data.closing || data.closed || ws.getBufferedAmount() <= BUFFER_LIMITS.resumable) continue;
-        data.closing = true;
-        this.deps.onSlowSocket?.();
-        for (const roomId of data.subs.keys()) ws.unsubscribe(roomTopic(roomId));
-        ws.end(CloseCode.tryAgainLater, 'too far behind: reconnect with since=<cursor>');
-        // A reader that never reads never takes the close frame either: cut it after a grace period.
-        // Nothing more is written to it meanwhile, so its buffer stays where it is.
-        setTimeout(() => {
-          if (!data.closed) ws.close();
-        }, CLOSE_GRACE_MS).unref();
-      }
+      if (ws.getBufferedAmount() > BUFFER_LIMITS.resumable) this.closeAsSlow(ws);
     }
+  }
+
+  /** Closes a socket that fell behind with 1013: the client resumes from its cursor. */
+  private closeAsSlow(ws: Socket): void {
+    const data = ws.getUserData();
+    if (data.closing || data.closed) return;
+    data.closing = true;
+    this.deps.onSlowSocket?.();
+    for (const roomId of data.subs.keys()) ws.unsubscribe(roomTopic(roomId));
+    ws.end(CloseCode.tryAgainLater, 'too far behind: reconnect with since=<cursor>');
+    // A reader that never reads never takes the close frame either: cut it after a grace period.
+    // Nothing more is written to it meanwhile, so its buffer stays where it is.
+    setTimeout(() => {
+      if (!data.closed) ws.close();
+    }, CLOSE_GRACE_MS).unref();
   }
 }
