@@ -26,6 +26,7 @@ export {
   jetstream,
   jetstreamManager,
   type ConsumerMessages,
+  type DirectMsgRequest,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,

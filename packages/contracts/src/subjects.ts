@@ -66,6 +66,8 @@ export function subjects(ns: string) {
       messages: (roomId: string) => `${ns}.evt.msg.${token('room', roomId)}`,
       /** Edits and deletion of one message: its own small aggregate. */
       messageChanges: (roomId: string, messageId: string) => `${ns}.evt.edit.${token('room', roomId)}.${token('message', messageId)}`,
+      /** The changes of every message of a room (a filter, not a subject to publish on). */
+      roomMessageChanges: (roomId: string) => `${ns}.evt.edit.${token('room', roomId)}.*`,
       user: (userId: string) => `${ns}.evt.user.${token('user', userId)}`,
       /** A user's read markers, every room's (only ever appended; the projection keeps the highest). */
       readMarkers: (userId: string) => `${ns}.evt.read.${token('user', userId)}`,

@@ -1,4 +1,4 @@
-import { jetstreamManager, type NatsConnection, nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
+import { type DirectMsgRequest, jetstreamManager, type NatsConnection, nuid, openPresenceBucket, openUploadStore } from '@chat/bus';
 import { ExternalAvatarUrl, isPlaceholderAvatar, messageView, type Subjects, Username } from '@chat/contracts';
 import type { Logger } from '@chat/runtime';
 import { type Session, Sessions } from './auth.ts';
@@ -97,18 +97,36 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   // The newest event written through this gateway: a read across rooms after it waits for it.
   let written = 0;
-  /** The seq of the last event on a subject, asked of any replica (0: none, or the log cannot say now). */
-  const lastOf = (subject: string): Promise<number> =>
-    jsm.direct.getMessage(opts.s.stream, { last_by_subj: subject }).then(
+  /** The seq of the event a direct get finds, asked of any replica (0: none, or the log cannot say now). */
+  const seqOf = (query: DirectMsgRequest): Promise<number> =>
+    jsm.direct.getMessage(opts.s.stream, query).then(
       (msg) => msg?.seq ?? 0,
       () => 0,
     );
+  /** The seq of the last event on a subject (or matching a filter). */
+  const lastOf = (subject: string): Promise<number> => seqOf({ last_by_subj: subject });
+  /**
+   * The seq of the last change (edit, deletion, reaction) of any of a room's messages, if there is
+   * one after `from` (0: none, or the log cannot say now). Looking forward from the feed's position
+   * first keeps the common case (no change since) to a read of the log's tail; only when there is
+   * one does the server look back for the last, and it finds it within that same tail.
+   */
+  const lastChangeAfter = async (roomId: string, from: number): Promise<number> => {
+    const filter = opts.s.events.roomMessageChanges(roomId);
+    const next = await seqOf({ next_by_subj: filter, seq: from + 1 });
+    return next === 0 ? 0 : Math.max(next, await lastOf(filter));
+  };
   const live: LiveState = {
     head: async (roomId) => {
-      // The room's membership and its posts, side by side: a post through another gateway counts
-      // before this gateway's feed has read it.
-      const [room, posts] = await Promise.all([lastOf(opts.s.events.room(roomId)), lastOf(opts.s.events.messages(roomId))]);
-      return Math.max(hub.head(roomId), room, posts);
+      // The room's membership, its posts and its messages' changes, side by side: a write through
+      // another gateway counts before this gateway's feed has read it (the feed has noted every
+      // change up to its position).
+      const [room, posts, changes] = await Promise.all([
+        lastOf(opts.s.events.room(roomId)),
+        lastOf(opts.s.events.messages(roomId)),
+        lastChangeAfter(roomId, feed.position),
+      ]);
+      return Math.max(hub.head(roomId), room, posts, changes);
     },
     position: () => Math.max(feed.position, written),
     noteWrite: (roomId, seq) => {
