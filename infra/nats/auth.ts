@@ -193,6 +193,10 @@ export function natsUsers(ns: string): UserSpec[] {
           subject: api(`DIRECT.GET.${log}.${evt('msg.*')}`),
           why: "a room's last post, written through any gateway: what a read of its history must reflect (direct get, last by subject)",
         },
+        {
+          subject: api(`DIRECT.GET.${log}`),
+          why: "a room's messages' last change (edit, deletion, reaction) past what its feed has read: what a read of its history must reflect (direct get by a filter, given in the request; the log it reads whole anyway)",
+        },
         { subject: api(`STREAM.INFO.${presenceStream}`), why: 'opens the presence bucket (created by room or profile)' },
         { subject: `$KV.${s.presenceBucket}.>`, why: 'puts, renews and deletes presence leases' },
         {

@@ -103,8 +103,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       (msg) => msg?.seq ?? 0,
       () => 0,
     );
-  /** The seq of the last event on a subject (or matching a filter). */
+  /** The seq of the last event on a subject. */
   const lastOf = (subject: string): Promise<number> => seqOf({ last_by_subj: subject });
+  /**
+   * The same for a filter with wildcards: the request goes in the body of the direct get (the
+   * client would put `last_by_subj` in the request's subject, where a wildcard has no place).
+   */
+  const lastMatching = (filter: string): Promise<number> =>
+    opts.nc.request(`$JS.API.DIRECT.GET.${opts.s.stream}`, JSON.stringify({ last_by_subj: filter })).then(
+      (msg) => Number(msg.headers?.get('Nats-Sequence')) || 0,
+      () => 0,
+    );
   /**
    * The seq of the last change (edit, deletion, reaction) of any of a room's messages, if there is
    * one after `from` (0: none, or the log cannot say now). Looking forward from the feed's position
@@ -114,7 +123,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const lastChangeAfter = async (roomId: string, from: number): Promise<number> => {
     const filter = opts.s.events.roomMessageChanges(roomId);
     const next = await seqOf({ next_by_subj: filter, seq: from + 1 });
-    return next === 0 ? 0 : Math.max(next, await lastOf(filter));
+    return next === 0 ? 0 : Math.max(next, await lastMatching(filter));
   };
   const live: LiveState = {
     head: async (roomId) => {
