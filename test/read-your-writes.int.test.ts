@@ -1,4 +1,4 @@
-import { headers, jetstream, nuid } from '@chat/bus';
+import { EventStore } from '@chat/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, TestUser } from './support/client.ts';
 import { spawnGateway, type ServiceProcess } from './support/process.ts';
@@ -67,21 +67,12 @@ async function readThroughLaggingGateway<T>(
 
 /** Appends `count` posts by `userId` to `roomId` straight onto the log, all in flight at once. */
 async function flood(userId: string, roomId: string, count: number): Promise<void> {
-  const js = jetstream(stack.nc);
-  const h = headers();
-  h.set('Chat-Event-Type', 'MessagePosted');
+  const store = await EventStore.open(stack.nc, stack.s.stream);
+  const meta = { correlation_id: 'flood', causation_id: null, actor: userId };
   await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const data = { room_id: roomId, message_id: `m_${roomId}${i}`, user_id: userId, content: `flood ${i}`, client_msg_id: null };
-      const event = {
-        id: nuid.next(),
-        type: 'MessagePosted',
-        version: 1,
-        occurred_at: new Date().toISOString(),
-        data,
-        meta: { correlation_id: 'flood', causation_id: null, actor: userId },
-      };
-      return js.publish(stack.s.events.messages(roomId), JSON.stringify(event), { headers: h });
+      return store.append(stack.s.events.messages(roomId), { type: 'MessagePosted', data }, { meta, now: new Date() });
     }),
   );
 }
